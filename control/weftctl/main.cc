@@ -1,0 +1,51 @@
+// weftctl: the Weft command line. Dispatches to the subcommands listed below.
+
+#include <cstdio>
+#include <cstring>
+#include <span>
+#include <string>
+
+#include "control/weftctl/commands.h"
+
+namespace weft::cli {
+
+// Add a command: declare its entry point here and list it in kCommands.
+// int cmd_validate(int argc, char** argv);
+
+namespace {
+
+constexpr Command kCommands[] = {
+    // {"validate", "validate POLICY...            check a policy, print errors or a summary", cmd_validate},
+    {"", "", nullptr},
+};
+
+void usage(FILE* out) {
+  std::fprintf(out, "usage: weftctl COMMAND [ARGS...]\n\ncommands:\n");
+  for (const auto& c : kCommands)
+    if (c.run) std::fprintf(out, "  %.*s\n", static_cast<int>(c.synopsis.size()), c.synopsis.data());
+}
+
+}  // namespace
+}  // namespace weft::cli
+
+int main(int argc, char** argv) {
+  using namespace weft::cli;
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  // Two-word commands ("node stats") first, then one-word ones.
+  for (const auto& c : kCommands) {
+    if (!c.run) continue;
+    auto space = c.name.find(' ');
+    if (space != std::string_view::npos) {
+      if (argc >= 3 && c.name.substr(0, space) == argv[1] && c.name.substr(space + 1) == argv[2])
+        return c.run(argc - 2, argv + 2);
+    } else if (c.name == argv[1]) {
+      return c.run(argc - 1, argv + 1);
+    }
+  }
+  std::fprintf(stderr, "weftctl: unknown command '%s'\n\n", argv[1]);
+  usage(stderr);
+  return 2;
+}

@@ -1,0 +1,62 @@
+#pragma once
+// The burst graph runner: moves a burst through the stages in NodeId order.
+//
+// Each node has an input array. `run` puts the burst on the entry node, then
+// visits nodes in increasing id: a node with packets gets one `process` call
+// over all of them (so the stage sees a batch, and can prefetch and bulk
+// look up), and its packets are scattered to the inputs of the nodes they
+// name. At the end, kTx packets are grouped by output port and handed to the
+// PacketOutput, and kDrop packets are counted per reason and freed.
+//
+// One Pipeline per worker lcore; not thread-safe.
+
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+
+#include "dataplane/pipeline/stage.h"
+
+namespace weft::dp {
+
+// Where kTx packets go. The worker's implementation calls rte_eth_tx_burst;
+// packet tests capture instead.
+class PacketOutput {
+ public:
+  virtual ~PacketOutput() = default;
+  // Transmits up to n packets on `port`; returns how many it took. The
+  // Pipeline frees and counts (tx_full) the ones not taken.
+  virtual uint16_t transmit(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept = 0;
+};
+
+class Pipeline {
+ public:
+  static constexpr uint16_t kNodeCapacity = 256;
+
+  // Stages are borrowed; they must outlive the Pipeline.
+  void set_stage(NodeId id, Stage* stage) { stages_[static_cast<size_t>(id)] = stage; }
+  Stage* stage(NodeId id) const { return stages_[static_cast<size_t>(id)]; }
+
+  // Runs one burst that enters at `entry`. On return every packet has been
+  // transmitted through `out`, or freed and counted in ctx.stats.
+  void run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n, PacketOutput& out) noexcept;
+
+  // For packets a stage creates (ARP replies, flood replicas) during `run`:
+  // queues `m` on node `next`, which must come after the calling stage.
+  void enqueue(rte_mbuf* m, NodeId next) noexcept;
+
+ private:
+  struct Input {
+    uint16_t n = 0;
+    rte_mbuf* pkts[kNodeCapacity];
+  };
+
+  void transmit_all(StageCtx& ctx, PacketOutput& out) noexcept;
+  void drop_all(StageCtx& ctx) noexcept;
+
+  std::array<Stage*, kNodeCount> stages_{};
+  std::array<Input, kNodeCount> inputs_{};
+  size_t current_ = 0;  // node being processed, to check enqueue order
+};
+
+}  // namespace weft::dp

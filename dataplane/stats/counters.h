@@ -1,0 +1,44 @@
+#pragma once
+// Dataplane counters: per port and per drop reason, one block per worker.
+//
+// Each worker is the only writer of its own WorkerStats; the control socket
+// thread reads them all and sums. Counter is a relaxed atomic whose update is
+// a plain load+store (no locked instruction), which is race-free because
+// there is a single writer, and still lets the reader see whole values.
+
+#include <rte_config.h>
+#include <rte_common.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/pipeline/drop_reasons.h"
+
+namespace weft::dp {
+
+inline constexpr uint16_t kMaxPorts = RTE_MAX_ETHPORTS;
+
+class Counter {
+ public:
+  void add(uint64_t n) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void inc() { add(1); }
+  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+  void reset() { v_.store(0, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+
+struct PortStats {
+  Counter rx_packets, rx_bytes;
+  Counter tx_packets, tx_bytes;
+  Counter drops;  // packets that arrived on this port and were dropped, any reason
+};
+
+struct alignas(RTE_CACHE_LINE_SIZE) WorkerStats {
+  PortStats ports[kMaxPorts];
+  Counter drops[kDropReasonCount];
+  Counter polls, idle_polls, sleeps;
+};
+
+}  // namespace weft::dp
