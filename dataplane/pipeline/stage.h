@@ -27,6 +27,7 @@ struct WorkerStats;  // dataplane/stats/counters.h
 // belong in the packet's path.
 enum class NodeId : uint8_t {
   kParse = 0,
+  kPolicyGate,  // drops everything as no_policy until a policy is applied
   kXconnect,  // fixed port-to-port patch panel (benchmarks, standalone tests)
   kTx,
   kDrop,

@@ -1,0 +1,77 @@
+#pragma once
+// node.yaml: one weftd's local configuration (SPEC.md, "weftd"): the node
+// name, the controller, the underlay device, the vNIC bindings, DPDK lcores
+// and memory, and the control socket.
+//
+// load_node_config reads and validates the whole file before weftd touches
+// DPDK: every problem is reported, each as `FILE:LINE:COLUMN: error: KEY:
+// MESSAGE` with the position of the offending node, and a config that loads
+// is valid. Defaults are named constants next to their fields.
+//
+//   weft::Diagnostics diags;
+//   auto cfg = weft::dp::load_node_config("node.yaml", diags);
+//   if (!cfg) { fputs(diags.format().c_str(), stderr); return 2; }
+//
+// Thread-compatible; the result is plain data.
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/diag.h"
+#include "common/net.h"
+#include "vnic/binding.h"
+
+namespace weft::dp {
+
+struct ControllerConfig {
+  std::string host;
+  uint16_t port = 0;
+  std::string ca, cert, key;  // PEM files for mutual TLS
+};
+
+struct UnderlayConfig {
+  std::string device;               // DPDK devargs or a PCI address
+  Ipv4Prefix ip;                    // the VTEP address (host bits kept) and its subnet
+  std::optional<uint32_t> next_hop; // for VTEPs outside the underlay subnet
+};
+
+// A local binding: policy port name -> vNIC.
+struct PortConfig {
+  std::string name;
+  VnicBinding binding;
+  SourcePos pos;  // of the binding, for errors found after loading
+};
+
+struct DpdkConfig {
+  static constexpr uint32_t kDefaultMemoryMb = 1024;
+
+  std::vector<unsigned> lcores = {0, 1};  // first: main lcore; the rest: workers
+  SourcePos lcores_pos;                   // for "CPU not available" at start
+  bool hugepages = true;                  // false: --no-huge (also the fallback when none are free)
+  uint32_t memory_mb = kDefaultMemoryMb;  // EAL memory without hugepages
+  uint32_t mbufs = 0;                     // 0: sized from the ports and workers
+};
+
+struct NodeConfig {
+  static constexpr const char* kDefaultControlSocketDir = "/run/weft";
+
+  std::string file;
+  std::string node;
+  std::optional<ControllerConfig> controller;  // absent: standalone (--policy) only
+  UnderlayConfig underlay;
+  std::vector<PortConfig> ports;  // in file order: DPDK port ids follow it, after the underlay
+  DpdkConfig dpdk;
+  std::string control_socket;     // default: /run/weft/<node>.sock
+
+  unsigned workers() const { return static_cast<unsigned>(dpdk.lcores.size() - 1); }
+};
+
+std::optional<NodeConfig> load_node_config(const std::string& path, Diagnostics& diags);
+std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::string& file,
+                                            Diagnostics& diags);
+
+}  // namespace weft::dp

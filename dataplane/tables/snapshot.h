@@ -1,0 +1,48 @@
+#pragma once
+// The node's forwarding state as one immutable object: what every stage reads
+// through StageCtx::snap. The main lcore builds a complete new Snapshot off
+// the fast path and hands it to SnapshotPublisher (publisher.h), which swaps
+// one pointer; a published Snapshot is never modified again, and is freed
+// only after every worker has passed a quiescent state.
+//
+// Adding a table: add a member here, owning its memory (a unique_ptr with a
+// deleter calling rte_hash_free and so on), fill it where the agent builds a
+// snapshot from NodeTables, and read it from the stage that needs it. Start
+// new snapshots from Dataplane::make_snapshot(), which fills the port map.
+//
+// Workers: read-only, for the duration of one burst. Main lcore: builds.
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "dataplane/stats/counters.h"
+#include "vnic/binding.h"
+
+namespace weft::dp {
+
+inline constexpr uint16_t kNoPort = UINT16_MAX;
+
+enum class PortRole : uint8_t { kUnused = 0, kUnderlay, kVnic };
+
+// What one DPDK port is to this node.
+struct PortEntry {
+  PortRole role = PortRole::kUnused;
+  VnicKind kind = VnicKind::kDpdk;  // how it is attached
+  std::string name;                 // policy port name; "underlay" for the underlay
+};
+
+struct Snapshot {
+  // Set by the publisher: 1 for the first snapshot, +1 per publication.
+  uint32_t generation = 0;
+  // Version of the policy the tables were compiled from; 0: none applied
+  // yet, and every packet is dropped as no_policy.
+  uint64_t policy_version = 0;
+
+  uint16_t underlay_port = kNoPort;
+  std::array<PortEntry, kMaxPorts> ports{};  // by DPDK port id
+
+  bool has_policy() const { return policy_version != 0; }
+};
+
+}  // namespace weft::dp

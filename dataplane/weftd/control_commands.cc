@@ -1,0 +1,115 @@
+#include "dataplane/weftd/control_commands.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include "dataplane/pipeline/drop_reasons.h"
+
+namespace weft::dp {
+
+using nlohmann::json;
+
+namespace {
+
+json port_json(const DataplanePort& p, std::span<const std::unique_ptr<Worker>> workers) {
+  uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
+  for (const auto& w : workers) {
+    const PortStats& s = w->stats().ports[p.dev.id];
+    rx_packets += s.rx_packets.get();
+    rx_bytes += s.rx_bytes.get();
+    tx_packets += s.tx_packets.get();
+    tx_bytes += s.tx_bytes.get();
+    drops += s.drops.get();
+  }
+  json j = {
+      {"name", p.name},
+      {"kind", p.role == PortRole::kUnderlay ? std::string("underlay") : std::string(vnic_kind_name(p.kind))},
+      {"port_id", p.dev.id},
+      {"device", p.dev.devargs},
+      {"rx_packets", rx_packets},
+      {"rx_bytes", rx_bytes},
+      {"tx_packets", tx_packets},
+      {"tx_bytes", tx_bytes},
+      {"drops", drops},
+  };
+  rte_eth_link link{};
+  if (rte_eth_link_get_nowait(p.dev.id, &link) == 0) {
+    j["link"] = link.link_status == RTE_ETH_LINK_UP ? "up" : "down";
+    if (link.link_status == RTE_ETH_LINK_UP && link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+      j["speed_mbps"] = link.link_speed;
+  } else {
+    j["link"] = "unknown";
+  }
+  // What the device saw that never reached a worker.
+  rte_eth_stats dev{};
+  if (rte_eth_stats_get(p.dev.id, &dev) == 0) {
+    j["rx_missed"] = dev.imissed;
+    j["rx_errors"] = dev.ierrors;
+    j["rx_nombuf"] = dev.rx_nombuf;
+    j["tx_errors"] = dev.oerrors;
+  }
+  return j;
+}
+
+json worker_json(const Worker& w) {
+  const WorkerStats& s = w.stats();
+  uint64_t rx = 0;
+  for (const PortStats& p : s.ports) rx += p.rx_packets.get();
+  const uint64_t busy = s.busy_cycles.get();
+  return {
+      {"index", w.index()},
+      {"lcore", w.lcore()},
+      {"polls", s.polls.get()},
+      {"idle_polls", s.idle_polls.get()},
+      {"sleeps", s.sleeps.get()},
+      {"busy_cycles", busy},
+      {"rx_packets", rx},
+      {"cycles_per_packet", rx == 0 ? 0.0 : static_cast<double>(busy) / static_cast<double>(rx)},
+  };
+}
+
+}  // namespace
+
+json stats_report(const Dataplane& dp) {
+  json ports = json::array();
+  for (const DataplanePort& p : dp.ports()) ports.push_back(port_json(p, dp.workers()));
+
+  json drops = json::array();
+  for (size_t r = 1; r < kDropReasonCount; ++r) {  // 0 is "none"
+    uint64_t count = 0;
+    for (const auto& w : dp.workers()) count += w->stats().drops[r].get();
+    drops.push_back({{"reason", kDropReasonNames[r]}, {"count", count}, {"description", kDropReasonDescriptions[r]}});
+  }
+
+  json workers = json::array();
+  for (const auto& w : dp.workers()) workers.push_back(worker_json(*w));
+
+  return {
+      {"node", dp.config().node},
+      {"mode", forwarding_mode_name(dp.mode())},
+      {"generation", dp.snapshot().generation},
+      {"policy_version", dp.snapshot().policy_version},
+      {"tsc_hz", rte_get_tsc_hz()},
+      {"ports", std::move(ports)},
+      {"drops", std::move(drops)},
+      {"workers", std::move(workers)},
+  };
+}
+
+json status_report(const Dataplane& dp) {
+  return {
+      {"node", dp.config().node},
+      {"mode", forwarding_mode_name(dp.mode())},
+      {"generation", dp.snapshot().generation},
+      {"policy_version", dp.snapshot().policy_version},
+      {"ports", dp.ports().size()},
+      {"workers", dp.workers().size()},
+  };
+}
+
+void register_control_commands(ControlServer& server, const Dataplane& dp) {
+  server.add_command("stats", [&dp](const json&) { return stats_report(dp); });
+  server.add_command("status", [&dp](const json&) { return status_report(dp); });
+}
+
+}  // namespace weft::dp

@@ -1,0 +1,130 @@
+#include "dataplane/weftd/dataplane.h"
+
+#include <rte_ethdev.h>
+#include <rte_errno.h>
+
+#include <chrono>
+
+#include "dataplane/pipeline/mbuf_pool.h"
+#include "dataplane/weftd/eal_args.h"
+
+namespace weft::dp {
+namespace {
+
+// How often retired snapshots are checked for freeing: a grace period is one
+// worker loop iteration (or ~1 ms of sleep), so a few ms is plenty.
+constexpr std::chrono::milliseconds kReclaimInterval{5};
+
+}  // namespace
+
+Dataplane::Dataplane(const NodeConfig& cfg, ForwardingMode mode, boost::asio::io_context& io)
+    : cfg_(cfg), mode_(mode), publisher_(cfg.workers()), reclaim_timer_(io) {}
+
+std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMode mode,
+                                             boost::asio::io_context& io, std::string& error) {
+  std::unique_ptr<Dataplane> dp(new Dataplane(cfg, mode, io));
+
+  MbufPoolConfig pool_cfg;
+  pool_cfg.mbufs = mbuf_count(cfg);
+  dp->pool_ = create_mbuf_pool(pool_cfg);
+  if (dp->pool_ == nullptr) {
+    error = "cannot create a pool of " + std::to_string(pool_cfg.mbufs) + " mbufs: " +
+            rte_strerror(rte_errno) + " (dpdk.memory_mb or hugepages too small?)";
+    return nullptr;
+  }
+  if (!dp->open_ports(error)) return nullptr;
+
+  std::vector<uint16_t> port_ids;
+  for (const DataplanePort& p : dp->ports_) port_ids.push_back(p.dev.id);
+  const uint16_t underlay = dp->ports_.front().dev.id;
+  for (unsigned w = 0; w < cfg.workers(); ++w) {
+    auto& graph = dp->graphs_.emplace_back(build_worker_graph(mode, underlay, port_ids));
+    dp->workers_.push_back(std::make_unique<Worker>(w, port_ids, graph->pipeline, graph->entry,
+                                                    dp->publisher_, dp->pool_));
+  }
+  dp->publish(dp->make_snapshot());
+  return dp;
+}
+
+bool Dataplane::open_ports(std::string& error) {
+  auto open = [&](const std::string& name, PortRole role, const VnicBinding& binding) {
+    PortOptions opt;
+    opt.instance = static_cast<unsigned>(ports_.size());
+    opt.queues = static_cast<uint16_t>(cfg_.workers());
+    opt.promiscuous = role == PortRole::kVnic;
+    std::string why;
+    auto dev = open_port(binding, opt, pool_, why);
+    if (!dev) {
+      error = (role == PortRole::kUnderlay ? "underlay" : "port " + name) + ": " + why;
+      return false;
+    }
+    ports_.push_back({*dev, role, binding.kind, name});
+    return true;
+  };
+  VnicBinding underlay;
+  underlay.kind = VnicKind::kDpdk;
+  underlay.devargs = cfg_.underlay.device;
+  if (!open("underlay", PortRole::kUnderlay, underlay)) return false;
+  for (const PortConfig& p : cfg_.ports)
+    if (!open(p.name, PortRole::kVnic, p.binding)) return false;
+  return true;
+}
+
+Dataplane::~Dataplane() {
+  stop();
+  reclaim_timer_.cancel();
+  for (const DataplanePort& p : ports_) close_port(p.dev);
+  // No reader is left: every snapshot can go now.
+  publisher_.synchronize();
+  workers_.clear();
+  graphs_.clear();
+  rte_mempool_free(pool_);
+}
+
+bool Dataplane::start(std::string& error) {
+  for (auto& w : workers_) {
+    const unsigned lcore = cfg_.dpdk.lcores[w->index() + 1];
+    if (!w->launch(lcore)) {
+      error = "cannot launch worker " + std::to_string(w->index()) + " on lcore " + std::to_string(lcore);
+      stop();
+      return false;
+    }
+  }
+  running_ = true;
+  return true;
+}
+
+void Dataplane::stop() {
+  for (auto& w : workers_) w->request_stop();
+  for (auto& w : workers_) w->wait();
+  running_ = false;
+}
+
+std::unique_ptr<Snapshot> Dataplane::make_snapshot() const {
+  auto snap = std::make_unique<Snapshot>();
+  for (const DataplanePort& p : ports_) {
+    snap->ports[p.dev.id] = PortEntry{p.role, p.kind, p.name};
+    if (p.role == PortRole::kUnderlay) snap->underlay_port = p.dev.id;
+  }
+  return snap;
+}
+
+uint32_t Dataplane::publish(std::unique_ptr<Snapshot> snap) {
+  const uint32_t generation = publisher_.publish(std::move(snap));
+  schedule_reclaim();
+  return generation;
+}
+
+void Dataplane::schedule_reclaim() {
+  if (reclaim_armed_ || publisher_.pending() == 0) return;
+  reclaim_armed_ = true;
+  reclaim_timer_.expires_after(kReclaimInterval);
+  reclaim_timer_.async_wait([this](boost::system::error_code ec) {
+    reclaim_armed_ = false;
+    if (ec) return;
+    publisher_.reclaim();
+    schedule_reclaim();
+  });
+}
+
+}  // namespace weft::dp

@@ -1,0 +1,160 @@
+// weftd: one node's dataplane. Loads node.yaml, starts DPDK's EAL, opens the
+// underlay and every bound vNIC, runs the workers, and serves the control
+// socket from the main lcore until SIGTERM or SIGINT.
+//
+//   weftd --config node.yaml [--policy FILE_OR_DIR ...] [--xconnect] [-- EAL ARGS...]
+//
+// Exit status: 0 after a clean stop, 1 when the dataplane cannot start,
+// 2 on a usage error or a bad config.
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "dataplane/config/node_config.h"
+#include "dataplane/control_socket/control_server.h"
+#include "dataplane/weftd/control_commands.h"
+#include "dataplane/weftd/dataplane.h"
+#include "dataplane/weftd/eal_args.h"
+
+namespace weft::dp {
+namespace {
+
+struct Options {
+  std::string config;
+  std::vector<std::string> policies;
+  bool xconnect = false;
+  std::vector<std::string> eal_extra;
+};
+
+constexpr const char* kUsage =
+    "usage: weftd --config NODE.yaml [--policy FILE_OR_DIR ...] [--xconnect] [-- EAL ARGS...]\n"
+    "\n"
+    "  --config F      the node configuration (see docs/operations.md)\n"
+    "  --policy P      run standalone on a local policy (repeatable); without it,\n"
+    "                  weftd takes its tables from the controller in the config\n"
+    "  --xconnect      benchmarking mode: forward each port to a fixed peer port\n"
+    "                  (underlay <-> first vNIC, ...) after parsing, no tables\n"
+    "  -- EAL ARGS     extra DPDK EAL arguments, e.g. --log-level=pmd.net.*:debug\n";
+
+bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
+  exit_code = 2;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      exit_code = 0;
+      return false;
+    } else if ((a == "--config" || a == "--policy") && !has_value) {
+      std::fprintf(stderr, "weftd: %s needs a value\n%s", a.c_str(), kUsage);
+      return false;
+    } else if (a == "--config") {
+      o.config = argv[++i];
+    } else if (a == "--policy") {
+      o.policies.push_back(argv[++i]);
+    } else if (a == "--xconnect") {
+      o.xconnect = true;
+    } else if (a == "--") {
+      o.eal_extra.assign(argv + i + 1, argv + argc);
+      break;
+    } else {
+      std::fprintf(stderr, "weftd: unknown argument '%s'\n%s", a.c_str(), kUsage);
+      return false;
+    }
+  }
+  if (o.config.empty()) {
+    std::fprintf(stderr, "weftd: --config is required\n%s", kUsage);
+    return false;
+  }
+  return true;
+}
+
+// Everything between rte_eal_init and rte_eal_cleanup.
+int run(const NodeConfig& cfg, const Options& opt, bool hugepages) {
+  boost::asio::io_context io;
+  const ForwardingMode mode = opt.xconnect ? ForwardingMode::kXconnect : ForwardingMode::kPolicy;
+  std::string error;
+  auto dp = Dataplane::create(cfg, mode, io, error);
+  if (!dp) {
+    std::fprintf(stderr, "weftd: %s\n", error.c_str());
+    return 1;
+  }
+  if (!dp->start(error)) {
+    std::fprintf(stderr, "weftd: %s\n", error.c_str());
+    return 1;
+  }
+  ControlServer control(io, cfg.control_socket);
+  register_control_commands(control, *dp);
+  if (!control.start(error)) {
+    std::fprintf(stderr, "weftd: %s\n", error.c_str());
+    return 1;
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    std::fprintf(stderr, "weftd: %s: stopping\n", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    control.stop();
+    dp->stop();
+    io.stop();
+  });
+
+  std::fprintf(stderr, "weftd: node %s ready: %zu ports, %zu worker(s), %s mode, %s, control socket %s\n",
+               cfg.node.c_str(), dp->ports().size(), dp->workers().size(),
+               std::string(forwarding_mode_name(mode)).c_str(),
+               hugepages ? "hugepages" : "ordinary memory", cfg.control_socket.c_str());
+  if (mode == ForwardingMode::kPolicy)
+    std::fprintf(stderr, "weftd: no policy applied yet: packets are dropped as no_policy\n");
+
+  io.run();
+  control.stop();
+  dp.reset();  // workers joined, ports closed, memory freed
+  return 0;
+}
+
+}  // namespace
+}  // namespace weft::dp
+
+int main(int argc, char** argv) {
+  using namespace weft::dp;
+  Options opt;
+  int exit_code = 0;
+  if (!parse_options(argc, argv, opt, exit_code)) return exit_code;
+
+  weft::Diagnostics diags;
+  auto cfg = load_node_config(opt.config, diags);
+  if (cfg) check_lcores_available(*cfg, diags);
+  if (!diags.ok()) {
+    std::fputs(diags.format().c_str(), stderr);
+    return 2;
+  }
+  if (!opt.policies.empty()) {
+    // The agent's standalone mode plugs in here, calling Dataplane::publish.
+    std::fprintf(stderr, "weftd: --policy: this build has no standalone policy compiler yet\n");
+    return 2;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  const EalPlan plan = plan_eal(*cfg, probe_hugepages(), opt.eal_extra);
+  if (!plan.hugepages)
+    std::fprintf(stderr, "weftd: running on ordinary memory (--no-huge -m %u): %s\n",
+                 cfg->dpdk.memory_mb, plan.memory_note.c_str());
+  std::vector<char*> eal_argv;
+  for (const std::string& a : plan.args) eal_argv.push_back(const_cast<char*>(a.c_str()));
+  eal_argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(eal_argv.size() - 1), eal_argv.data()) < 0) {
+    std::fprintf(stderr, "weftd: cannot start DPDK's EAL: %s\n", rte_strerror(rte_errno));
+    return 1;
+  }
+  const int rc = run(*cfg, opt, plan.hugepages);
+  rte_eal_cleanup();
+  return rc;
+}
