@@ -11,11 +11,13 @@ namespace weft::cli {
 
 // Add a command: declare its entry point here and list it in kCommands.
 // int cmd_validate(int argc, char** argv);
+int cmd_node_stats(int argc, char** argv);
 
 namespace {
 
 constexpr Command kCommands[] = {
     // {"validate", "validate POLICY...            check a policy, print errors or a summary", cmd_validate},
+    {"node stats", "node stats --socket PATH [--json]   ports, counters and drop reasons of a running weftd", cmd_node_stats},
     {"", "", nullptr},
 };
 

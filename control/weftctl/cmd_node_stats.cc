@@ -1,0 +1,183 @@
+// weftctl node stats --socket PATH [--json]
+//
+// Asks a running weftd for its counters over its control socket (see
+// dataplane/control_socket/control_server.h) and prints ports, drop reasons
+// and workers as aligned tables, or the daemon's JSON as is with --json.
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "control/weftctl/commands.h"
+
+namespace weft::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kTimeoutSeconds = 5;
+
+// One request line out, one response line back. Empty string with `error`
+// set on failure.
+std::string request(const std::string& path, const std::string& line, std::string& error) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    error = "socket path too long";
+    return {};
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    error = std::strerror(errno);
+    return {};
+  }
+  timeval tv{kTimeoutSeconds, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+    error = std::strerror(errno);
+  } else {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        reply.append(buf, static_cast<size_t>(n));
+        if (reply.back() == '\n') break;
+        continue;
+      }
+      error = n == 0 ? "connection closed before a reply" : std::strerror(errno);
+      reply.clear();
+      break;
+    }
+  }
+  ::close(fd);
+  return reply;
+}
+
+// Columns of text; numbers right-aligned, words left-aligned.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void print(FILE* out) const {
+    std::vector<size_t> width(rows_.front().size(), 0);
+    std::vector<bool> numeric(width.size(), true);
+    for (size_t r = 0; r < rows_.size(); ++r)
+      for (size_t c = 0; c < rows_[r].size() && c < width.size(); ++c) {
+        width[c] = std::max(width[c], rows_[r][c].size());
+        if (r > 0 && !is_number(rows_[r][c])) numeric[c] = false;
+      }
+    for (const auto& row : rows_) {
+      std::string line;
+      for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
+        const std::string pad(width[c] - row[c].size(), ' ');
+        if (c > 0) line += "  ";
+        line += numeric[c] ? pad + row[c] : row[c] + (c + 1 < row.size() ? pad : "");
+      }
+      std::fprintf(out, "%s\n", line.c_str());
+    }
+  }
+
+ private:
+  static bool is_number(const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789.-") == std::string::npos;
+  }
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string num(const json& j, const char* key) {
+  if (!j.contains(key)) return "-";
+  const json& v = j[key];
+  if (v.is_number_float()) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v.get<double>());
+    return buf;
+  }
+  return v.is_number() ? std::to_string(v.get<uint64_t>()) : v.is_string() ? v.get<std::string>() : "-";
+}
+
+void print_tables(const json& s) {
+  const uint64_t version = s.value("policy_version", uint64_t{0});
+  const std::string policy = version == 0 ? "no policy applied" : "policy version " + std::to_string(version);
+  std::printf("node %s: %s mode, snapshot generation %s, %s\n\n", s.value("node", "?").c_str(),
+              s.value("mode", "?").c_str(), num(s, "generation").c_str(), policy.c_str());
+
+  Table ports({"PORT", "KIND", "ID", "LINK", "RX PACKETS", "RX BYTES", "TX PACKETS", "TX BYTES", "DROPS", "RX MISSED"});
+  for (const json& p : s.value("ports", json::array()))
+    ports.add({p.value("name", "?"), p.value("kind", "?"), num(p, "port_id"), p.value("link", "?"),
+               num(p, "rx_packets"), num(p, "rx_bytes"), num(p, "tx_packets"), num(p, "tx_bytes"),
+               num(p, "drops"), num(p, "rx_missed")});
+  ports.print(stdout);
+
+  std::printf("\n");
+  Table drops({"DROP REASON", "PACKETS", "MEANING"});
+  size_t shown = 0;
+  for (const json& d : s.value("drops", json::array())) {
+    if (d.value("count", uint64_t{0}) == 0) continue;
+    drops.add({d.value("reason", "?"), num(d, "count"), d.value("description", "")});
+    ++shown;
+  }
+  if (shown == 0) std::printf("no packets dropped\n");
+  else drops.print(stdout);
+
+  std::printf("\n");
+  Table workers({"WORKER", "LCORE", "POLLS", "IDLE POLLS", "SLEEPS", "RX PACKETS", "CYCLES/PACKET"});
+  for (const json& w : s.value("workers", json::array()))
+    workers.add({num(w, "index"), num(w, "lcore"), num(w, "polls"), num(w, "idle_polls"), num(w, "sleeps"),
+                 num(w, "rx_packets"), num(w, "cycles_per_packet")});
+  workers.print(stdout);
+}
+
+}  // namespace
+
+int cmd_node_stats(int argc, char** argv) {
+  std::string socket;
+  bool as_json = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--socket") && i + 1 < argc) {
+      socket = argv[++i];
+    } else if (!std::strcmp(argv[i], "--json")) {
+      as_json = true;
+    } else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
+      std::printf("usage: weftctl node stats --socket PATH [--json]\n");
+      return 0;
+    } else {
+      std::fprintf(stderr, "weftctl node stats: unexpected argument '%s'\nusage: weftctl node stats --socket PATH [--json]\n", argv[i]);
+      return 2;
+    }
+  }
+  if (socket.empty()) {
+    std::fprintf(stderr, "usage: weftctl node stats --socket PATH [--json]\n");
+    return 2;
+  }
+  std::string error;
+  const std::string reply = request(socket, "{\"command\":\"stats\"}\n", error);
+  if (reply.empty()) {
+    std::fprintf(stderr, "weftctl: %s: %s\n", socket.c_str(), error.c_str());
+    return 2;
+  }
+  const json r = json::parse(reply, nullptr, /*allow_exceptions=*/false);
+  if (r.is_discarded() || !r.is_object()) {
+    std::fprintf(stderr, "weftctl: %s: not a weftd control socket (bad reply)\n", socket.c_str());
+    return 2;
+  }
+  if (!r.value("ok", false)) {
+    std::fprintf(stderr, "weftctl: weftd: %s\n", r.value("error", "request failed").c_str());
+    return 1;
+  }
+  if (as_json) std::printf("%s\n", r["result"].dump(2).c_str());
+  else print_tables(r["result"]);
+  return 0;
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,205 @@
+// gen_pcap: writes the traffic of a named benchmark scenario as a classic
+// pcap file, for replay from memory by net_pcap (rx_pcap=F,infinite_rx=1).
+//
+//   gen_pcap --scenario udp --out F.pcap [--flows N] [--packets N] [--size BYTES]
+//   gen_pcap --list
+//
+// Frame sizes count the Ethernet FCS, as line-rate figures do: a 64-byte
+// frame is 60 bytes in the file. Packet i belongs to flow i % flows, so a
+// replayed file cycles through its flows in order. Checksums are valid.
+//
+// Adding a scenario: write a `Frame make(const Params&, uint32_t flow)` and
+// list it in kScenarios.
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace weft::perf {
+namespace {
+
+using Frame = std::vector<uint8_t>;
+
+constexpr uint32_t kFcsBytes = 4;
+constexpr uint16_t kEthIpv4 = 0x0800;
+constexpr uint8_t kProtoUdp = 17;
+
+struct Params {
+  uint32_t flows = 1024;
+  uint32_t packets = 0;  // 0: one per flow, at least 1024
+  uint32_t size = 64;    // frame size on the wire, FCS included
+};
+
+constexpr size_t kMaxFrame = 9216;
+
+// Writes network-order fields front to back into a frame sized kMaxFrame;
+// done() trims it to what was written.
+class Writer {
+ public:
+  explicit Writer(Frame& f) : f_(f) { f_.assign(kMaxFrame, 0); }
+  Writer& u8(uint8_t v) { f_.at(pos_++) = v; return *this; }
+  Writer& u16(uint16_t v) { return u8(static_cast<uint8_t>(v >> 8)).u8(static_cast<uint8_t>(v)); }
+  Writer& u32(uint32_t v) { return u16(static_cast<uint16_t>(v >> 16)).u16(static_cast<uint16_t>(v)); }
+  Writer& bytes(const uint8_t* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) u8(p[i]);
+    return *this;
+  }
+  size_t size() const { return pos_; }
+  void done() { f_.resize(pos_); }
+
+ private:
+  Frame& f_;
+  size_t pos_ = 0;
+};
+
+uint16_t checksum(const uint8_t* p, size_t n, uint32_t sum = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+  if (n & 1) sum += static_cast<uint32_t>(p[n - 1] << 8);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+void put16(Frame& f, size_t at, uint16_t v) {
+  f[at] = static_cast<uint8_t>(v >> 8);
+  f[at + 1] = static_cast<uint8_t>(v);
+}
+
+struct Udp4 {
+  uint8_t src_mac[6], dst_mac[6];
+  uint32_t src_ip, dst_ip;  // host order
+  uint16_t src_port, dst_port;
+};
+
+// Ethernet + IPv4 + UDP carrying `payload`, padded to `frame_bytes` (without
+// FCS) when shorter.
+Frame udp4_frame(const Udp4& h, const Frame& payload, size_t frame_bytes = 0) {
+  Frame f;
+  Writer w(f);
+  w.bytes(h.dst_mac, 6).bytes(h.src_mac, 6).u16(kEthIpv4);
+  const size_t ip = w.size();
+  const uint16_t ip_len = static_cast<uint16_t>(20 + 8 + payload.size());
+  w.u8(0x45).u8(0).u16(ip_len).u16(0).u16(0x4000 /* DF */).u8(64).u8(kProtoUdp).u16(0);
+  w.u32(h.src_ip).u32(h.dst_ip);
+  put16(f, ip + 10, checksum(&f[ip], 20));
+  const size_t udp = w.size();
+  const uint16_t udp_len = static_cast<uint16_t>(8 + payload.size());
+  w.u16(h.src_port).u16(h.dst_port).u16(udp_len).u16(0).bytes(payload.data(), payload.size());
+  w.done();
+  // UDP checksum over the pseudo-header, header and payload.
+  uint32_t pseudo = (h.src_ip >> 16) + (h.src_ip & 0xffff) + (h.dst_ip >> 16) + (h.dst_ip & 0xffff) +
+                    kProtoUdp + udp_len;
+  uint16_t sum = checksum(&f[udp], udp_len, pseudo);
+  put16(f, udp + 6, sum == 0 ? 0xffff : sum);
+  if (f.size() < frame_bytes) f.resize(frame_bytes, 0);
+  return f;
+}
+
+// Flow k: source 10.0.x.y (the low 16 bits of k) and port 1024 + the rest,
+// to one destination service.
+Udp4 flow_udp4(uint32_t flow) {
+  Udp4 h{{0x02, 0, 0, 0, 0, 0x01}, {0x02, 0, 0, 0, 0, 0x02}, 0, 0, 0, 0};
+  h.src_ip = 0x0a000000u | (flow & 0xffff);
+  h.dst_ip = 0x0a010001u;  // 10.1.0.1
+  h.src_port = static_cast<uint16_t>(1024 + (flow >> 16));
+  h.dst_port = 9;  // discard
+  return h;
+}
+
+// udp: IPv4/UDP frames of `size` bytes, `flows` distinct 5-tuples.
+Frame make_udp(const Params& p, uint32_t flow) {
+  const size_t headers = 14 + 20 + 8;
+  const size_t frame = p.size - kFcsBytes;
+  Frame payload(frame > headers ? frame - headers : 0, 0);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i);
+  return udp4_frame(flow_udp4(flow), payload, frame);
+}
+
+struct Scenario {
+  std::string_view name;
+  std::string_view description;
+  Frame (*make)(const Params&, uint32_t flow);
+};
+
+constexpr Scenario kScenarios[] = {
+    {"udp", "IPv4/UDP frames of --size bytes over --flows 5-tuples", make_udp},
+};
+
+bool write_pcap(const char* path, const Params& p, const Scenario& s) {
+  FILE* out = std::fopen(path, "wb");
+  if (out == nullptr) {
+    std::perror(path);
+    return false;
+  }
+  struct {
+    uint32_t magic = 0xa1b2c3d4;  // microsecond timestamps, host byte order
+    uint16_t major = 2, minor = 4;
+    int32_t thiszone = 0;
+    uint32_t sigfigs = 0, snaplen = 65535, linktype = 1;  // LINKTYPE_ETHERNET
+  } file_header;
+  bool ok = std::fwrite(&file_header, sizeof file_header, 1, out) == 1;
+  const uint32_t packets = p.packets != 0 ? p.packets : std::max<uint32_t>(p.flows, 1024);
+  for (uint32_t i = 0; ok && i < packets; ++i) {
+    const Frame f = s.make(p, i % p.flows);
+    const uint32_t len = static_cast<uint32_t>(f.size());
+    const uint32_t record[4] = {i / 1000000, i % 1000000, len, len};  // ts sec, usec, caplen, len
+    ok = std::fwrite(record, sizeof record, 1, out) == 1 && std::fwrite(f.data(), f.size(), 1, out) == 1;
+  }
+  ok = std::fclose(out) == 0 && ok;
+  if (!ok) std::fprintf(stderr, "gen_pcap: %s: write failed\n", path);
+  return ok;
+}
+
+bool parse_u32(const char* s, uint32_t& v) {
+  auto [end, ec] = std::from_chars(s, s + std::strlen(s), v);
+  return ec == std::errc{} && *end == '\0';
+}
+
+constexpr const char* kUsage =
+    "usage: gen_pcap --scenario NAME --out FILE [--flows N] [--packets N] [--size BYTES]\n"
+    "       gen_pcap --list\n";
+
+}  // namespace
+}  // namespace weft::perf
+
+int main(int argc, char** argv) {
+  using namespace weft::perf;
+  Params p;
+  std::string_view scenario;
+  const char* out = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    const bool value = i + 1 < argc;
+    if (a == "--list") {
+      for (const Scenario& s : kScenarios)
+        std::printf("%-12.*s %.*s\n", static_cast<int>(s.name.size()), s.name.data(),
+                    static_cast<int>(s.description.size()), s.description.data());
+      return 0;
+    } else if (a == "--scenario" && value) {
+      scenario = argv[++i];
+    } else if (a == "--out" && value) {
+      out = argv[++i];
+    } else if ((a == "--flows" && value && parse_u32(argv[++i], p.flows) && p.flows > 0) ||
+               (a == "--packets" && value && parse_u32(argv[++i], p.packets)) ||
+               (a == "--size" && value && parse_u32(argv[++i], p.size) && p.size >= 64 && p.size <= 9018)) {
+      continue;
+    } else {
+      std::fprintf(stderr, "gen_pcap: bad argument '%s'\n%s", argv[i], kUsage);
+      return 2;
+    }
+  }
+  const Scenario* s = nullptr;
+  for (const Scenario& c : kScenarios)
+    if (c.name == scenario) s = &c;
+  if (s == nullptr || out == nullptr) {
+    std::fprintf(stderr, "%s", kUsage);
+    return 2;
+  }
+  return write_pcap(out, p, *s) ? 0 : 1;
+}
