@@ -167,6 +167,10 @@ SourcePos pos_of(const YAML::Node& node, const std::string& file) {
 }
 
 std::string did_you_mean(std::string_view word, std::initializer_list<std::string_view> known) {
+  return did_you_mean(word, std::span<const std::string_view>(known.begin(), known.size()));
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> known) {
   std::string best;
   size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
   for (auto k : known) {

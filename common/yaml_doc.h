@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,8 @@ SourcePos pos_of(const YAML::Node& node, const std::string& file);
 // Closest candidate by edit distance, or empty when none is close enough to
 // be a plausible typo.
 std::string did_you_mean(std::string_view word, std::initializer_list<std::string_view> known);
+// The same over a list known only at run time (e.g. the names of a kind).
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> known);
 
 // Checks that `map` is a mapping whose keys are all in `allowed` and that
 // every key in `required` is present. Returns false (with diagnostics) when

@@ -11,12 +11,18 @@ namespace weft::cli {
 
 // Add a command: declare its entry point here and list it in kCommands.
 // int cmd_validate(int argc, char** argv);
+int cmd_validate(int argc, char** argv);
+int cmd_compile(int argc, char** argv);
+int cmd_diff(int argc, char** argv);
 int cmd_node_stats(int argc, char** argv);
 
 namespace {
 
 constexpr Command kCommands[] = {
     // {"validate", "validate POLICY...            check a policy, print errors or a summary", cmd_validate},
+    {"validate", "validate POLICY...                  check a policy: its errors, or a summary", cmd_validate},
+    {"compile", "compile POLICY... --node NAME [--json]  a node's compiled tables", cmd_compile},
+    {"diff", "diff OLD NEW                        per node, the table entries added and removed", cmd_diff},
     {"node stats", "node stats --socket PATH [--json]   ports, counters and drop reasons of a running weftd", cmd_node_stats},
     {"", "", nullptr},
 };
