@@ -31,10 +31,17 @@ class Reader {
     diags_.error(pos_of(at, file_), std::string(key) + ": " + message);
   }
 
+  // Strict keys (common/yaml_doc.h), and no key twice: YAML parsers keep
+  // both, and the second would be silently ignored.
   bool keys(const YAML::Node& map, std::string_view what,
             std::initializer_list<std::string_view> allowed,
             std::initializer_list<std::string_view> required) {
-    return check_keys(map, file_, what, allowed, required, diags_);
+    if (!check_keys(map, file_, what, allowed, required, diags_)) return false;
+    std::set<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it)
+      if (it->first.IsScalar() && !seen.insert(it->first.Scalar()).second)
+        diags_.error(pos_of(it->first, file_), "key '" + it->first.Scalar() + "' appears twice in " + std::string(what));
+    return true;
   }
 
   std::optional<std::string> string(const YAML::Node& n, std::string_view key) {
