@@ -15,6 +15,8 @@ int cmd_validate(int argc, char** argv);
 int cmd_compile(int argc, char** argv);
 int cmd_diff(int argc, char** argv);
 int cmd_node_stats(int argc, char** argv);
+int cmd_apply(int argc, char** argv);
+int cmd_status(int argc, char** argv);
 
 namespace {
 
@@ -23,6 +25,8 @@ constexpr Command kCommands[] = {
     {"validate", "validate POLICY...                  check a policy: its errors, or a summary", cmd_validate},
     {"compile", "compile POLICY... --node NAME [--json]  a node's compiled tables", cmd_compile},
     {"diff", "diff OLD NEW                        per node, the table entries added and removed", cmd_diff},
+    {"apply", "apply POLICY... --controller URL     validate, then push through the controller's API", cmd_apply},
+    {"status", "status --controller URL             nodes and the version each applied", cmd_status},
     {"node stats", "node stats --socket PATH [--json]   ports, counters and drop reasons of a running weftd", cmd_node_stats},
     {"", "", nullptr},
 };

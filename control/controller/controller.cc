@@ -1,0 +1,145 @@
+#include "control/controller/controller.h"
+
+#include <algorithm>
+
+#include "control/compile/compile.h"
+#include "control/compile/tables_codec.h"
+#include "control/model/loader.h"
+
+namespace weft::ctl {
+
+Expected<std::unique_ptr<Controller>> Controller::start(boost::asio::io_context& io,
+                                                        ControllerOptions options) {
+  auto southbound_tls = make_tls_context(TlsRole::kServer, options.tls, PeerCerts::kRequire);
+  if (!southbound_tls) return Unexpected{southbound_tls.error()};
+  // The API also takes bearer tokens, so a client certificate is optional.
+  auto api_tls = make_tls_context(TlsRole::kServer, options.tls, PeerCerts::kOptional);
+  if (!api_tls) return Unexpected{api_tls.error()};
+
+  std::unique_ptr<Controller> c(new Controller(std::move(options)));
+  ControllerOptions& o = c->options_;
+  auto store = StateStore::open(o.state_dir);
+  if (!store) return Unexpected{store.error()};
+  c->store_ = std::move(*store);
+
+  o.southbound_options.log = o.log;
+  o.api_options.log = o.log;
+  c->southbound_ = std::make_unique<SouthboundServer>(io, std::move(*southbound_tls), o.southbound_options);
+  if (auto s = c->restore(); !s) return Unexpected{s.error()};
+
+  auto sb = c->southbound_->listen(o.southbound);
+  if (!sb) return Unexpected{sb.error()};
+  c->southbound_ep_ = *sb;
+  c->api_ = std::make_unique<api::ApiServer>(io, std::move(*api_tls), *c, o.api_options);
+  auto api = c->api_->listen(o.api);
+  if (!api) return Unexpected{api.error()};
+  c->api_ep_ = *api;
+
+  const auto& current = c->store_->current();
+  o.log.info("serving policy version " + std::to_string(current.version) + " (" +
+             std::to_string(c->desired_ ? c->desired_->tables.size() : 0) + " nodes); southbound " +
+             c->southbound_ep_.address().to_string() + ":" + std::to_string(c->southbound_ep_.port()) +
+             ", API " + c->api_ep_.address().to_string() + ":" + std::to_string(c->api_ep_.port()));
+  return c;
+}
+
+Controller::~Controller() { stop(); }
+
+void Controller::stop() {
+  if (api_) api_->stop();
+  if (southbound_) southbound_->stop();
+}
+
+Status Controller::restore() {
+  const DesiredState& state = store_->current();
+  if (state.version == 0) return ok();
+  const std::string path = store_->dir() + "/" + std::string(StateStore::kStateFile);
+  Diagnostics diags;
+  auto model = policy::load_policy_text(state.policy, path, diags);
+  if (!model) {
+    // Positions count from the line after the state file's header.
+    Diagnostics shifted;
+    for (const auto& d : diags.items())
+      shifted.error({d.pos.file, d.pos.line ? d.pos.line + 1 : 0, d.pos.column}, d.message);
+    return Unexpected{"the policy stored in " + path + " (version " + std::to_string(state.version) +
+                      ") does not validate; move the file away (nodes keep their tables) and "
+                      "apply a corrected policy:\n" + shifted.format()};
+  }
+  auto tables = compile_tables(*model);
+  southbound_->publish(state.version, tables);
+  desired_ = Desired{std::move(*model), std::move(tables)};
+  return ok();
+}
+
+std::map<std::string, std::string> Controller::compile_tables(const policy::Model& next) const {
+  std::map<std::string, std::string> out;
+  if (!desired_) {
+    for (const auto& [node, tables] : policy::compile_all(next)) out[node] = policy::serialize_tables(tables);
+    return out;
+  }
+  // Recompile only the nodes the change may reach; the others keep their
+  // bytes (and the southbound server, comparing bytes, leaves them alone).
+  const auto touched = policy::nodes_touched(desired_->model, next);
+  for (const auto& node : next.nodes) {
+    auto old = desired_->tables.find(node.name);
+    if (old != desired_->tables.end() &&
+        !std::binary_search(touched.begin(), touched.end(), node.name))
+      out[node.name] = old->second;
+    else
+      out[node.name] = policy::serialize_tables(policy::compile_node(next, node.name));
+  }
+  return out;
+}
+
+api::ApplyOutcome Controller::apply_policy(std::string yaml) {
+  api::ApplyOutcome out;
+  Diagnostics diags;
+  auto model = policy::load_policy_text(yaml, kRequestName, diags);
+  if (!model) {
+    out.kind = api::ApplyOutcome::Kind::kInvalid;
+    diags.sort();
+    out.errors = diags.items();
+    return out;
+  }
+  const DesiredState& current = store_->current();
+  if (current.version > 0 && current.policy == yaml) {
+    out.kind = api::ApplyOutcome::Kind::kApplied;
+    out.result.version = current.version;
+    out.result.unchanged = true;
+    return out;
+  }
+  auto tables = compile_tables(*model);
+  auto version = store_->commit(std::move(yaml));
+  if (!version) {
+    out.kind = api::ApplyOutcome::Kind::kFailed;
+    out.failure = "cannot persist the policy: " + version.error();
+    return out;
+  }
+  out.kind = api::ApplyOutcome::Kind::kApplied;
+  out.result.version = *version;
+  out.result.changed_nodes = southbound_->publish(*version, tables);
+  desired_ = Desired{std::move(*model), std::move(tables)};
+  return out;
+}
+
+std::vector<Diagnostic> Controller::validate_policy(std::string_view yaml) {
+  Diagnostics diags;
+  policy::load_policy_text(yaml, kRequestName, diags);
+  diags.sort();
+  return diags.items();
+}
+
+api::PolicyDocument Controller::current_policy() const {
+  const DesiredState& s = store_->current();
+  return {s.version, s.policy};
+}
+
+api::StatusReport Controller::status() const {
+  return {store_->current().version, southbound_->status()};
+}
+
+bool Controller::is_node(std::string_view name) const {
+  return desired_ && desired_->tables.count(std::string(name)) > 0;
+}
+
+}  // namespace weft::ctl

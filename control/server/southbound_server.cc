@@ -1,0 +1,216 @@
+#include "control/server/southbound_server.h"
+
+#include <boost/asio/ssl/stream_base.hpp>
+
+#include "control/transport/tls.h"
+
+namespace weft::ctl {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+// Node names and errors arrive from the network: keep log lines one line
+// long and readable whatever they hold.
+std::string printable(std::string_view s, size_t max = 200) {
+  std::string out;
+  for (char c : s.substr(0, max)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + printable(s);
+  return out.empty() ? "(no name)" : out;
+}
+
+}  // namespace
+
+SouthboundServer::SouthboundServer(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls,
+                                   SouthboundOptions options)
+    : io_(io), tls_(std::move(tls)), options_(std::move(options)), acceptor_(io) {
+  proto::ControllerMessage keepalive;
+  keepalive.mutable_keepalive();
+  keepalive_ = keepalive.SerializeAsString();
+}
+
+SouthboundServer::~SouthboundServer() {
+  stop();
+  *alive_ = false;
+}
+
+Expected<tcp::endpoint> SouthboundServer::listen(const tcp::endpoint& at) {
+  error_code ec;
+  acceptor_.open(at.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(at, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Unexpected{"southbound listen on " + at.address().to_string() + ":" +
+                            std::to_string(at.port()) + ": " + ec.message()};
+  auto bound = acceptor_.local_endpoint(ec);
+  if (ec) return Unexpected{"southbound: " + ec.message()};
+  accept();
+  return bound;
+}
+
+void SouthboundServer::accept() {
+  acceptor_.async_accept([this, alive = alive_](const error_code& ec, tcp::socket socket) {
+    if (!*alive || stopped_) return;
+    if (ec) {
+      // EMFILE and friends: say so and keep accepting; the peers retry.
+      if (ec != asio::error::operation_aborted) options_.log.warn("southbound accept: " + ec.message());
+      return accept();
+    }
+    FramedConnection::Options copt;
+    copt.max_frame_payload = options_.max_frame_payload;
+    copt.handshake_timeout = options_.handshake_timeout;
+    copt.heartbeat_interval = options_.keepalive_interval;
+    copt.heartbeat_payload = keepalive_;
+    copt.idle_timeout = options_.idle_timeout;
+    auto session = std::make_shared<NodeSession>(
+        FramedConnection::create(std::move(socket), *tls_, std::move(copt)),
+        static_cast<NodeSession::Owner&>(*this));
+    sessions_.emplace(session.get(), session);
+    session->start();
+    accept();
+  });
+}
+
+void SouthboundServer::refuse(const std::shared_ptr<NodeSession>& s, const std::string& who,
+                              const std::string& why) {
+  options_.log.warn("refused node '" + printable(who) + "' from " + s->peer() + ": " + why);
+  s->refuse(why);
+}
+
+void SouthboundServer::on_hello(const std::shared_ptr<NodeSession>& s, const proto::Hello& hello) {
+  const std::string& name = hello.node();
+  if (hello.protocol() != proto::SOUTHBOUND_PROTOCOL_V1)
+    return refuse(s, name, "unsupported southbound protocol " + std::to_string(hello.protocol()) +
+                               " (this controller speaks 1)");
+  if (!peer_is(s->ssl(), name))
+    return refuse(s, name, "certificate names " + join(peer_names(s->ssl())) + ", not '" +
+                               printable(name) + "'");
+  auto it = nodes_.find(name);
+  if (it == nodes_.end())
+    return refuse(s, name, "unknown node: not in the policy at version " + std::to_string(version_));
+
+  Node& n = it->second;
+  if (n.session) {
+    options_.log.info("node " + name + ": new connection from " + s->peer() + " replaces " +
+                      n.session->peer());
+    n.session->close("replaced by a new connection from " + s->peer());
+  }
+  s->accept_as(name);
+  n.session = s;
+  n.applied_version = hello.applied_version();
+  n.acked_current = false;
+  options_.log.info("node " + name + " connected from " + s->peer() + " (runs version " +
+                    std::to_string(hello.applied_version()) + ")");
+  s->send_tables(n.tables_version, n.tables);
+  n.sent_version = n.tables_version;
+}
+
+void SouthboundServer::on_ack(NodeSession& s, const proto::Ack& ack) {
+  auto it = nodes_.find(s.node());
+  if (it == nodes_.end() || it->second.session.get() != &s) return;  // a stale session
+  Node& n = it->second;
+  if (ack.version() > n.sent_version) {
+    options_.log.warn("node " + s.node() + " acked version " + std::to_string(ack.version()) +
+                      " which it was never sent; ignored");
+    return;
+  }
+  if (ack.ok()) {
+    n.applied_version = ack.version();
+    n.acked_current = ack.version() == n.tables_version;
+    n.last_error.clear();
+  } else {
+    n.last_error = printable(ack.error(), 1024);
+    options_.log.warn("node " + s.node() + " failed to apply version " +
+                      std::to_string(ack.version()) + ": " + n.last_error);
+  }
+  if (ack_observer_) ack_observer_(s.node(), ack.version(), ack.ok());
+}
+
+void SouthboundServer::on_closed(NodeSession& s, const std::string& reason) {
+  auto owned = sessions_.find(&s);
+  if (owned == sessions_.end()) return;
+  std::shared_ptr<NodeSession> keep = std::move(owned->second);
+  sessions_.erase(owned);
+
+  if (s.node().empty()) {
+    // Never got past the handshake or the Hello check: a TLS failure here is
+    // an unknown or misconfigured peer, which operators want to see.
+    if (reason.starts_with("TLS handshake"))
+      options_.log.warn("southbound connection from " + s.peer() + " refused: " + reason);
+    return;
+  }
+  auto it = nodes_.find(s.node());
+  if (it == nodes_.end() || it->second.session.get() != &s) return;
+  it->second.session.reset();
+  it->second.acked_current = false;
+  options_.log.info("node " + s.node() + " disconnected: " + reason);
+}
+
+std::vector<std::string> SouthboundServer::publish(uint64_t version,
+                                                   std::map<std::string, std::string> tables) {
+  version_ = version;
+  for (auto it = nodes_.begin(); it != nodes_.end();) {
+    if (tables.count(it->first)) {
+      ++it;
+      continue;
+    }
+    if (it->second.session) {
+      options_.log.info("node " + it->first + " removed from the policy at version " +
+                        std::to_string(version) + "; disconnecting it");
+      it->second.session->refuse("node removed from the policy at version " +
+                                 std::to_string(version));
+    }
+    it = nodes_.erase(it);
+  }
+
+  std::vector<std::string> changed;
+  for (auto& [name, bytes] : tables) {
+    Node& n = nodes_[name];
+    if (n.tables_version != 0 && n.tables == bytes) continue;
+    n.tables = std::move(bytes);
+    n.tables_version = version;
+    n.acked_current = false;
+    changed.push_back(name);
+    if (n.session) {
+      n.session->send_tables(version, n.tables);
+      n.sent_version = version;
+    }
+  }
+  return changed;
+}
+
+std::vector<NodeStatus> SouthboundServer::status() const {
+  std::vector<NodeStatus> out;
+  out.reserve(nodes_.size());
+  for (const auto& [name, n] : nodes_) {
+    NodeStatus s;
+    s.name = name;
+    s.connected = n.session != nullptr;
+    if (n.session) s.address = n.session->peer();
+    s.applied_version = n.applied_version;
+    s.tables_version = n.tables_version;
+    s.in_sync = s.connected && n.acked_current;
+    s.last_error = n.last_error;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void SouthboundServer::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  error_code ignored;
+  acceptor_.close(ignored);
+  for (auto& [ptr, s] : sessions_) s->detach();
+  sessions_.clear();
+  for (auto& [name, n] : nodes_) n.session.reset();
+}
+
+}  // namespace weft::ctl

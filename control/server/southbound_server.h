@@ -1,0 +1,118 @@
+#pragma once
+// The controller's southbound server: accepts the nodes' mutual-TLS
+// connections, checks who they are, and keeps every connected node on its
+// current tables.
+//
+// Identity: TLS has already verified the certificate against the CA; the
+// node's Hello must then name a node of the current policy, and the
+// certificate's CN or a DNS SAN must be that very name. Anything else is
+// refused with a Goodbye saying why, and logged. A node's second connection
+// replaces its first.
+//
+// Distribution: publish() installs the serialized tables of every node at a
+// version. A connected node gets its full tables on connect and again only
+// when its bytes change; a node whose tables are unchanged hears nothing.
+// A node removed from the policy is disconnected.
+//
+//   SouthboundServer sb(io, tls_ctx, options);
+//   auto ep = sb.listen({address, port});
+//   sb.publish(version, {{"node-a", bytes_a}, {"node-b", bytes_b}});
+//   for (auto& n : sb.status()) ...
+//
+// Threads: the controller's io_context thread only (the API reads status()
+// from the same thread).
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/base/expected.h"
+#include "control/base/log.h"
+#include "control/server/node_session.h"
+#include "control/server/node_status.h"
+#include "control/transport/frame.h"
+
+namespace weft::ctl {
+
+struct SouthboundOptions {
+  uint32_t max_frame_payload = kDefaultMaxFramePayload;
+  std::chrono::milliseconds handshake_timeout{5000};
+  // Keepalive sent to an idle node; a node silent for idle_timeout is
+  // considered gone (agents send keepalives at the same pace).
+  std::chrono::milliseconds keepalive_interval{5000};
+  std::chrono::milliseconds idle_timeout{15000};
+  Log log;
+};
+
+class SouthboundServer : private NodeSession::Owner {
+ public:
+  using AckObserver = std::function<void(const std::string& node, uint64_t version, bool ok)>;
+
+  SouthboundServer(boost::asio::io_context& io, std::shared_ptr<boost::asio::ssl::context> tls,
+                   SouthboundOptions options);
+  ~SouthboundServer();
+
+  SouthboundServer(const SouthboundServer&) = delete;
+  SouthboundServer& operator=(const SouthboundServer&) = delete;
+
+  // Binds and starts accepting; returns the bound endpoint (port 0 picks one).
+  Expected<boost::asio::ip::tcp::endpoint> listen(const boost::asio::ip::tcp::endpoint& at);
+
+  // The desired tables of every node at `version` (serialized NodeTables,
+  // deterministic, so equal bytes mean equal tables). Returns the nodes whose
+  // tables changed (or appeared), sorted.
+  std::vector<std::string> publish(uint64_t version, std::map<std::string, std::string> tables);
+
+  std::vector<NodeStatus> status() const;
+  uint64_t version() const { return version_; }
+
+  // Called for every Ack, after the status is updated (for benchmarks and
+  // tests that wait for convergence).
+  void set_ack_observer(AckObserver observer) { ack_observer_ = std::move(observer); }
+
+  // Stops accepting and closes every session.
+  void stop();
+
+ private:
+  struct Node {
+    std::string tables;
+    uint64_t tables_version = 0;
+    std::shared_ptr<NodeSession> session;  // set while connected
+    uint64_t sent_version = 0;  // last Tables version sent to this session
+    uint64_t applied_version = 0;
+    bool acked_current = false;
+    std::string last_error;
+  };
+
+  void accept();
+  void on_hello(const std::shared_ptr<NodeSession>& s, const proto::Hello& hello) override;
+  void on_ack(NodeSession& s, const proto::Ack& ack) override;
+  void on_closed(NodeSession& s, const std::string& reason) override;
+  void refuse(const std::shared_ptr<NodeSession>& s, const std::string& who, const std::string& why);
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;
+  SouthboundOptions options_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::string keepalive_;  // a serialized ControllerMessage{keepalive}
+
+  uint64_t version_ = 0;
+  std::map<std::string, Node> nodes_;
+  // Every live session, accepted or not, by address (callbacks name it by
+  // reference).
+  std::map<NodeSession*, std::shared_ptr<NodeSession>> sessions_;
+  AckObserver ack_observer_;
+  bool stopped_ = false;
+  // Accept handlers may run after we are gone; they check this first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace weft::ctl

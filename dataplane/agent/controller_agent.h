@@ -1,0 +1,102 @@
+#pragma once
+// The node agent, controller mode: weftd's side of the southbound channel.
+// It keeps one mutual-TLS connection to weft-controller, says Hello with its
+// node name and the version it runs, receives its complete tables whenever
+// they change, hands them to `apply`, and acks the outcome.
+//
+// While the controller is away nothing changes on the node: the dataplane
+// keeps forwarding on the last tables that `apply` accepted, and the agent
+// reconnects with exponential backoff and jitter. On reconnect the controller
+// sends the full tables again; if they are byte-identical to what the node
+// runs, the agent acks without calling `apply`, so a controller restart never
+// rebuilds a node's tables.
+//
+// The library has no DPDK dependency: tests and perf/controller_latency run
+// dozens of agents in one process with an `apply` that only records.
+//
+//   auto agent = ControllerAgent::create(io, options,
+//       [&](const proto::NodeTables& t, uint64_t version) -> std::string {
+//         // build the lookup structures off the fast path, publish them with
+//         // RCU, return "" -- or why the tables cannot be used
+//       });
+//   if (!agent) die(agent.error());
+//   (*agent)->start();
+//
+// Threads: create/start/stop and every callback, `apply` included, run on the
+// thread that runs `io` (weftd's main lcore). `apply` may block that thread
+// while it builds and publishes a snapshot. status() may be called from any
+// thread.
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "control/base/expected.h"
+#include "control/base/log.h"
+#include "control/proto/tables.pb.h"
+#include "control/transport/frame.h"
+#include "control/transport/tls.h"
+
+namespace weft::agent {
+
+// Builds and publishes the node's tables for `version`; returns "" on success
+// or why they could not be applied (the controller shows it in its status).
+using ApplyTables =
+    std::function<std::string(const proto::NodeTables& tables, uint64_t version)>;
+
+struct ControllerAgentOptions {
+  std::string node;        // this node's name; its certificate must carry it
+  std::string controller;  // "host:port" or "[v6]:port"
+  ctl::TlsFiles tls;       // CA that signed the controller, our cert and key
+
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds backoff_initial{200};
+  std::chrono::milliseconds backoff_max{15000};
+  // A keepalive is sent after this long without traffic; the controller is
+  // considered gone after three intervals of silence.
+  std::chrono::milliseconds keepalive_interval{5000};
+  uint32_t max_frame_payload = ctl::kDefaultMaxFramePayload;
+  uint64_t jitter_seed = 0;  // 0: from std::random_device
+  ctl::Log log;
+};
+
+struct AgentStatus {
+  bool connected = false;        // TLS up and Hello sent
+  uint64_t applied_version = 0;  // version of the tables in force; 0: none yet
+  std::string last_error;        // last connection, refusal or apply failure
+  uint64_t sessions = 0;         // connections that got as far as the Hello
+  uint64_t tables_received = 0;
+  uint64_t tables_applied = 0;   // `apply` calls that succeeded
+};
+
+class ControllerAgent {
+ public:
+  // Loads the TLS material and checks the options; an error is returned, not
+  // thrown, and nothing is started.
+  static ctl::Expected<std::unique_ptr<ControllerAgent>> create(boost::asio::io_context& io,
+                                                                ControllerAgentOptions options,
+                                                                ApplyTables apply);
+  ~ControllerAgent();  // stop()
+
+  ControllerAgent(const ControllerAgent&) = delete;
+  ControllerAgent& operator=(const ControllerAgent&) = delete;
+
+  void start();
+  // Closes the connection and stops reconnecting; `apply` is not called
+  // afterwards. The last applied tables stay where `apply` put them.
+  void stop();
+
+  AgentStatus status() const;
+
+  class Impl;
+
+ private:
+  explicit ControllerAgent(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace weft::agent
