@@ -82,4 +82,60 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
   return true;
 }
 
+IoThread::IoThread()
+    : work_(boost::asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
+
+IoThread::~IoThread() {
+  work_.reset();
+  io_.stop();
+  thread_.join();
+}
+
+ctl::Log CapturedLog::log() {
+  return ctl::Log(
+      [this](ctl::LogLevel level, std::string_view msg) {
+        std::lock_guard lock(mu_);
+        lines_.push_back(std::string(ctl::log_level_name(level)) + ": " + std::string(msg));
+      },
+      ctl::LogLevel::kDebug);
+}
+
+bool CapturedLog::contains(std::string_view needle) const {
+  std::lock_guard lock(mu_);
+  for (const auto& l : lines_)
+    if (l.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+std::string CapturedLog::text() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  for (const auto& l : lines_) out += l + "\n";
+  return out;
+}
+
+std::vector<std::string> node_names(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) out.push_back("node-" + std::to_string(i));
+  return out;
+}
+
+std::string test_policy(const std::vector<std::string>& nodes, int ports, int variant) {
+  std::string y = "version: 1\nnodes:\n";
+  for (size_t i = 0; i < nodes.size(); ++i)
+    y += "  - {name: " + nodes[i] + ", underlay_ip: 172.31." + std::to_string(i / 250) + "." +
+         std::to_string(i % 250 + 1) + "}\n";
+  y += "networks:\n  - name: blue\n    vni: 5001\n    subnets:\n"
+       "      - {name: web, cidr: 10.1.0.0/16}\n";
+  if (ports > 0) y += "ports:\n";
+  for (int p = 0; p < ports; ++p) {
+    // Port p0 moves between two addresses with `variant`; the others stay.
+    int host = p == 0 ? 40000 + 10000 * (variant % 2) + variant / 2 % 5000 : 10 + p;
+    y += "  - {name: p" + std::to_string(p) + ", network: blue, subnet: web, node: " +
+         nodes[static_cast<size_t>(p) % nodes.size()] + ", ip: 10.1." + std::to_string(host / 256) +
+         "." + std::to_string(host % 256) + "}\n";
+  }
+  return y;
+}
+
 }  // namespace weft::test

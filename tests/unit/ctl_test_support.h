@@ -1,19 +1,27 @@
 #pragma once
 // Helpers for control-plane tests and benchmarks: a development PKI made once
 // per process with scripts/dev-ca in a temporary directory, temporary
-// directories that are removed at exit, and polling an io_context until a
-// condition holds (tests wait for events, never for fixed times).
+// directories that are removed at exit, io_contexts on their own threads
+// (a controller and its nodes run as they would in separate processes),
+// captured logs, generated policies, and waiting for a condition (tests wait
+// for events, never for fixed times).
 //
-// Call from the test thread. The PKI and temp dirs are process-wide and
-// removed by an atexit hook.
+// Call from the test thread unless a member says otherwise. The PKI and temp
+// dirs are process-wide and removed by an atexit hook.
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <chrono>
 #include <functional>
+#include <future>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "control/base/log.h"
 #include "control/transport/tls.h"
 
 namespace weft::test {
@@ -48,5 +56,49 @@ bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
 // Polls `done()` (for state owned by other threads) every millisecond.
 bool wait_until(const std::function<bool()>& done,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// An io_context run by its own thread until destruction. call() runs a
+// function on that thread and returns its result: objects that live on the
+// io thread are created, used and destroyed through it.
+class IoThread {
+ public:
+  IoThread();
+  ~IoThread();  // stops the io_context, drops pending handlers, joins
+  IoThread(const IoThread&) = delete;
+  IoThread& operator=(const IoThread&) = delete;
+
+  boost::asio::io_context& io() { return io_; }
+
+  template <class F>
+  auto call(F f) -> decltype(f()) {
+    std::packaged_task<decltype(f())()> task(std::move(f));
+    auto result = task.get_future();
+    boost::asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+// A Log whose lines are kept for the test to search (any thread may log).
+class CapturedLog {
+ public:
+  ctl::Log log();
+  bool contains(std::string_view needle) const;
+  std::string text() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+// A valid policy: `nodes` named node-0.. (or the given names), one network
+// "blue" with one /16 subnet, and `ports` ports p0.. spread round-robin over
+// the nodes; `variant` changes port p0's address (a one-port change).
+std::string test_policy(const std::vector<std::string>& nodes, int ports, int variant = 0);
+std::vector<std::string> node_names(int n);
 
 }  // namespace weft::test
