@@ -1,20 +1,29 @@
 #pragma once
-// The DPDK environment of a packet-test binary: one EAL per process, brought
-// up before the first test by a GoogleTest Environment (eal_main.cc, which
-// also provides main) and torn down after the last. It needs no hugepages,
-// NIC or shared runtime state (--no-huge --no-pci --no-shconf, a per-process
-// file prefix), so packet tests run anywhere and in parallel, as DPDK's own
-// NOHUGE_OK tests do.
+// The DPDK environment of a packet-test or benchmark binary: one EAL per
+// process with one lcore and an mbuf pool, needing no hugepages, NIC or
+// shared runtime state (--no-huge --no-pci --no-shconf, a per-process file
+// prefix), so it runs anywhere and in parallel with other binaries, as
+// DPDK's own NOHUGE_OK tests do.
 //
-// Link `weft_packet_fixture` (tests/packet/meson.build) and call
-// `packet_pool()` from any test; tests run on the EAL's one (main) lcore.
+// Packet-test binaries link `weft_packet_fixture`, whose main() (eal_main.cc)
+// starts it before the first test through a GoogleTest Environment; tests
+// then just call packet_pool(). Other binaries call start_test_eal() and
+// stop_test_eal() from main(). All of it on the main thread (the EAL's one
+// lcore).
 
 #include <rte_mempool.h>
 
+#include <string>
+
 namespace weft::test {
 
-// The binary's mbuf pool, made by create_mbuf_pool (PktMeta area reserved).
-// Valid inside any TEST; null only if the EAL failed, which fails the run.
+// Starts the EAL and makes the pool; false (with the reason in *error) if
+// either fails. Call once per process.
+bool start_test_eal(const std::string& program, std::string* error);
+void stop_test_eal();
+
+// The pool made by create_mbuf_pool (PktMeta area reserved); null before
+// start_test_eal() succeeds.
 rte_mempool* packet_pool();
 
 }  // namespace weft::test
