@@ -134,29 +134,28 @@ class TextBuilder {
     for (const auto& r : p.egress()) rule("egress", "to", r);
   }
 
+  // Fixed columns: direction, group, protocol, what (ports, ICMP type/code,
+  // or "*"), from/to, prefixes, and the remote group they came from if any.
   void rule(const char* direction, const char* remote, const proto::SecurityRule& r) {
-    auto& cells = row({direction, r.group(), protocol(r.protocol())});
-    if (r.ports_size()) cells.push_back(port_ranges(r.ports()));
-    if (r.has_icmp_type()) {
-      cells.push_back("type");
-      cells.push_back(std::to_string(r.icmp_type()));
+    std::string what = "*";
+    if (r.ports_size()) {
+      what = port_ranges(r.ports());
+    } else if (r.has_icmp_type()) {
+      what = "type:" + std::to_string(r.icmp_type());
+      if (r.has_icmp_code()) what += ",code:" + std::to_string(r.icmp_code());
     }
-    if (r.has_icmp_code()) {
-      cells.push_back("code");
-      cells.push_back(std::to_string(r.icmp_code()));
-    }
-    cells.push_back(remote);
+    auto& cells = row({direction, r.group(), protocol(r.protocol()), what, remote,
+                       join(r.remote(), prefix)});
     if (!r.remote_group().empty()) cells.push_back("group:" + r.remote_group());
-    cells.push_back(join(r.remote(), prefix));
   }
 
   void qos(const proto::QosPolicy& q) {
     section("qos " + q.name());
     if (q.has_egress())
-      row({"egress", "rate", format_rate_bps(q.egress().rate_bps()), "burst",
+      row({"limit", "egress", "rate", format_rate_bps(q.egress().rate_bps()), "burst",
            format_size_bytes(q.egress().burst_bytes())});
     if (q.has_ingress())
-      row({"ingress", "rate", format_rate_bps(q.ingress().rate_bps()), "burst",
+      row({"limit", "ingress", "rate", format_rate_bps(q.ingress().rate_bps()), "burst",
            format_size_bytes(q.ingress().burst_bytes())});
     for (const auto& c : q.classes()) {
       const char* prio = c.priority() == proto::QosClass::HIGH  ? "high"

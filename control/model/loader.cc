@@ -59,10 +59,14 @@ constexpr Key kGatewayKeys[] = {{"name", kRequired},          {"node", kRequired
                                 {"floating_ips"}};
 constexpr Key kFloatingIpKeys[] = {{"ip", kRequired}, {"port", kRequired}};
 
-// A rate limit with no burst gets 10 ms worth of its rate, and at least one
-// full-size frame, so that a policing token bucket never starves a frame.
+// A rate limit with no burst gets 10 ms worth of its rate, rounded up to a
+// whole kb, and at least one full-size frame, so that a policing token bucket
+// never starves a frame.
 constexpr uint64_t kMinBurstBytes = 1500;
-uint64_t default_burst(uint64_t rate_bps) { return std::max(kMinBurstBytes, rate_bps / 800); }
+uint64_t default_burst(uint64_t rate_bps) {
+  uint64_t ten_ms = (rate_bps / 800 + 1023) / 1024 * 1024;
+  return std::max(kMinBurstBytes, ten_ms);
+}
 
 class PolicyReader {
  public:

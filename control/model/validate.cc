@@ -314,7 +314,7 @@ class Validator {
         if (!limit) continue;
         if (limit->at.rate.known() && limit->rate_bps == 0)
           error(file, limit->at.rate, "a rate must be positive");
-        if (limit->at.rate.known()) cap = std::min(cap, limit->rate_bps);
+        if (limit->at.rate.known() && limit->rate_bps > 0) cap = std::min(cap, limit->rate_bps);
         if (limit->at.burst.known() && limit->burst_bytes < 1500)
           error(file, limit->at.burst,
                 "burst " + format_size_bytes(limit->burst_bytes) +

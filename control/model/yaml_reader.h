@@ -76,8 +76,8 @@ class YamlReader {
     if (node.IsNull()) return true;
     if (node.IsScalar() && scalar_ok) return append(node, what, kind, out, at);
     if (!node.IsSequence()) {
-      error(node, str_cat({"'", what, "' must be a list of ", kind.expected, ", not ",
-                           describe(node)}));
+      error(node, str_cat({"'", what, "' must be a list, not ", describe(node), " (each item ",
+                           kind.expected, ")"}));
       return false;
     }
     bool ok = true;
