@@ -1,0 +1,83 @@
+#pragma once
+// One tracked connection: its key, its protocol state, and the flow cache's
+// recorded result for each direction. One cache line: a hit in the flow
+// cache reads the bucket and this line, nothing else.
+//
+//   byte  0  key (16)          zone, canonical endpoints
+//        16  last_seen (8)     TSC of the latest packet, either direction
+//        24  prev, next (8)    the entry's eviction list (free list when free)
+//        32  generation (4)    snapshot the verdict and actions were decided with
+//        36  state, flags, cls, pad
+//        40  action[2] (20)    by direction: original, reply
+//        60  spare (4)
+//
+// Owned by a ConnTable (conn_table.h): one worker reads and writes it.
+
+#include <cstdint>
+
+#include "dataplane/conntrack/conn_key.h"
+#include "dataplane/flowcache/flow_action.h"
+
+namespace weft::dp {
+
+// The direction of a packet within its connection.
+enum class ConnDir : uint8_t { kOriginal = 0, kReply = 1 };
+
+enum class ConnState : uint8_t {
+  kFree = 0,
+  // TCP, as Linux and OVS name them. FIN_WAIT: one side has sent FIN;
+  // CLOSE_WAIT: the other side has acknowledged it; LAST_ACK: both have
+  // sent FIN; TIME_WAIT: the first closer has acknowledged the second FIN.
+  kTcpSynSent,
+  kTcpSynRecv,
+  kTcpEstablished,
+  kTcpFinWait,
+  kTcpCloseWait,
+  kTcpLastAck,
+  kTcpTimeWait,
+  kTcpClose,  // reset
+  // Pseudo-connections: seen one way, or both.
+  kUdpUnreplied,
+  kUdpReplied,
+  kIcmpUnreplied,  // ICMP echo
+  kIcmpReplied,
+  kOtherUnreplied,  // any other IP protocol
+  kOtherReplied,
+  kCount
+};
+inline constexpr size_t kConnStateCount = static_cast<size_t>(ConnState::kCount);
+
+// Eviction classes, in the order a full table gives entries up: closed
+// connections first, then embryonic ones (never answered, or a handshake
+// not yet complete); assured connections never.
+enum class ConnClass : uint8_t { kClosing = 0, kEmbryonic, kAssured, kCount };
+inline constexpr size_t kConnClassCount = static_cast<size_t>(ConnClass::kCount);
+
+inline constexpr uint8_t kConnOrigSide = 1 << 0;    // the originator is key side 1
+inline constexpr uint8_t kConnReplySeen = 1 << 1;   // a packet has gone the reply way
+inline constexpr uint8_t kConnCloserReply = 1 << 2;  // TCP: the reply side sent the first FIN
+
+struct alignas(64) ConnEntry {
+  ConnKey key;
+  uint64_t last_seen;
+  uint32_t prev, next;
+  uint32_t generation;
+  ConnState state;
+  uint8_t flags;
+  ConnClass cls;
+  uint8_t pad_;
+  FlowAction action[2];
+  uint8_t spare_[4];
+
+  uint8_t orig_side() const { return flags & kConnOrigSide; }
+  bool reply_seen() const { return flags & kConnReplySeen; }
+  // The direction of a packet whose source is on key side `src_side`.
+  ConnDir dir_of(uint8_t src_side) const {
+    return src_side == orig_side() ? ConnDir::kOriginal : ConnDir::kReply;
+  }
+  FlowAction& act(ConnDir d) { return action[static_cast<size_t>(d)]; }
+  const FlowAction& act(ConnDir d) const { return action[static_cast<size_t>(d)]; }
+};
+static_assert(sizeof(ConnEntry) == 64, "a connection is one cache line");
+
+}  // namespace weft::dp

@@ -1,0 +1,170 @@
+#pragma once
+// ConnTable: one worker's connection table, which is also its flow cache
+// (dataplane/flowcache/): each entry carries the connection's state and the
+// recorded forwarding result of each direction (conn_entry.h).
+//
+//   auto table = ConnTable::create(cfg, error);       // all memory, once
+//   table->lookup_bulk(keys, n, now, idx);            // a burst at a time
+//   if (idx[i] == ConnTable::kNone) ... i = table->insert(key, state, side, now);
+//   track(table->entry(i), dir, tuple); table->touch(i, now);
+//   table->expire(now, budget);                       // a little every burst
+//
+// Layout. A bucket array and an entry array, both allocated at start and
+// never resized. A bucket is one cache line of 8 slots, each a 16-bit
+// signature and a 32-bit entry index; a key may live in one of two buckets
+// (the second derived from the first and the signature; an insert that
+// finds both full first moves one of their entries to its own other
+// bucket, one cuckoo step, before it evicts anything). A lookup hashes
+// the key (CRC32-C), reads its bucket and compares signatures with one SSE2
+// compare, then reads the one entry whose signature matched and compares
+// the key: two cache lines per packet, against three for rte_hash followed
+// by an entry array (perf/conntrack_bench measures both). lookup_bulk
+// hashes the whole burst and prefetches every bucket first, then every
+// candidate entry, as rte_hash_lookup_bulk and VPP's session lookup do.
+// Buckets are sized for at most half their slots in use, so most keys sit
+// in their first bucket and a lookup reads one.
+//
+// Memory: 64 bytes per entry plus 16 of buckets (bytes_per_entry()), so
+// the default 256k entries take 20 MiB per worker, 1M take 80 MiB.
+//
+// Eviction. Every entry sits on the list of its class (ConnClass: closing,
+// embryonic, assured), in the order it joined it. When every entry is in
+// use, an insert takes the oldest closing entry, else the oldest embryonic
+// one; assured connections are never evicted for a new one, so a SYN flood
+// cannot push out established connections: it only churns its own
+// embryonic entries. The same order applies inside a key's two buckets
+// when both are full. Failing both, the insert fails (the packet is
+// dropped as ct_table_full).
+//
+// Expiry. An entry idle past its state's timeout (conn_state.h) is gone:
+// a lookup that finds one removes it and reports a miss, and expire()
+// sweeps a few entries per call in index order, so memory comes back even
+// for connections that never send again.
+//
+// Time is an argument (`now`, in TSC ticks of `tsc_hz`); tests use a fake
+// clock. Single-threaded: one worker owns a table and is its only user;
+// stats() may be read from any thread.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dataplane/conntrack/conn_entry.h"
+#include "dataplane/conntrack/conn_key.h"
+#include "dataplane/conntrack/conn_state.h"
+#include "dataplane/stats/counters.h"
+
+namespace weft::dp {
+
+enum class TableMemory : uint8_t {
+  kDpdk,  // rte_zmalloc_socket: hugepages when the EAL has them (weftd)
+  kHeap,  // the C++ heap (unit tests, without an EAL)
+};
+
+struct ConnTableConfig {
+  static constexpr uint32_t kDefaultMaxEntries = 256 * 1024;
+
+  uint32_t max_entries = kDefaultMaxEntries;
+  ConnTimeouts timeouts;
+  uint64_t tsc_hz = 0;  // ticks per second of every `now`; required
+  TableMemory memory = TableMemory::kDpdk;
+  int socket_id = -1;   // NUMA socket for kDpdk; -1: any
+};
+
+// Counters of one table: a single writer (the worker), readable anywhere.
+struct ConnTableStats {
+  Counter created;
+  Counter expired;   // idle past the timeout
+  Counter removed;   // by the caller: reopened, or denied by a new policy
+  Counter evicted[kConnClassCount];  // to make room, by class of the victim
+  Counter full;      // inserts that found no room
+};
+
+class ConnTable {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  static constexpr uint32_t kMaxBulk = 64;
+  static constexpr uint32_t kMaxEntries = 1u << 30;
+
+  // Allocates and initialises everything; null (and `error`) when the
+  // config is out of range or the memory cannot be had.
+  static std::unique_ptr<ConnTable> create(const ConnTableConfig& cfg, std::string& error);
+  ~ConnTable();
+  ConnTable(const ConnTable&) = delete;
+  ConnTable& operator=(const ConnTable&) = delete;
+
+  // out[i]: the index of keys[i]'s entry, or kNone. n <= kMaxBulk. An entry
+  // found expired is removed and reported as kNone.
+  void lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint32_t* out) noexcept;
+  uint32_t lookup(const ConnKey& key, uint64_t now) noexcept;
+
+  // Adds `key` (which must not be in the table) in `state`, opened from key
+  // side `orig_side`, seen at `now`; evicts to make room (see above).
+  // Returns its index (generation 0, no actions recorded), or kNone.
+  uint32_t insert(const ConnKey& key, ConnState state, uint8_t orig_side, uint64_t now) noexcept;
+
+  // Removes an entry in use.
+  void remove(uint32_t idx) noexcept;
+
+  // A packet of entry `idx` was seen at `now` and track() may have moved
+  // its state: stamps it and moves it to the list of its new class.
+  void touch(uint32_t idx, uint64_t now) noexcept;
+
+  // Checks up to `budget` entries, in index order from where the last call
+  // stopped, and removes the expired ones. Returns how many it removed.
+  uint32_t expire(uint64_t now, uint32_t budget) noexcept;
+
+  bool is_expired(const ConnEntry& e, uint64_t now) const noexcept {
+    return now > e.last_seen && now - e.last_seen > timeout_[static_cast<size_t>(e.state)][e.reply_seen()];
+  }
+
+  ConnEntry& entry(uint32_t idx) noexcept { return entries_[idx]; }
+  const ConnEntry& entry(uint32_t idx) const noexcept { return entries_[idx]; }
+
+  uint32_t capacity() const { return capacity_; }
+  uint32_t size() const;
+  uint32_t size(ConnClass c) const { return count_[static_cast<size_t>(c)].load(std::memory_order_relaxed); }
+  size_t memory_bytes() const { return bytes_; }
+  // What one entry costs, buckets included, for a table of `max_entries`.
+  static size_t bytes_per_entry(uint32_t max_entries);
+  const ConnTableStats& stats() const { return stats_; }
+
+ private:
+  struct Bucket;
+  struct List {
+    uint32_t head = kNone, tail = kNone;
+  };
+  struct Place {
+    uint32_t primary, secondary;
+    uint16_t sig;
+  };
+
+  ConnTable() = default;
+  Place place(uint32_t hash) const noexcept;
+  uint32_t other_bucket(uint32_t bucket, uint16_t sig) const noexcept;
+  uint32_t find(const ConnKey& key, const Place& p) const noexcept;
+  bool take_slot(const Place& p, uint64_t now, uint16_t*& sig, uint32_t*& idx) noexcept;
+  uint32_t take_entry(uint64_t now) noexcept;
+  void release(uint32_t idx) noexcept;
+  void clear_slot(const Place& p, uint32_t idx) noexcept;
+  void unlink(uint32_t idx) noexcept;
+  void append(uint32_t idx, ConnClass c) noexcept;
+
+  Bucket* buckets_ = nullptr;
+  ConnEntry* entries_ = nullptr;
+  void* memory_ = nullptr;
+  TableMemory memory_kind_ = TableMemory::kHeap;
+  size_t bytes_ = 0;
+  uint32_t bucket_mask_ = 0;
+  uint32_t capacity_ = 0;
+  uint32_t free_ = kNone;  // free list, through ConnEntry::next
+  uint32_t sweep_ = 0;     // next entry expire() looks at
+  List lists_[kConnClassCount];
+  std::atomic<uint32_t> count_[kConnClassCount] = {};
+  uint64_t timeout_[kConnStateCount][2] = {};  // TSC ticks, by state and reply seen
+  ConnTableStats stats_;
+};
+
+}  // namespace weft::dp

@@ -1,0 +1,262 @@
+// The connection table (dataplane/conntrack/conn_table.h) on the heap, with
+// a fake clock: both directions find one entry, bulk lookups agree with a
+// reference map under random churn, entries expire by state, and a full
+// table gives up closing, then embryonic entries, oldest first, and never
+// an assured one, even under a SYN flood.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include <cstdio>
+#include <map>
+#include <random>
+#include <vector>
+
+#include "dataplane/conntrack/conn_table.h"
+
+namespace weft::dp {
+namespace {
+
+constexpr uint64_t kHz = 1000;  // fake TSC: one tick per millisecond
+constexpr uint64_t kSecond = kHz;
+constexpr uint32_t kVni = 5001;
+
+std::unique_ptr<ConnTable> make_table(uint32_t max_entries, ConnTimeouts timeouts = {}) {
+  ConnTableConfig cfg;
+  cfg.max_entries = max_entries;
+  cfg.timeouts = timeouts;
+  cfg.tsc_hz = kHz;
+  cfg.memory = TableMemory::kHeap;
+  std::string error;
+  auto t = ConnTable::create(cfg, error);
+  EXPECT_TRUE(t) << error;
+  return t;
+}
+
+// Connection n: 10.0.x.y:(1024 + n % 50000) -> 10.1.0.1:80.
+ConnKey key(uint32_t n, uint8_t proto = IPPROTO_TCP, uint8_t* side = nullptr) {
+  uint8_t s;
+  return make_conn_key(kVni, proto, htonl(0x0a000000u + n / 50000), htons(1024 + n % 50000),
+                       htonl(0x0a010001u), htons(80), side ? *side : s);
+}
+
+// Opens connection n as its first packet would, from the client's side.
+uint32_t open(ConnTable& t, uint32_t n, ConnState state, uint64_t now) {
+  uint8_t side;
+  const ConnKey k = key(n, IPPROTO_TCP, &side);
+  return t.insert(k, state, side, now);
+}
+
+// Moves an entry to ESTABLISHED with its reply seen (assured).
+void establish(ConnTable& t, uint32_t idx, uint64_t now) {
+  ConnEntry& e = t.entry(idx);
+  e.state = ConnState::kTcpEstablished;
+  e.flags |= kConnReplySeen;
+  t.touch(idx, now);
+}
+
+TEST(ConnTable, BothDirectionsFindOneEntry) {
+  auto t = make_table(1024);
+  uint8_t fwd_side, rev_side;
+  const uint32_t a = htonl(0x0a01010a), b = htonl(0x0a010214);
+  const ConnKey fwd = make_conn_key(kVni, IPPROTO_TCP, a, htons(40000), b, htons(5432), fwd_side);
+  const ConnKey rev = make_conn_key(kVni, IPPROTO_TCP, b, htons(5432), a, htons(40000), rev_side);
+  EXPECT_EQ(fwd, rev);
+  EXPECT_NE(fwd_side, rev_side);
+
+  const uint32_t idx = t->insert(fwd, ConnState::kTcpSynSent, fwd_side, 0);
+  ASSERT_NE(idx, ConnTable::kNone);
+  EXPECT_EQ(t->lookup(rev, 1), idx);
+  const ConnEntry& e = t->entry(idx);
+  EXPECT_EQ(e.dir_of(fwd_side), ConnDir::kOriginal);
+  EXPECT_EQ(e.dir_of(rev_side), ConnDir::kReply);
+  EXPECT_FALSE(e.act(ConnDir::kOriginal).recorded());
+  EXPECT_EQ(e.generation, 0u);
+
+  // Another zone, or another protocol, is another connection.
+  uint8_t side;
+  EXPECT_EQ(t->lookup(make_conn_key(kVni + 1, IPPROTO_TCP, a, htons(40000), b, htons(5432), side), 1),
+            ConnTable::kNone);
+  EXPECT_EQ(t->lookup(make_conn_key(kVni, IPPROTO_UDP, a, htons(40000), b, htons(5432), side), 1),
+            ConnTable::kNone);
+  EXPECT_EQ(t->size(), 1u);
+  EXPECT_EQ(t->size(ConnClass::kEmbryonic), 1u);
+}
+
+TEST(ConnTable, BulkLookupAgreesWithAReferenceUnderChurn) {
+  constexpr uint32_t kMax = 4096;
+  auto t = make_table(kMax);
+  std::map<uint32_t, uint32_t> ref;  // connection number -> entry index
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<uint32_t> conn(0, 3 * kMax);
+  for (int round = 0; round < 400; ++round) {
+    // Insert or remove a few connections...
+    for (int k = 0; k < 16; ++k) {
+      const uint32_t n = conn(rng);
+      auto it = ref.find(n);
+      if (it != ref.end()) {
+        t->remove(it->second);
+        ref.erase(it);
+      } else if (ref.size() < kMax) {
+        const uint32_t idx = open(*t, n, ConnState::kTcpSynSent, 0);
+        ASSERT_NE(idx, ConnTable::kNone) << "room left but no insert, " << ref.size() << " in use";
+        establish(*t, idx, 0);  // assured: never evicted behind the reference's back
+        ref[n] = idx;
+      }
+    }
+    // ...then look a burst up, hits and misses mixed.
+    ConnKey keys[ConnTable::kMaxBulk];
+    uint32_t nums[ConnTable::kMaxBulk], out[ConnTable::kMaxBulk];
+    for (uint32_t i = 0; i < ConnTable::kMaxBulk; ++i) {
+      nums[i] = i % 2 == 0 && !ref.empty() ? std::next(ref.begin(), conn(rng) % ref.size())->first
+                                           : conn(rng);
+      keys[i] = key(nums[i]);
+    }
+    t->lookup_bulk(keys, ConnTable::kMaxBulk, 0, out);
+    for (uint32_t i = 0; i < ConnTable::kMaxBulk; ++i) {
+      auto it = ref.find(nums[i]);
+      ASSERT_EQ(out[i], it == ref.end() ? ConnTable::kNone : it->second) << "connection " << nums[i];
+    }
+  }
+  EXPECT_EQ(t->size(), ref.size());
+}
+
+TEST(ConnTable, FillsToCapacity) {
+  // Buckets hold at most half their slots at capacity: every insert finds
+  // a slot in one of its two buckets, and the table takes all it was sized
+  // for.
+  constexpr uint32_t kMax = 100000;
+  auto t = make_table(kMax);
+  for (uint32_t n = 0; n < kMax; ++n) {
+    const uint32_t idx = open(*t, n, ConnState::kTcpSynSent, 0);
+    ASSERT_NE(idx, ConnTable::kNone) << n;
+    establish(*t, idx, 0);
+  }
+  EXPECT_EQ(t->size(), kMax);
+  EXPECT_EQ(t->stats().evicted[static_cast<size_t>(ConnClass::kEmbryonic)].get(), 0u);
+  // Full of assured connections: the next one is refused, not made room for.
+  EXPECT_EQ(open(*t, kMax, ConnState::kTcpSynSent, 0), ConnTable::kNone);
+  EXPECT_EQ(t->stats().full.get(), 1u);
+  std::printf("conntrack: %zu bytes per entry (%u entries, %zu bytes)\n",
+              ConnTable::bytes_per_entry(kMax), kMax, t->memory_bytes());
+}
+
+TEST(ConnTable, EntriesExpireByState) {
+  ConnTimeouts to;
+  to.tcp_syn_sent = 30;
+  to.tcp_established = 3600;
+  auto t = make_table(64, to);
+  const uint32_t syn = open(*t, 1, ConnState::kTcpSynSent, 0);
+  const uint32_t est = open(*t, 2, ConnState::kTcpSynSent, 0);
+  establish(*t, est, 0);
+
+  EXPECT_EQ(t->lookup(key(1), 30 * kSecond), syn);  // not past the timeout yet
+  t->touch(syn, 30 * kSecond);                       // a packet: idle again from here
+  EXPECT_EQ(t->lookup(key(1), 60 * kSecond), syn);
+  EXPECT_EQ(t->lookup(key(1), 60 * kSecond + 1), ConnTable::kNone);  // expired: removed
+  EXPECT_EQ(t->stats().expired.get(), 1u);
+  EXPECT_EQ(t->lookup(key(2), 3600 * kSecond), est);
+  EXPECT_EQ(t->size(), 1u);
+
+  // The sweep finds what no lookup asks for.
+  EXPECT_EQ(t->expire(3600 * kSecond + 1, 64), 1u);
+  EXPECT_EQ(t->size(), 0u);
+  EXPECT_EQ(t->stats().expired.get(), 2u);
+}
+
+TEST(ConnTable, SweepWalksInSmallSteps) {
+  ConnTimeouts to;
+  to.udp_unreplied = 1;
+  auto t = make_table(256, to);
+  for (uint32_t n = 0; n < 256; ++n) {
+    uint8_t side;
+    const ConnKey k = key(n, IPPROTO_UDP, &side);
+    ASSERT_NE(t->insert(k, ConnState::kUdpUnreplied, side, 0), ConnTable::kNone);
+  }
+  uint32_t removed = 0, calls = 0;
+  while (t->size() > 0 && calls < 1000) {
+    removed += t->expire(10 * kSecond, 16);
+    ++calls;
+  }
+  EXPECT_EQ(removed, 256u);
+  EXPECT_EQ(calls, 16u);  // 256 entries, 16 at a time
+}
+
+TEST(ConnTable, FullTableGivesUpClosingThenEmbryonicOldestFirst) {
+  auto t = make_table(4);
+  const uint32_t assured = open(*t, 0, ConnState::kTcpSynSent, 0);
+  establish(*t, assured, 0);
+  const uint32_t embryonic_old = open(*t, 1, ConnState::kTcpSynSent, 1);
+  const uint32_t embryonic_new = open(*t, 2, ConnState::kTcpSynSent, 2);
+  const uint32_t closing = open(*t, 3, ConnState::kTcpSynSent, 3);
+  t->entry(closing).state = ConnState::kTcpTimeWait;
+  t->touch(closing, 3);
+  ASSERT_EQ(t->size(), 4u);
+
+  // First the closing connection goes, then the older embryonic one.
+  const uint32_t a = open(*t, 10, ConnState::kTcpSynSent, 10);
+  EXPECT_NE(a, ConnTable::kNone);
+  EXPECT_EQ(t->lookup(key(3), 10), ConnTable::kNone);
+  EXPECT_EQ(t->stats().evicted[static_cast<size_t>(ConnClass::kClosing)].get(), 1u);
+  const uint32_t b = open(*t, 11, ConnState::kTcpSynSent, 11);
+  EXPECT_NE(b, ConnTable::kNone);
+  EXPECT_EQ(t->lookup(key(1), 11), ConnTable::kNone);
+  EXPECT_EQ(t->lookup(key(2), 11), embryonic_new);
+  EXPECT_EQ(t->lookup(key(0), 11), assured);
+  EXPECT_EQ(t->stats().evicted[static_cast<size_t>(ConnClass::kEmbryonic)].get(), 1u);
+  (void)embryonic_old;
+}
+
+TEST(ConnTable, SynFloodLeavesEstablishedConnections) {
+  constexpr uint32_t kMax = 1024;
+  constexpr uint32_t kEstablished = 300;
+  auto t = make_table(kMax);
+  for (uint32_t n = 0; n < kEstablished; ++n) establish(*t, open(*t, n, ConnState::kTcpSynSent, 0), 0);
+
+  // A flood of SYNs from ever new ports: a hundred times the table.
+  uint64_t now = 0;
+  uint32_t refused = 0;
+  for (uint32_t n = 1000000; n < 1000000 + 100 * kMax; ++n) {
+    now += 1;  // one SYN per millisecond of fake time: nothing expires
+    if (open(*t, n, ConnState::kTcpSynSent, now) == ConnTable::kNone) ++refused;
+  }
+  EXPECT_EQ(refused, 0u);  // the flood churns its own embryonic entries
+  EXPECT_EQ(t->size(), kMax);
+  EXPECT_EQ(t->size(ConnClass::kAssured), kEstablished);
+  EXPECT_EQ(t->stats().evicted[static_cast<size_t>(ConnClass::kAssured)].get(), 0u);
+  for (uint32_t n = 0; n < kEstablished; ++n)
+    ASSERT_NE(t->lookup(key(n), now), ConnTable::kNone) << "established connection " << n << " lost";
+  // The survivors of the flood are its newest SYNs.
+  const uint32_t last = 1000000 + 100 * kMax - 1;
+  EXPECT_NE(t->lookup(key(last), now), ConnTable::kNone);
+  EXPECT_EQ(t->lookup(key(1000000), now), ConnTable::kNone);
+}
+
+TEST(ConnTable, ExpiredAssuredEntryMakesRoomWhenFull) {
+  auto t = make_table(2);
+  establish(*t, open(*t, 0, ConnState::kTcpSynSent, 0), 0);
+  establish(*t, open(*t, 1, ConnState::kTcpSynSent, 0), 0);
+  EXPECT_EQ(open(*t, 2, ConnState::kTcpSynSent, 1), ConnTable::kNone);
+  // A day and a bit later, the oldest assured entry has expired unseen.
+  const uint64_t later = (24 * 3600 + 1) * kSecond;
+  EXPECT_NE(open(*t, 2, ConnState::kTcpSynSent, later), ConnTable::kNone);
+  EXPECT_EQ(t->stats().expired.get(), 1u);
+}
+
+TEST(ConnTable, RejectsBadConfig) {
+  std::string error;
+  ConnTableConfig cfg;
+  cfg.memory = TableMemory::kHeap;
+  cfg.tsc_hz = kHz;
+  cfg.max_entries = 0;
+  EXPECT_FALSE(ConnTable::create(cfg, error));
+  EXPECT_NE(error.find("max_entries"), std::string::npos) << error;
+  cfg.max_entries = 16;
+  cfg.tsc_hz = 0;
+  EXPECT_FALSE(ConnTable::create(cfg, error));
+  EXPECT_NE(error.find("tsc_hz"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace weft::dp
