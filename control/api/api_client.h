@@ -14,11 +14,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "control/base/expected.h"
 #include "control/transport/tls.h"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace weft::ctl::api {
 
@@ -49,6 +54,7 @@ class ApiClient {
 
  private:
   ApiClientOptions options_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // loaded once, used per request
   std::string host_;
   uint16_t port_ = 0;
 };

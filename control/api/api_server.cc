@@ -88,6 +88,9 @@ class ApiServer::Session : public std::enable_shared_from_this<Session> {
     error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    // Header and body go out as separate writes; Nagle would hold the second
+    // until the client's delayed ACK.
+    beast::get_lowest_layer(stream_).socket().set_option(tcp::no_delay(true), ec);
   }
 
   void start() {
