@@ -338,8 +338,10 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, PktMeta& md, bool vxl
 // --- the stage ----------------------------------------------------------------
 
 namespace {
-// Far enough ahead to cover a DRAM miss at ~40 ns/packet, near enough that
-// the lines are still in L1 when used. Measured with perf/parse_bench.
+// Packet data straight from a NIC's DMA may be in no cache: fetch it a few
+// packets ahead, as DPDK's l3fwd (3) and VPP (2-4) do. perf/parse_bench's
+// stage benchmarks cannot tell 0 to 8 apart on a 2-core VM, where the
+// 4096 test mbufs stay in L3; revisit with a real NIC.
 constexpr uint16_t kPrefetchAhead = 4;
 
 void prefetch_headers(rte_mbuf* m) { rte_prefetch0(rte_pktmbuf_mtod(m, const void*)); }

@@ -103,8 +103,10 @@ class ParseStage final : public Stage {
 
   std::string_view name() const override { return "parse"; }
 
-  // Each packet must carry its in_port (and trace) from rx; every other
-  // PktMeta field is (re)initialised here: out_port 0, generation 0.
+  // Each packet must carry its in_port (and trace) from rx. This sets
+  // outer, inner, vni, flow_hash, out_port (0), generation (0), next and
+  // drop_reason; fields that later stages add are theirs to write before
+  // they read them.
   // A chained mbuf (vhost-user builds them for frames larger than one
   // mbuf) is parsed in place over its first segment, which holds the whole
   // header stack whenever the segment is larger than it (2 KiB mbufs always

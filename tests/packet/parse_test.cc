@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <rte_arp.h>
 #include <rte_icmp.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <set>
@@ -15,6 +16,7 @@
 #include "dataplane/pipeline/parse.h"
 #include "tests/packet/frame_kinds.h"
 #include "tests/packet/packet_builder.h"
+#include "tests/packet/pcap.h"
 #include "tests/packet/pipeline_fixture.h"
 
 namespace weft::test {
@@ -404,6 +406,27 @@ TEST_F(ParseTest, VxlanOnlyOnTheTunnelPorts) {
   on_underlay.in_port = 3;
   expect_case(on_vm_port);
   expect_case(on_underlay);
+}
+
+TEST_F(ParseTest, PcapInPcapOut) {
+  // Every frame kind, and a runt, through a capture file and back.
+  std::vector<Bytes> frames;
+  for (const FrameKind& kind : frame_kinds()) frames.push_back(kind.frame.bytes());
+  frames.push_back(Bytes(10, 0));
+  char dir[] = "/tmp/weft-parse-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string in = std::string(dir) + "/in.pcap", out = std::string(dir) + "/out.pcap";
+  ASSERT_TRUE(write_pcap(in, frames));
+  run_pcap(in);
+  ASSERT_TRUE(write_pcap(out, sent_frames()));
+  const PcapFile back = read_pcap(out);
+  ASSERT_EQ(back.packets.size(), frames.size() - 1);
+  for (size_t i = 0; i < back.packets.size(); ++i)
+    EXPECT_TRUE(same_packet(back.packets[i].data, frames[i])) << frame_kinds()[i].name;
+  EXPECT_EQ(drops(DropReason::truncated_eth), 1u);
+  unlink(in.c_str());
+  unlink(out.c_str());
+  rmdir(dir);
 }
 
 TEST_F(ParseTest, SendsGoodPacketsToTheConfiguredNode) {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "tests/packet/dissect.h"
+#include "tests/packet/pcap.h"
 
 namespace weft::test {
 
@@ -81,6 +82,22 @@ void PipelineFixture::run_mbufs(std::span<rte_mbuf* const> pkts, const RunOption
     pipeline_.run(ctx_, opts.entry, burst, n, out_);
     done += n;
   }
+}
+
+void PipelineFixture::run_pcap(const std::string& path, const RunOptions& opts) {
+  const PcapFile file = read_pcap(path);
+  ASSERT_EQ(file.error, "") << path;
+  std::vector<Bytes> frames;
+  frames.reserve(file.packets.size());
+  for (const PcapPacket& p : file.packets) frames.push_back(p.data);
+  run(frames, opts);
+}
+
+std::vector<Bytes> PipelineFixture::sent_frames() const {
+  std::vector<Bytes> frames;
+  frames.reserve(out_.captured.size());
+  for (const Captured& c : out_.captured) frames.push_back(c.bytes);
+  return frames;
 }
 
 uint64_t PipelineFixture::drops(dp::DropReason reason) const {

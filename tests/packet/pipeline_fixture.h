@@ -4,20 +4,30 @@
 // exposes the drop counters. Packet tests are tables of cases, as in
 // Katran's test fixtures:
 //
-//   class L2Test : public weft::test::PipelineFixture {
+//   class XconnectTest : public weft::test::PipelineFixture {
 //    protected:
-//     void SetUp() override { set_stage(NodeId::kParse, parse_); set_stage(NodeId::kL2, l2_); }
-//     ParseStage parse_;
-//     L2Stage l2_;
+//     void SetUp() override {
+//       xconnect_.connect(1, 2);
+//       set_stage(NodeId::kParse, parse_);
+//       set_stage(NodeId::kXconnect, xconnect_);
+//       // set_snapshot(&snapshot_) for stages that read tables
+//     }
+//     ParseStage parse_{NodeId::kXconnect};
+//     XconnectStage xconnect_;
 //   };
 //
-//   TEST_F(L2Test, Forwards) {
+//   TEST_F(XconnectTest, PatchesPortOneToTwo) {
+//     const Bytes syn = Frame().eth(a, b).ipv4(x, y).tcp(1, 80, {.flags = RTE_TCP_SYN_FLAG}).bytes();
 //     const PacketCase cases[] = {
-//         {"known unicast", Frame().eth(a, b).ipv4(x, y).udp(1, 2).bytes(), Verdict::tx(3)},
-//         {"runt", Bytes(10), Verdict::drop(DropReason::truncated_eth)},
+//         {"port 1 to port 2, untouched", syn, Verdict::tx(2), syn, {}, /*in_port=*/1},
+//         {"runt", Bytes(10), Verdict::drop(DropReason::truncated_eth), {}, {}, 1},
+//         {"port 3 has no peer", syn, Verdict::drop(DropReason::no_route), {}, {}, 3},
 //     };
 //     expect_cases(cases);
 //   }
+//
+// A case may also check fields of the sent packet and its metadata:
+// `check = [](const Captured& c) { EXPECT_EQ(c.meta.vni, 5001u); }`.
 //
 // Each case runs alone; a transmitted packet is compared with the expected
 // bytes field by field (dissect.h). The fixture fails a test that leaks
@@ -127,6 +137,11 @@ class PipelineFixture : public ::testing::Test {
   void run(const Bytes& frame, const RunOptions& opts = {}) { run(std::span(&frame, 1), opts); }
   // The same over mbufs the test made (chains, odd headroom); takes them.
   void run_mbufs(std::span<rte_mbuf* const> pkts, const RunOptions& opts = {});
+  // Every packet of a pcap file (pcap.h), in bursts; fails the test if the
+  // file cannot be read whole. sent_frames() gives what came out, for
+  // write_pcap.
+  void run_pcap(const std::string& path, const RunOptions& opts = {});
+  std::vector<Bytes> sent_frames() const;
 
   const std::vector<Captured>& sent() const { return out_.captured; }
   uint64_t drops(dp::DropReason reason) const;
