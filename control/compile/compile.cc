@@ -56,6 +56,7 @@ class NodeCompiler {
     peers(t);
     for (uint32_t ni : ix_.node_networks[node_]) network(ni, *t.add_networks());
     for (uint32_t pi : ix_.node_ports[node_]) port(pi, *t.add_ports());
+    security_groups(t);
     qos_policies(t);
     load_balancers(t);
     for (uint32_t gi : ix_.node_gateways[node_]) gateway(gi, *t.add_gateways());
@@ -205,7 +206,7 @@ class NodeCompiler {
     for (proto::Route& r : routes) out.add_routes()->Swap(&r);
   }
 
-  void port(uint32_t pi, proto::Port& out) {
+  void port(uint32_t pi, proto::Port& out) const {
     const Port& p = m_.ports[pi];
     const ModelIndex::PortRefs& refs = ix_.port[pi];
     const Network& net = m_.networks[refs.network];
@@ -243,15 +244,31 @@ class NodeCompiler {
 
     out.set_egress_mode(egress_all ? proto::Port::EGRESS_ALLOW_ALL
                                    : proto::Port::EGRESS_ALLOW_LISTED);
-    for (uint32_t gi : groups) {
+  }
+
+  // Each group the node's ports use, once per network it is used in.
+  void security_groups(proto::NodeTables& t) {
+    std::vector<std::pair<uint32_t, uint32_t>> used;  // (network, group)
+    for (uint32_t pi : ix_.node_ports[node_])
+      for (uint32_t gi : ix_.port[pi].groups) used.emplace_back(ix_.port[pi].network, gi);
+    std::sort(used.begin(), used.end(), [&](const auto& a, const auto& b) {
+      return std::tie(m_.networks[a.first].name, m_.security_groups[a.second].name) <
+             std::tie(m_.networks[b.first].name, m_.security_groups[b.second].name);
+    });
+    used.erase(std::unique(used.begin(), used.end()), used.end());
+    for (const auto& [ni, gi] : used) {
       const SecurityGroup& g = m_.security_groups[gi];
-      for (const SecurityRule& r : g.ingress) rule(g.name, r, refs.network, out.mutable_ingress());
-      if (!egress_all)
-        for (const SecurityRule& r : g.egress) rule(g.name, r, refs.network, out.mutable_egress());
+      proto::SecurityGroup* o = t.add_security_groups();
+      o->set_name(g.name);
+      o->set_network(m_.networks[ni].name);
+      o->set_vni(m_.networks[ni].vni);
+      for (const SecurityRule& r : g.ingress) rule(r, ni, o->mutable_ingress());
+      o->set_restricts_egress(g.has_egress);
+      for (const SecurityRule& r : g.egress) rule(r, ni, o->mutable_egress());
     }
   }
 
-  void rule(const std::string& group, const SecurityRule& r, uint32_t network,
+  void rule(const SecurityRule& r, uint32_t network,
             google::protobuf::RepeatedPtrField<proto::SecurityRule>* into) {
     const std::vector<Ipv4Prefix>* remote = &r.remote;
     if (!r.remote_group.empty()) {
@@ -262,7 +279,6 @@ class NodeCompiler {
       remote = &kAnywhere;
     }
     proto::SecurityRule* o = into->Add();
-    o->set_group(group);
     o->set_protocol(to_proto(r.protocol));
     add_port_ranges(o->mutable_ports(), r.protocol, r.ports);
     if (r.icmp_type) o->set_icmp_type(*r.icmp_type);

@@ -63,6 +63,7 @@ class TextBuilder {
     for (const auto& p : t.peers()) row({"peer", p.node(), ip(p.ip())});
     for (const auto& n : t.networks()) network(n);
     for (const auto& p : t.ports()) port(p);
+    for (const auto& g : t.security_groups()) security_group(g);
     for (const auto& q : t.qos_policies()) qos(q);
     for (const auto& lb : t.load_balancers()) load_balancer(lb);
     for (const auto& g : t.gateways()) gateway(g);
@@ -130,12 +131,18 @@ class TextBuilder {
     row({"default", "ingress", "deny"});
     row({"default", "egress",
          p.egress_mode() == proto::Port::EGRESS_ALLOW_ALL ? "allow" : "deny"});
-    for (const auto& r : p.ingress()) rule("ingress", "from", r);
-    for (const auto& r : p.egress()) rule("egress", "to", r);
   }
 
-  // Fixed columns: direction, group, protocol, what (ports, ICMP type/code,
-  // or "*"), from/to, prefixes, and the remote group they came from if any.
+  void security_group(const proto::SecurityGroup& g) {
+    section("group " + g.name() + " network " + g.network());
+    row({"vni", std::to_string(g.vni())});
+    for (const auto& r : g.ingress()) rule("ingress", "from", r);
+    if (!g.restricts_egress()) row({"egress", "allow-all"});
+    for (const auto& r : g.egress()) rule("egress", "to", r);
+  }
+
+  // Fixed columns: direction, protocol, what (ports, ICMP type/code, or
+  // "*"), from/to, prefixes, and the remote group they came from if any.
   void rule(const char* direction, const char* remote, const proto::SecurityRule& r) {
     std::string what = "*";
     if (r.ports_size()) {
@@ -144,8 +151,7 @@ class TextBuilder {
       what = "type:" + std::to_string(r.icmp_type());
       if (r.has_icmp_code()) what += ",code:" + std::to_string(r.icmp_code());
     }
-    auto& cells = row({direction, r.group(), protocol(r.protocol()), what, remote,
-                       join(r.remote(), prefix)});
+    auto& cells = row({direction, protocol(r.protocol()), what, remote, join(r.remote(), prefix)});
     if (!r.remote_group().empty()) cells.push_back("group:" + r.remote_group());
   }
 

@@ -33,8 +33,8 @@ struct TextSection {
   std::vector<TextRow> rows;
 };
 
-// Sections in a fixed order: node, networks, ports, QoS policies, load
-// balancers, gateways (each by name, as in the tables).
+// Sections in a fixed order: node, networks, ports, security groups, QoS
+// policies, load balancers, gateways (each sorted as in the tables).
 std::vector<TextSection> tables_to_text(const proto::NodeTables& tables);
 
 // Headings and aligned rows, indented by `indent` spaces; a blank line

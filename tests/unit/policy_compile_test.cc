@@ -107,6 +107,12 @@ class Compile : public testing::Test {
       if (p.name() == name) return &p;
     return nullptr;
   }
+  static const proto::SecurityGroup* group(const proto::NodeTables& t, const std::string& name,
+                                           const std::string& network) {
+    for (const auto& g : t.security_groups())
+      if (g.name() == name && g.network() == network) return &g;
+    return nullptr;
+  }
   static std::vector<std::string> names(const auto& list) {
     std::vector<std::string> out;
     for (const auto& e : list) out.push_back(e.name());
@@ -238,12 +244,14 @@ TEST_F(Compile, PortSecurityAndDhcp) {
   EXPECT_EQ(web->qos_policy(), "q");
 }
 
-TEST_F(Compile, RemoteGroupsResolveWithinThePortsNetwork) {
+TEST_F(Compile, SecurityGroupsOncePerNetworkWithRemoteGroupsResolvedInIt) {
   // web has members in red (10.0.1.10) and blue (10.0.1.10, 10.0.1.11).
-  proto::NodeTables a = compile_node(model(), "a"), c = compile_node(model(), "c");
-  const proto::Port* red = port(a, "red-web");
-  const proto::Port* blue = port(c, "blue-web");
-  ASSERT_TRUE(red && blue);
+  proto::NodeTables a = compile_node(model(), "a"), b = compile_node(model(), "b");
+  // a: red-web uses web; red-bare uses none.
+  ASSERT_EQ(a.security_groups_size(), 1);
+  const proto::SecurityGroup* red = group(a, "web", "red");
+  ASSERT_TRUE(red);
+  EXPECT_EQ(red->vni(), 100u);
   ASSERT_EQ(red->ingress_size(), 2);
   const auto& icmp = red->ingress(1);
   EXPECT_EQ(icmp.protocol(), proto::PROTOCOL_ICMP);
@@ -253,15 +261,19 @@ TEST_F(Compile, RemoteGroupsResolveWithinThePortsNetwork) {
   ASSERT_EQ(icmp.remote_size(), 1);
   EXPECT_EQ(icmp.remote(0).addr(), ip("10.0.1.10"));
   EXPECT_EQ(icmp.remote(0).len(), 32u);
-  ASSERT_EQ(blue->ingress_size(), 2);
-  EXPECT_EQ(blue->ingress(1).remote_size(), 2);
-
   const auto& tcp = red->ingress(0);
-  EXPECT_EQ(tcp.group(), "web");
   ASSERT_EQ(tcp.ports_size(), 2);  // "443,80": sorted
   EXPECT_EQ(tcp.ports(0).lo(), 80u);
   EXPECT_EQ(tcp.ports(1).lo(), 443u);
   EXPECT_EQ(tcp.remote(0).len(), 0u);  // 0.0.0.0/0
+
+  // b: app and open for red-app, web for blue-web-2: web in blue resolves
+  // to blue's two members only.
+  EXPECT_EQ(b.security_groups_size(), 3);
+  const proto::SecurityGroup* blue = group(b, "web", "blue");
+  ASSERT_TRUE(blue);
+  EXPECT_EQ(blue->ingress(1).remote_size(), 2);
+  EXPECT_FALSE(group(b, "web", "red"));
 }
 
 TEST_F(Compile, EgressModesAndEmptyRemoteGroups) {
@@ -269,24 +281,28 @@ TEST_F(Compile, EgressModesAndEmptyRemoteGroups) {
   proto::NodeTables b = compile_node(model(), "b");
   // No group at all: ingress denied, egress allowed.
   const proto::Port* bare = port(a, "red-bare");
-  EXPECT_TRUE(bare->ingress().empty());
+  EXPECT_TRUE(bare->security_groups().empty());
   EXPECT_EQ(bare->egress_mode(), proto::Port::EGRESS_ALLOW_ALL);
   // web says `egress: []`: nothing may leave.
-  const proto::Port* web = port(a, "red-web");
-  EXPECT_EQ(web->egress_mode(), proto::Port::EGRESS_ALLOW_LISTED);
+  EXPECT_EQ(port(a, "red-web")->egress_mode(), proto::Port::EGRESS_ALLOW_LISTED);
+  const proto::SecurityGroup* web = group(a, "web", "red");
+  EXPECT_TRUE(web->restricts_egress());
   EXPECT_TRUE(web->egress().empty());
   // app lists egress but open omits it: the union allows everything.
   const proto::Port* app = port(b, "red-app");
   EXPECT_EQ(app->egress_mode(), proto::Port::EGRESS_ALLOW_ALL);
-  EXPECT_TRUE(app->egress().empty());
   EXPECT_EQ(std::vector<std::string>(app->security_groups().begin(), app->security_groups().end()),
             (std::vector<std::string>{"app", "open"}));
-  // app's tcp rule from web: red members only; all ports written out. Its
+  EXPECT_TRUE(group(b, "app", "red")->restricts_egress());
+  EXPECT_EQ(group(b, "app", "red")->egress_size(), 1);
+  EXPECT_FALSE(group(b, "open", "red")->restricts_egress());
+  // app's tcp rule from web: red members only, all ports written out. Its
   // rule from `nobody` (no member in red) matches nothing and is left out.
-  ASSERT_EQ(app->ingress_size(), 1);
-  EXPECT_EQ(app->ingress(0).ports(0).lo(), 1u);
-  EXPECT_EQ(app->ingress(0).ports(0).hi(), 65535u);
-  ASSERT_EQ(app->ingress(0).remote_size(), 1);
+  const proto::SecurityGroup* app_group = group(b, "app", "red");
+  ASSERT_EQ(app_group->ingress_size(), 1);
+  EXPECT_EQ(app_group->ingress(0).ports(0).lo(), 1u);
+  EXPECT_EQ(app_group->ingress(0).ports(0).hi(), 65535u);
+  ASSERT_EQ(app_group->ingress(0).remote_size(), 1);
 }
 
 TEST_F(Compile, QosLoadBalancersAndGateways) {
