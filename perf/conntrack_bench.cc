@@ -67,7 +67,8 @@ void report(benchmark::State& state, uint64_t lookups, uint64_t tsc_cycles) {
   using benchmark::Counter;
   state.counters["ns_per_lookup"] =
       Counter(static_cast<double>(lookups) * 1e-9, Counter::kIsRate | Counter::kInvert);
-  state.counters["cycles_per_lookup"] = Counter(static_cast<double>(tsc_cycles) / static_cast<double>(lookups));
+  state.counters["cycles_per_lookup"] =
+      Counter(static_cast<double>(tsc_cycles) / static_cast<double>(lookups));
   state.SetItemsProcessed(static_cast<int64_t>(lookups));
 }
 
@@ -97,8 +98,7 @@ void conntable(benchmark::State& state) {
   for (auto _ : state) {
     uint32_t idx[kBurst];
     table->lookup_bulk(&keys[pos], kBurst, 1, idx);
-    for (uint32_t i = 0; i < kBurst; ++i)
-      found += static_cast<uint8_t>(table->entry(idx[i]).state);
+    for (uint32_t i = 0; i < kBurst; ++i) found += static_cast<uint8_t>(table->entry(idx[i]).state);
     pos = pos + kBurst >= keys.size() ? 0 : pos + kBurst;
     lookups += kBurst;
   }

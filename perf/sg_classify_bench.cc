@@ -102,7 +102,8 @@ std::vector<SgKey> make_keys(const RuleSet& s) {
     if (i % 2 == 0) {  // matches a random rule
       const SgRule& r = s.rules[rng() % s.rules.size()];
       const uint32_t host = r.remote_len == 32 ? 0 : rng() & 0xff;
-      keys.push_back(weft::dp::make_sg_key(r.any_proto ? uint8_t{IPPROTO_GRE} : r.proto, htonl(r.remote | host), r.cls,
+      keys.push_back(weft::dp::make_sg_key(r.any_proto ? uint8_t{IPPROTO_GRE} : r.proto,
+                                           htonl(r.remote | host), r.cls,
                                            htons(r.any_proto ? 0 : l4_of(r))));
     } else {  // from an address no rule names
       keys.push_back(weft::dp::make_sg_key(IPPROTO_TCP, htonl(0xc0a80000u | (rng() & 0xffff)),
@@ -126,8 +127,10 @@ uint32_t linear_match(const std::vector<const SgRule*>& rules, const SgKey& k) {
 
 void report(benchmark::State& state, uint64_t packets, uint64_t tsc, uint64_t allowed) {
   using benchmark::Counter;
-  state.counters["ns_per_pkt"] = Counter(static_cast<double>(packets) * 1e-9, Counter::kIsRate | Counter::kInvert);
-  state.counters["cycles_per_pkt"] = Counter(static_cast<double>(tsc) / static_cast<double>(packets));
+  state.counters["ns_per_pkt"] =
+      Counter(static_cast<double>(packets) * 1e-9, Counter::kIsRate | Counter::kInvert);
+  state.counters["cycles_per_pkt"] =
+      Counter(static_cast<double>(tsc) / static_cast<double>(packets));
   state.counters["allowed"] = Counter(static_cast<double>(allowed) / static_cast<double>(packets));
 }
 

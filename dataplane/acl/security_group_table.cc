@@ -41,7 +41,9 @@ SgAclRule to_acl(const SgRule& r) {
 
 }  // namespace
 
-void SecurityGroupTable::AclDeleter::operator()(rte_acl_ctx* ctx) const noexcept { rte_acl_free(ctx); }
+void SecurityGroupTable::AclDeleter::operator()(rte_acl_ctx* ctx) const noexcept {
+  rte_acl_free(ctx);
+}
 
 SecurityGroupTable::SecurityGroupTable() = default;
 SecurityGroupTable::~SecurityGroupTable() = default;

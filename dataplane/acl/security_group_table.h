@@ -124,7 +124,7 @@ class SecurityGroupTable {
   };
   using AclPtr = std::unique_ptr<rte_acl_ctx, AclDeleter>;
 
-  std::array<AclPtr, 2> acl_;            // by direction; null: no rule that way
+  std::array<AclPtr, 2> acl_;  // by direction; null: no rule that way
   std::array<size_t, 2> acl_rules_{};
   std::array<uint16_t, kMaxPorts> class_{};  // by DPDK port id
   std::array<bool, kMaxPorts> egress_all_{};

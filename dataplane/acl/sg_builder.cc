@@ -67,7 +67,8 @@ bool build_security_groups(const proto::NodeTables& tables,
                            SecurityGroupTable& out, std::string& error) {
   using GroupKey = std::pair<std::string, std::string>;  // network, name
   std::map<GroupKey, const proto::SecurityGroup*> groups;
-  for (const proto::SecurityGroup& g : tables.security_groups()) groups[{g.network(), g.name()}] = &g;
+  for (const proto::SecurityGroup& g : tables.security_groups())
+    groups[{g.network(), g.name()}] = &g;
 
   // A class: the network, the egress mode and the group names, as listed.
   using ClassKey = std::tuple<std::string, bool, std::vector<std::string>>;
@@ -78,7 +79,8 @@ bool build_security_groups(const proto::NodeTables& tables,
     if (bound == bound_ports.end() || bound->second >= kMaxPorts) continue;
     const bool egress_all = p.egress_mode() == proto::Port::EGRESS_ALLOW_ALL;
     ClassKey key{p.network(), egress_all, {p.security_groups().begin(), p.security_groups().end()}};
-    auto [it, fresh] = classes.try_emplace(std::move(key), static_cast<uint16_t>(classes.size() + 1));
+    auto [it, fresh] =
+        classes.try_emplace(std::move(key), static_cast<uint16_t>(classes.size() + 1));
     if (fresh) {
       if (classes.size() > UINT16_MAX) {
         error = "security groups: more than 65535 distinct sets of groups on this node";

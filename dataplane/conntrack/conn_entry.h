@@ -53,8 +53,8 @@ inline constexpr size_t kConnStateCount = static_cast<size_t>(ConnState::kCount)
 enum class ConnClass : uint8_t { kClosing = 0, kEmbryonic, kAssured, kCount };
 inline constexpr size_t kConnClassCount = static_cast<size_t>(ConnClass::kCount);
 
-inline constexpr uint8_t kConnOrigSide = 1 << 0;    // the originator is key side 1
-inline constexpr uint8_t kConnReplySeen = 1 << 1;   // a packet has gone the reply way
+inline constexpr uint8_t kConnOrigSide = 1 << 0;     // the originator is key side 1
+inline constexpr uint8_t kConnReplySeen = 1 << 1;    // a packet has gone the reply way
 inline constexpr uint8_t kConnCloserReply = 1 << 2;  // TCP: the reply side sent the first FIN
 
 struct alignas(64) ConnEntry {

@@ -29,7 +29,9 @@ bool icmp_is_error(uint8_t type) {
   }
 }
 
-bool is_echo(uint8_t type) { return type == kIcmpEchoRequest || type == kIcmpEchoReply; }
+bool is_echo(uint8_t type) {
+  return type == kIcmpEchoRequest || type == kIcmpEchoReply;
+}
 
 uint32_t load_raw32(const uint8_t* p) {
   uint32_t v;

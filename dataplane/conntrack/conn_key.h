@@ -45,9 +45,15 @@ struct ConnKey {
 };
 static_assert(sizeof(ConnKey) == 16);
 
-inline constexpr uint32_t conn_zone(uint32_t vni, uint8_t proto) { return vni << 8 | proto; }
-inline constexpr uint8_t conn_proto(const ConnKey& k) { return static_cast<uint8_t>(k.zone); }
-inline constexpr uint32_t conn_vni(const ConnKey& k) { return k.zone >> 8; }
+inline constexpr uint32_t conn_zone(uint32_t vni, uint8_t proto) {
+  return vni << 8 | proto;
+}
+inline constexpr uint8_t conn_proto(const ConnKey& k) {
+  return static_cast<uint8_t>(k.zone);
+}
+inline constexpr uint32_t conn_vni(const ConnKey& k) {
+  return k.zone >> 8;
+}
 
 // CRC32-C over the 16 bytes: two crc32q instructions.
 inline uint32_t conn_hash(const ConnKey& k) {
@@ -67,7 +73,7 @@ enum class TupleKind : uint8_t {
 
 struct PacketTuple {
   ConnKey key;
-  uint8_t src_side = 0;   // key side (0 or 1) of the packet's source (kIcmpError: the quoted source)
+  uint8_t src_side = 0;  // key side (0 or 1) of the packet's source (kIcmpError: the quoted source)
   uint8_t tcp_flags = 0;  // TCP only
   uint8_t icmp_type = 0;  // ICMP only: the packet's own type and code
   uint8_t icmp_code = 0;

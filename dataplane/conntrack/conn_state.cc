@@ -12,7 +12,9 @@ constexpr uint8_t kIcmpEchoRequest = 8;
 
 using S = ConnState;
 
-bool tcp_open(ConnState s) { return s >= S::kTcpSynSent && s <= S::kTcpClose; }
+bool tcp_open(ConnState s) {
+  return s >= S::kTcpSynSent && s <= S::kTcpClose;
+}
 
 // The first closer: the side whose FIN moved the connection to FIN_WAIT.
 ConnDir closer(const ConnEntry& e) {
@@ -64,8 +66,10 @@ TrackResult tcp_track(ConnEntry& e, ConnDir dir, TcpSegment seg) {
           if (!orig) return kInvalid;
           [[fallthrough]];  // its ACK completes the handshake
         case S::kTcpEstablished:
-          if (orig) e.flags &= static_cast<uint8_t>(~kConnCloserReply);
-          else e.flags |= kConnCloserReply;
+          if (orig)
+            e.flags &= static_cast<uint8_t>(~kConnCloserReply);
+          else
+            e.flags |= kConnCloserReply;
           return to(S::kTcpFinWait);
         case S::kTcpFinWait:
         case S::kTcpCloseWait:
@@ -84,20 +88,33 @@ uint32_t ConnTimeouts::for_state(ConnState state, bool replied) const {
     case S::kFree:
     case S::kCount:
       return 0;
-    case S::kTcpSynSent: return tcp_syn_sent;
-    case S::kTcpSynRecv: return tcp_syn_recv;
-    case S::kTcpEstablished: return replied ? tcp_established : std::min(tcp_established, tcp_unreplied);
-    case S::kTcpFinWait: return replied ? tcp_fin_wait : std::min(tcp_fin_wait, tcp_unreplied);
-    case S::kTcpCloseWait: return tcp_close_wait;
-    case S::kTcpLastAck: return tcp_last_ack;
-    case S::kTcpTimeWait: return tcp_time_wait;
-    case S::kTcpClose: return tcp_close;
-    case S::kUdpUnreplied: return udp_unreplied;
-    case S::kUdpReplied: return udp_replied;
+    case S::kTcpSynSent:
+      return tcp_syn_sent;
+    case S::kTcpSynRecv:
+      return tcp_syn_recv;
+    case S::kTcpEstablished:
+      return replied ? tcp_established : std::min(tcp_established, tcp_unreplied);
+    case S::kTcpFinWait:
+      return replied ? tcp_fin_wait : std::min(tcp_fin_wait, tcp_unreplied);
+    case S::kTcpCloseWait:
+      return tcp_close_wait;
+    case S::kTcpLastAck:
+      return tcp_last_ack;
+    case S::kTcpTimeWait:
+      return tcp_time_wait;
+    case S::kTcpClose:
+      return tcp_close;
+    case S::kUdpUnreplied:
+      return udp_unreplied;
+    case S::kUdpReplied:
+      return udp_replied;
     case S::kIcmpUnreplied:
-    case S::kIcmpReplied: return icmp;
-    case S::kOtherUnreplied: return other_unreplied;
-    case S::kOtherReplied: return other_replied;
+    case S::kIcmpReplied:
+      return icmp;
+    case S::kOtherUnreplied:
+      return other_unreplied;
+    case S::kOtherReplied:
+      return other_replied;
   }
   return 0;
 }
@@ -128,10 +145,14 @@ std::optional<ConnState> open_state(uint8_t proto, const PacketTuple& t) {
   switch (proto) {
     case IPPROTO_TCP:
       switch (tcp_segment(t.tcp_flags)) {
-        case TcpSegment::kSyn: return S::kTcpSynSent;
-        case TcpSegment::kAck: return S::kTcpEstablished;  // picked up mid-stream
-        case TcpSegment::kFin: return S::kTcpFinWait;      // likewise, while closing
-        default: return std::nullopt;
+        case TcpSegment::kSyn:
+          return S::kTcpSynSent;
+        case TcpSegment::kAck:
+          return S::kTcpEstablished;  // picked up mid-stream
+        case TcpSegment::kFin:
+          return S::kTcpFinWait;  // likewise, while closing
+        default:
+          return std::nullopt;
       }
     case IPPROTO_UDP:
       return S::kUdpUnreplied;
@@ -157,7 +178,8 @@ TrackResult track(ConnEntry& e, ConnDir dir, const PacketTuple& t) {
       case S::kIcmpReplied:
         // Requests go the original way, replies the other: B's own ping to A
         // is not a reply to A's ping that happens to share the identifier.
-        if (t.icmp_type != (reply ? kIcmpEchoReply : kIcmpEchoRequest)) return TrackResult::kInvalid;
+        if (t.icmp_type != (reply ? kIcmpEchoReply : kIcmpEchoRequest))
+          return TrackResult::kInvalid;
         if (reply) e.state = S::kIcmpReplied;
         break;
       case S::kOtherUnreplied:
@@ -194,22 +216,38 @@ ConnClass class_of(const ConnEntry& e) {
 
 const char* conn_state_name(ConnState s) {
   switch (s) {
-    case S::kFree: return "free";
-    case S::kTcpSynSent: return "SYN_SENT";
-    case S::kTcpSynRecv: return "SYN_RECV";
-    case S::kTcpEstablished: return "ESTABLISHED";
-    case S::kTcpFinWait: return "FIN_WAIT";
-    case S::kTcpCloseWait: return "CLOSE_WAIT";
-    case S::kTcpLastAck: return "LAST_ACK";
-    case S::kTcpTimeWait: return "TIME_WAIT";
-    case S::kTcpClose: return "CLOSE";
-    case S::kUdpUnreplied: return "UDP_UNREPLIED";
-    case S::kUdpReplied: return "UDP_REPLIED";
-    case S::kIcmpUnreplied: return "ICMP_UNREPLIED";
-    case S::kIcmpReplied: return "ICMP_REPLIED";
-    case S::kOtherUnreplied: return "UNREPLIED";
-    case S::kOtherReplied: return "REPLIED";
-    case S::kCount: break;
+    case S::kFree:
+      return "free";
+    case S::kTcpSynSent:
+      return "SYN_SENT";
+    case S::kTcpSynRecv:
+      return "SYN_RECV";
+    case S::kTcpEstablished:
+      return "ESTABLISHED";
+    case S::kTcpFinWait:
+      return "FIN_WAIT";
+    case S::kTcpCloseWait:
+      return "CLOSE_WAIT";
+    case S::kTcpLastAck:
+      return "LAST_ACK";
+    case S::kTcpTimeWait:
+      return "TIME_WAIT";
+    case S::kTcpClose:
+      return "CLOSE";
+    case S::kUdpUnreplied:
+      return "UDP_UNREPLIED";
+    case S::kUdpReplied:
+      return "UDP_REPLIED";
+    case S::kIcmpUnreplied:
+      return "ICMP_UNREPLIED";
+    case S::kIcmpReplied:
+      return "ICMP_REPLIED";
+    case S::kOtherUnreplied:
+      return "UNREPLIED";
+    case S::kOtherReplied:
+      return "REPLIED";
+    case S::kCount:
+      break;
   }
   return "?";
 }

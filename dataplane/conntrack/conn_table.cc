@@ -43,11 +43,16 @@ inline uint32_t slots_matching(const uint16_t* sigs, uint16_t sig) {
 #endif
 }
 
-inline uint32_t first_slot(uint32_t mask) { return static_cast<uint32_t>(std::countr_zero(mask)) >> 1; }
-inline uint32_t next_match(uint32_t mask) { return mask & (mask - 1); }
+inline uint32_t first_slot(uint32_t mask) {
+  return static_cast<uint32_t>(std::countr_zero(mask)) >> 1;
+}
+inline uint32_t next_match(uint32_t mask) {
+  return mask & (mask - 1);
+}
 
 uint32_t buckets_for(uint32_t max_entries) {
-  return std::bit_ceil(std::max<uint32_t>((max_entries + kEntriesPerBucket - 1) / kEntriesPerBucket, 2));
+  return std::bit_ceil(
+      std::max<uint32_t>((max_entries + kEntriesPerBucket - 1) / kEntriesPerBucket, 2));
 }
 
 }  // namespace
@@ -55,7 +60,8 @@ uint32_t buckets_for(uint32_t max_entries) {
 size_t ConnTable::bytes_per_entry(uint32_t max_entries) {
   static_assert(sizeof(Bucket) == kLine, "a bucket is one cache line");
   if (max_entries == 0) return 0;
-  const size_t total = size_t{buckets_for(max_entries)} * sizeof(Bucket) + size_t{max_entries} * sizeof(ConnEntry);
+  const size_t total =
+      size_t{buckets_for(max_entries)} * sizeof(Bucket) + size_t{max_entries} * sizeof(ConnEntry);
   return (total + max_entries - 1) / max_entries;
 }
 
@@ -106,8 +112,10 @@ std::unique_ptr<ConnTable> ConnTable::create(const ConnTableConfig& cfg, std::st
 }
 
 ConnTable::~ConnTable() {
-  if (memory_kind_ == TableMemory::kDpdk) rte_free(memory_);
-  else std::free(memory_);
+  if (memory_kind_ == TableMemory::kDpdk)
+    rte_free(memory_);
+  else
+    std::free(memory_);
 }
 
 uint32_t ConnTable::size() const {
@@ -180,7 +188,8 @@ void ConnTable::lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint3
     uint32_t idx = cand[i];
     // A signature clash, or an entry released by an earlier key of this
     // burst (the same connection, expired): search properly.
-    if (idx != kNone && (entries_[idx].state == ConnState::kFree || !(entries_[idx].key == keys[i])))
+    if (idx != kNone &&
+        (entries_[idx].state == ConnState::kFree || !(entries_[idx].key == keys[i])))
       idx = find(keys[i], pl[i]);
     if (idx != kNone && is_expired(entries_[idx], now)) {
       release(idx);
@@ -242,8 +251,10 @@ bool ConnTable::take_slot(const Place& p, uint64_t now, uint16_t*& sig, uint32_t
     }
   }
   if (victim == kNone) return false;
-  if (rank == 0) stats_.expired.inc();
-  else stats_.evicted[rank - 1].inc();
+  if (rank == 0)
+    stats_.expired.inc();
+  else
+    stats_.evicted[rank - 1].inc();
   release(victim);
   return use(*where, where_slot);
 }
@@ -259,8 +270,10 @@ uint32_t ConnTable::take_entry(uint64_t now) noexcept {
       if (oldest != kNone && is_expired(entries_[oldest], now)) victim = oldest;
     }
     if (victim == kNone) return kNone;
-    if (is_expired(entries_[victim], now)) stats_.expired.inc();
-    else stats_.evicted[static_cast<size_t>(entries_[victim].cls)].inc();
+    if (is_expired(entries_[victim], now))
+      stats_.expired.inc();
+    else
+      stats_.evicted[static_cast<size_t>(entries_[victim].cls)].inc();
     release(victim);
   }
   const uint32_t idx = free_;
@@ -346,10 +359,14 @@ void ConnTable::unlink(uint32_t idx) noexcept {
   ConnEntry& e = entries_[idx];
   const size_t c = static_cast<size_t>(e.cls);
   List& l = lists_[c];
-  if (e.prev != kNone) entries_[e.prev].next = e.next;
-  else l.head = e.next;
-  if (e.next != kNone) entries_[e.next].prev = e.prev;
-  else l.tail = e.prev;
+  if (e.prev != kNone)
+    entries_[e.prev].next = e.next;
+  else
+    l.head = e.next;
+  if (e.next != kNone)
+    entries_[e.next].prev = e.prev;
+  else
+    l.tail = e.prev;
   count_[c].store(count_[c].load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
@@ -360,8 +377,10 @@ void ConnTable::append(uint32_t idx, ConnClass cls) noexcept {
   e.cls = cls;
   e.next = kNone;
   e.prev = l.tail;
-  if (l.tail != kNone) entries_[l.tail].next = idx;
-  else l.head = idx;
+  if (l.tail != kNone)
+    entries_[l.tail].next = idx;
+  else
+    l.head = idx;
   l.tail = idx;
   count_[c].store(count_[c].load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }

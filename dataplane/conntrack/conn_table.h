@@ -70,16 +70,16 @@ struct ConnTableConfig {
   ConnTimeouts timeouts;
   uint64_t tsc_hz = 0;  // ticks per second of every `now`; required
   TableMemory memory = TableMemory::kDpdk;
-  int socket_id = -1;   // NUMA socket for kDpdk; -1: any
+  int socket_id = -1;  // NUMA socket for kDpdk; -1: any
 };
 
 // Counters of one table: a single writer (the worker), readable anywhere.
 struct ConnTableStats {
   Counter created;
-  Counter expired;   // idle past the timeout
-  Counter removed;   // by the caller: reopened, or denied by a new policy
+  Counter expired;                   // idle past the timeout
+  Counter removed;                   // by the caller: reopened, or denied by a new policy
   Counter evicted[kConnClassCount];  // to make room, by class of the victim
-  Counter full;      // inserts that found no room
+  Counter full;                      // inserts that found no room
 };
 
 class ConnTable {
@@ -117,7 +117,8 @@ class ConnTable {
   uint32_t expire(uint64_t now, uint32_t budget) noexcept;
 
   bool is_expired(const ConnEntry& e, uint64_t now) const noexcept {
-    return now > e.last_seen && now - e.last_seen > timeout_[static_cast<size_t>(e.state)][e.reply_seen()];
+    return now > e.last_seen &&
+           now - e.last_seen > timeout_[static_cast<size_t>(e.state)][e.reply_seen()];
   }
 
   ConnEntry& entry(uint32_t idx) noexcept { return entries_[idx]; }
@@ -125,7 +126,9 @@ class ConnTable {
 
   uint32_t capacity() const { return capacity_; }
   uint32_t size() const;
-  uint32_t size(ConnClass c) const { return count_[static_cast<size_t>(c)].load(std::memory_order_relaxed); }
+  uint32_t size(ConnClass c) const {
+    return count_[static_cast<size_t>(c)].load(std::memory_order_relaxed);
+  }
   size_t memory_bytes() const { return bytes_; }
   // What one entry costs, buckets included, for a table of `max_entries`.
   static size_t bytes_per_entry(uint32_t max_entries);

@@ -33,6 +33,9 @@ struct PortStats {
   Counter rx_packets, rx_bytes;
   Counter tx_packets, tx_bytes;
   Counter drops;  // packets that arrived on this port and were dropped, any reason
+  // New connections this port's security groups refused: into it (its
+  // ingress rules) and out of it (its egress rules); flowcache/sg_check.h.
+  Counter sg_ingress_denied, sg_egress_denied;
 };
 
 struct alignas(RTE_CACHE_LINE_SIZE) WorkerStats {

@@ -51,8 +51,12 @@ struct Walk {
 
 std::string flags_text(uint8_t f) {
   std::string s;
-  for (auto [bit, name] : {std::pair{SYN, "SYN"}, {ACK, "ACK"}, {FIN, "FIN"}, {RST, "RST"},
-                           {PSH, "PSH"}, {URG, "URG"}})
+  for (auto [bit, name] : {std::pair{SYN, "SYN"},
+                           {ACK, "ACK"},
+                           {FIN, "FIN"},
+                           {RST, "RST"},
+                           {PSH, "PSH"},
+                           {URG, "URG"}})
     if (f & bit) s += s.empty() ? name : std::string("|") + name;
   return s.empty() ? "none" : s;
 }
@@ -142,7 +146,8 @@ TEST(ConnState, WhatMayOpenAConnection) {
   EXPECT_EQ(open_state(IPPROTO_TCP, tcp(ACK)), ConnState::kTcpEstablished);
   EXPECT_EQ(open_state(IPPROTO_TCP, tcp(ACK | PSH)), ConnState::kTcpEstablished);
   EXPECT_EQ(open_state(IPPROTO_TCP, tcp(FIN | ACK)), ConnState::kTcpFinWait);
-  for (uint8_t never : {uint8_t(SYN | ACK), RST, uint8_t(RST | ACK), uint8_t(0), FIN, uint8_t(SYN | FIN)})
+  for (uint8_t never :
+       {uint8_t(SYN | ACK), RST, uint8_t(RST | ACK), uint8_t(0), FIN, uint8_t(SYN | FIN)})
     EXPECT_EQ(open_state(IPPROTO_TCP, tcp(never)), std::nullopt) << flags_text(never);
   EXPECT_EQ(open_state(IPPROTO_UDP, {}), ConnState::kUdpUnreplied);
   EXPECT_EQ(open_state(IPPROTO_ICMP, icmp(8)), ConnState::kIcmpUnreplied);

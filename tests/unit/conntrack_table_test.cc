@@ -76,8 +76,9 @@ TEST(ConnTable, BothDirectionsFindOneEntry) {
 
   // Another zone, or another protocol, is another connection.
   uint8_t side;
-  EXPECT_EQ(t->lookup(make_conn_key(kVni + 1, IPPROTO_TCP, a, htons(40000), b, htons(5432), side), 1),
-            ConnTable::kNone);
+  EXPECT_EQ(
+      t->lookup(make_conn_key(kVni + 1, IPPROTO_TCP, a, htons(40000), b, htons(5432), side), 1),
+      ConnTable::kNone);
   EXPECT_EQ(t->lookup(make_conn_key(kVni, IPPROTO_UDP, a, htons(40000), b, htons(5432), side), 1),
             ConnTable::kNone);
   EXPECT_EQ(t->size(), 1u);
@@ -116,7 +117,8 @@ TEST(ConnTable, BulkLookupAgreesWithAReferenceUnderChurn) {
     t->lookup_bulk(keys, ConnTable::kMaxBulk, 0, out);
     for (uint32_t i = 0; i < ConnTable::kMaxBulk; ++i) {
       auto it = ref.find(nums[i]);
-      ASSERT_EQ(out[i], it == ref.end() ? ConnTable::kNone : it->second) << "connection " << nums[i];
+      ASSERT_EQ(out[i], it == ref.end() ? ConnTable::kNone : it->second)
+          << "connection " << nums[i];
     }
   }
   EXPECT_EQ(t->size(), ref.size());
@@ -152,7 +154,7 @@ TEST(ConnTable, EntriesExpireByState) {
   establish(*t, est, 0);
 
   EXPECT_EQ(t->lookup(key(1), 30 * kSecond), syn);  // not past the timeout yet
-  t->touch(syn, 30 * kSecond);                       // a packet: idle again from here
+  t->touch(syn, 30 * kSecond);                      // a packet: idle again from here
   EXPECT_EQ(t->lookup(key(1), 60 * kSecond), syn);
   EXPECT_EQ(t->lookup(key(1), 60 * kSecond + 1), ConnTable::kNone);  // expired: removed
   EXPECT_EQ(t->stats().expired.get(), 1u);
@@ -212,7 +214,8 @@ TEST(ConnTable, SynFloodLeavesEstablishedConnections) {
   constexpr uint32_t kMax = 1024;
   constexpr uint32_t kEstablished = 300;
   auto t = make_table(kMax);
-  for (uint32_t n = 0; n < kEstablished; ++n) establish(*t, open(*t, n, ConnState::kTcpSynSent, 0), 0);
+  for (uint32_t n = 0; n < kEstablished; ++n)
+    establish(*t, open(*t, n, ConnState::kTcpSynSent, 0), 0);
 
   // A flood of SYNs from ever new ports: a hundred times the table.
   uint64_t now = 0;
@@ -226,7 +229,8 @@ TEST(ConnTable, SynFloodLeavesEstablishedConnections) {
   EXPECT_EQ(t->size(ConnClass::kAssured), kEstablished);
   EXPECT_EQ(t->stats().evicted[static_cast<size_t>(ConnClass::kAssured)].get(), 0u);
   for (uint32_t n = 0; n < kEstablished; ++n)
-    ASSERT_NE(t->lookup(key(n), now), ConnTable::kNone) << "established connection " << n << " lost";
+    ASSERT_NE(t->lookup(key(n), now), ConnTable::kNone)
+        << "established connection " << n << " lost";
   // The survivors of the flood are its newest SYNs.
   const uint32_t last = 1000000 + 100 * kMax - 1;
   EXPECT_NE(t->lookup(key(last), now), ConnTable::kNone);

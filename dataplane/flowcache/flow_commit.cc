@@ -1,0 +1,57 @@
+#include "dataplane/flowcache/flow_commit.h"
+
+#include "dataplane/conntrack/conn_state.h"
+#include "dataplane/flowcache/ct_meta.h"
+#include "dataplane/flowcache/walk.h"
+#include "dataplane/tables/snapshot.h"
+
+namespace weft::dp {
+
+void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  const Snapshot& snap = *ctx.snap;
+  const uint64_t now = ctx.now_tsc;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    PktMeta* md = meta(m);
+    const NodeId next = walk_next(snap, *md);
+    const CtDisposition d = ct_disposition(md->ct);
+    PacketTuple t;
+    extract_tuple(rte_pktmbuf_mtod(m, const uint8_t*), md->outer, md->vni, t);
+
+    uint32_t idx = table_.lookup(t.key, now);
+    if (idx == ConnTable::kNone && d == CtDisposition::kNew) {
+      const auto state = open_state(conn_proto(t.key), t);  // kFlowLookup checked it may
+      if (state) idx = table_.insert(t.key, *state, t.src_side, now);
+      if (idx == ConnTable::kNone) {
+        drop(m, DropReason::ct_table_full);
+        continue;
+      }
+    } else if (idx != ConnTable::kNone && d == CtDisposition::kNew) {
+      // Made by an earlier packet of this burst: this one is a later packet.
+      ConnEntry& e = table_.entry(idx);
+      if (track(e, e.dir_of(t.src_side), t) == TrackResult::kInvalid) {
+        drop(m, DropReason::ct_invalid);
+        continue;
+      }
+      table_.touch(idx, now);
+    }
+    if (idx != ConnTable::kNone) {
+      ConnEntry& e = table_.entry(idx);
+      const ConnDir dir = e.dir_of(t.src_side);
+      if (e.generation != snap.generation) {
+        e.generation = snap.generation;
+        e.act(dir == ConnDir::kOriginal ? ConnDir::kReply : ConnDir::kOriginal) = FlowAction{};
+      }
+      FlowAction& a = e.act(dir);
+      a.next = next;
+      a.in_port = md->in_port;
+      a.out_port = md->out_port;
+      a.tunnel = next == NodeId::kVxlanEncap ? md->tunnel : 0;
+      a.rewrite = 0;
+    }
+    md->generation = snap.generation;
+    send_to(m, next);
+  }
+}
+
+}  // namespace weft::dp

@@ -1,0 +1,156 @@
+#include "dataplane/flowcache/flow_lookup.h"
+
+#include <netinet/in.h>
+#include <rte_ether.h>
+#include <rte_udp.h>
+
+#include <algorithm>
+
+#include "dataplane/conntrack/conn_state.h"
+#include "dataplane/flowcache/ct_meta.h"
+#include "dataplane/pipeline/wire.h"
+#include "dataplane/tables/snapshot.h"
+
+namespace weft::dp {
+namespace {
+
+constexpr uint16_t kDhcpClientPort = 68;
+constexpr uint16_t kDhcpServerPort = 67;
+
+// A DHCP client's broadcast (RFC 2131 §4.1): the one IPv4 broadcast the
+// overlay carries, to whatever answers DHCP.
+bool dhcp_request(const uint8_t* data, const FrameLayers& f) {
+  if (f.l4_proto != IPPROTO_UDP || f.l4 == 0) return false;
+  return load_be16(data + f.l4 + offsetof(rte_udp_hdr, src_port)) == kDhcpClientPort &&
+         load_be16(data + f.l4 + offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort;
+}
+
+}  // namespace
+
+void FlowLookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  for (uint16_t base = 0; base < n; base += ConnTable::kMaxBulk)
+    lookup(ctx, pkts + base,
+           static_cast<uint16_t>(std::min<uint32_t>(n - base, ConnTable::kMaxBulk)));
+  table_.expire(ctx.now_tsc, sweep_);
+}
+
+void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  const uint32_t generation = ctx.snap->generation;
+  const uint64_t now = ctx.now_tsc;
+
+  // Keys for the whole burst first, so the table can hash and prefetch
+  // them all before it touches any.
+  PacketTuple tuples[ConnTable::kMaxBulk];
+  ConnKey keys[ConnTable::kMaxBulk];
+  uint16_t which[ConnTable::kMaxBulk];
+  bool quoted[ConnTable::kMaxBulk];  // the key is an ICMP error's quoted connection
+  uint32_t count = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    PktMeta* md = meta(m);
+    if (md->outer.l3_type != L3Type::kIpv4) {
+      if (md->outer.l3_type == L3Type::kArp) {
+        md->ct = ct_meta(CtDisposition::kUntracked);
+        send_to(m, walk_);
+      } else {
+        drop(m, DropReason::ct_not_ipv4);
+      }
+      continue;
+    }
+    const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+    const auto* eth = reinterpret_cast<const rte_ether_hdr*>(data + md->outer.l2);
+    if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
+      if (dhcp_request(data, md->outer)) {
+        md->ct = ct_meta(CtDisposition::kUntracked);
+        send_to(m, walk_);
+      } else {
+        drop(m, DropReason::ct_not_unicast);
+      }
+      continue;
+    }
+    PacketTuple& t = tuples[count];
+    switch (extract_tuple(data, md->outer, md->vni, t)) {
+      case TupleKind::kTracked:
+        quoted[count] = false;
+        break;
+      case TupleKind::kIcmpError:
+        quoted[count] = true;
+        break;
+      case TupleKind::kStateless:
+        md->ct = ct_meta(CtDisposition::kStateless);
+        send_to(m, walk_);
+        continue;
+      case TupleKind::kFragment:
+        drop(m, DropReason::ct_fragment);
+        continue;
+      case TupleKind::kMalformed:  // an error quoting something we cannot identify
+        drop(m, DropReason::ct_related_untracked);
+        continue;
+      case TupleKind::kNotIpv4:
+        drop(m, DropReason::ct_not_ipv4);
+        continue;
+    }
+    keys[count] = t.key;
+    which[count++] = i;
+  }
+  if (count == 0) return;
+
+  uint32_t idx[ConnTable::kMaxBulk];
+  table_.lookup_bulk(keys, count, now, idx);
+
+  for (uint32_t k = 0; k < count; ++k) {
+    rte_mbuf* m = pkts[which[k]];
+    PktMeta* md = meta(m);
+    const PacketTuple& t = tuples[k];
+    if (quoted[k]) {
+      if (idx[k] == ConnTable::kNone) {
+        drop(m, DropReason::ct_related_untracked);
+      } else {
+        md->ct = ct_meta(CtDisposition::kRelated);
+        send_to(m, walk_);
+      }
+      continue;
+    }
+    // An earlier packet of this burst may have closed the entry (a reopen).
+    if (idx[k] != ConnTable::kNone && table_.entry(idx[k]).state == ConnState::kFree)
+      idx[k] = ConnTable::kNone;
+    if (idx[k] != ConnTable::kNone) {
+      ConnEntry& e = table_.entry(idx[k]);
+      const ConnDir dir = e.dir_of(t.src_side);
+      const TrackResult r = track(e, dir, t);
+      if (r == TrackResult::kInvalid) {
+        drop(m, DropReason::ct_invalid);
+        continue;
+      }
+      if (r == TrackResult::kOk) {
+        table_.touch(idx[k], now);
+        const FlowAction& a = e.act(dir);
+        if (e.generation != generation) {
+          md->ct = ct_meta(CtDisposition::kStale, dir);
+          send_to(m, walk_);
+        } else if (!a.recorded()) {
+          md->ct = ct_meta(CtDisposition::kPath, dir);
+          send_to(m, walk_);
+        } else if (a.in_port != md->in_port) {
+          drop(m, DropReason::ct_port_mismatch);
+        } else {
+          md->out_port = a.out_port;
+          md->tunnel = a.tunnel;
+          md->generation = generation;
+          send_to(m, a.next);
+        }
+        continue;
+      }
+      // kReopen: a new connection on a closed one's tuple.
+      table_.remove(idx[k]);
+    }
+    if (open_state(conn_proto(t.key), t)) {
+      md->ct = ct_meta(CtDisposition::kNew);
+      send_to(m, walk_);
+    } else {
+      drop(m, DropReason::ct_invalid);
+    }
+  }
+}
+
+}  // namespace weft::dp

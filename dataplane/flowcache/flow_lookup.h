@@ -1,0 +1,56 @@
+#pragma once
+// kFlowLookup: the unified flow cache's fast path (docs/architecture.md,
+// "Unified flow cache"). Every IPv4 packet of the overlay meets it once,
+// from a vNIC after port security or from the underlay after decap; the
+// burst is looked up in the worker's connection table at once
+// (ConnTable::lookup_bulk), and each packet then:
+//
+//   hit, entry decided under this snapshot, this direction recorded
+//       -> the TCP/UDP/ICMP state moves on (conn_state.h), and the packet
+//          jumps to the recorded next node (kTx, or kVxlanEncap with the
+//          VTEP) with the recorded output: one lookup and no other table
+//   hit, entry decided under an older snapshot -> the full walk (kStale):
+//          the security groups decide again, kFlowCommit re-records
+//   hit, this direction not recorded yet (the first reply) -> the walk (kPath)
+//   miss, a packet that may open a connection -> the walk (kNew)
+//   ICMP error quoting a tracked connection -> the walk, as RELATED
+//   ICMP neither echo nor error -> the walk, judged alone (kStateless)
+//   ARP -> the walk, untracked
+//
+// Drops: a packet that does not fit its connection's state, or may not
+// open one (a SYN-ACK or RST with no connection, an echo reply to nothing)
+// ct_invalid; a recorded direction arriving on another port
+// ct_port_mismatch; an ICMP error about nothing tracked
+// ct_related_untracked; fragments ct_fragment; IPv6 ct_not_ipv4; IPv4 to a
+// broadcast or multicast MAC, other than a DHCP request, ct_not_unicast.
+// Every burst also sweeps a few entries for expiry (ConnTable::expire).
+//
+// Runs on the worker that owns the table; one table per worker, shared
+// with that worker's kSecurityGroup and kFlowCommit.
+
+#include "dataplane/conntrack/conn_table.h"
+#include "dataplane/pipeline/stage.h"
+
+namespace weft::dp {
+
+class FlowLookupStage final : public Stage {
+ public:
+  static constexpr uint32_t kDefaultSweepPerBurst = 8;
+
+  // `walk`: where packets that are not cache hits go (kL2Lookup).
+  FlowLookupStage(ConnTable& table, NodeId walk = NodeId::kL2Lookup,
+                  uint32_t sweep_per_burst = kDefaultSweepPerBurst) noexcept
+      : table_(table), walk_(walk), sweep_(sweep_per_burst) {}
+
+  std::string_view name() const override { return "flow_lookup"; }
+  void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
+
+ private:
+  void lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept;
+
+  ConnTable& table_;
+  NodeId walk_;
+  uint32_t sweep_;
+};
+
+}  // namespace weft::dp

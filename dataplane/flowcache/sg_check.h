@@ -1,0 +1,51 @@
+#pragma once
+// kSecurityGroup: the stateful security groups' decision, on the flow
+// cache's slow path. The packets that reach it have walked the pipeline
+// after a flow-cache miss (kFlowLookup), so L2 lookup has said where they
+// go: a local vNIC (kTx) or a remote VTEP (kVxlanEncap).
+//
+// A new connection is checked where its ends are (SPEC.md: egress at the
+// source, ingress at the destination): against the egress rules of its
+// originator's port when that port is on this node, and against the
+// ingress rules of its responder's port when that one is; between two
+// ports of this node, both. The rules see the connection as it was opened
+// (the originator's address, the responder's, the destination port or
+// ICMP type), whichever direction the packet at hand goes, so a connection
+// decided again after a policy change (kStale, perhaps on a reply) meets
+// the same rules as its first packet did. All checks of a burst are two
+// rte_acl classifications, one per direction (SecurityGroupTable).
+//
+//   new or stale connection, allowed   -> kFlowCommit (records it)
+//   new connection, denied             -> drop sg_egress_denied or
+//                                         sg_ingress_denied, counted on the
+//                                         port whose rules refused it
+//   stale connection, denied           -> the same, and its entry removed:
+//                                         the new policy cut it
+//   ICMP neither echo nor error        -> the same checks, then straight on
+//   first packet of a reply direction  -> kFlowCommit, no check: replies of
+//                                         an allowed connection always pass
+//   ICMP error RELATED, ARP            -> straight on (kTx / kVxlanEncap)
+//
+// Runs on the worker that owns the connection table; reads the snapshot.
+
+#include "dataplane/conntrack/conn_table.h"
+#include "dataplane/pipeline/stage.h"
+
+namespace weft::dp {
+
+class SecurityGroupStage final : public Stage {
+ public:
+  explicit SecurityGroupStage(ConnTable& table, NodeId commit = NodeId::kFlowCommit) noexcept
+      : table_(table), commit_(commit) {}
+
+  std::string_view name() const override { return "security_group"; }
+  void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
+
+ private:
+  void check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept;
+
+  ConnTable& table_;
+  NodeId commit_;
+};
+
+}  // namespace weft::dp
