@@ -137,11 +137,11 @@ void print_status(const ctl::api::StatusReport& s, FILE* out) {
                "APPLIED", "TABLES", "STATE", "LAST ERROR");
   for (const auto& n : s.nodes) {
     const char* state = n.in_sync ? "in sync" : !n.connected ? "away" : "updating";
-    std::fprintf(out, "%-*s  %-9s  %-*s  %7llu  %6llu  %-8s  %s\n", nw, n.name.c_str(),
+    std::fprintf(out, "%-*s  %-9s  %-*s  %7llu  %6llu  %-8s%s%s\n", nw, n.name.c_str(),
                  n.connected ? "yes" : "no", aw, n.address.empty() ? "-" : n.address.c_str(),
                  static_cast<unsigned long long>(n.applied_version),
                  static_cast<unsigned long long>(n.tables_version), state,
-                 n.last_error.empty() ? "" : n.last_error.c_str());
+                 n.last_error.empty() ? "" : "  ", n.last_error.c_str());
   }
 }
 
