@@ -312,6 +312,15 @@ void read_dpdk(Reader& r, const YAML::Node& n, DpdkConfig& d) {
   }
 }
 
+void read_conntrack(Reader& r, const YAML::Node& n, ConntrackConfig& c) {
+  if (!r.keys(n, "conntrack", {"max_connections"}, {})) return;
+  if (const YAML::Node m = n["max_connections"]) {
+    if (auto v = r.number(m, "conntrack.max_connections", ConntrackConfig::kMinConnections,
+                          ConntrackConfig::kMaxConnections))
+      c.max_connections = *v;
+  }
+}
+
 // Cross-field rules: one device, interface or socket per port, and no more
 // ports than DPDK has ethdev slots.
 void check_bindings(Reader& r, const YAML::Node& root, NodeConfig& cfg) {
@@ -354,7 +363,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
   const size_t errors_before = diags.size();
   try {
     if (!r.keys(root, "node config",
-                {"node", "controller", "underlay", "ports", "dpdk", "control_socket"},
+                {"node", "controller", "underlay", "ports", "dpdk", "conntrack", "control_socket"},
                 {"node", "underlay"}))
       return std::nullopt;
     if (const YAML::Node n = root["node"]) {
@@ -367,6 +376,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
     if (const YAML::Node u = root["underlay"]) read_underlay(r, u, cfg.underlay);
     if (const YAML::Node p = root["ports"]) read_ports(r, p, cfg.ports);
     if (const YAML::Node d = root["dpdk"]) read_dpdk(r, d, cfg.dpdk);
+    if (const YAML::Node c = root["conntrack"]) read_conntrack(r, c, cfg.conntrack);
     if (const YAML::Node s = root["control_socket"]) {
       if (auto path = r.string(s, "control_socket")) {
         if (path->size() > kMaxSocketPath)

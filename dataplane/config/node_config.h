@@ -1,7 +1,7 @@
 #pragma once
 // node.yaml: one weftd's local configuration (SPEC.md, "weftd"): the node
 // name, the controller, the underlay device, the vNIC bindings, DPDK lcores
-// and memory, and the control socket.
+// and memory, the connection table's size, and the control socket.
 //
 // load_node_config reads and validates the whole file before weftd touches
 // DPDK: every problem is reported, each as `FILE:LINE:COLUMN: error: KEY:
@@ -56,6 +56,16 @@ struct DpdkConfig {
   uint32_t mbufs = 0;                     // 0: sized from the ports and workers
 };
 
+// The flow cache's connection table (dataplane/conntrack/conn_table.h),
+// one per worker, allocated at start: about 80 bytes per connection.
+struct ConntrackConfig {
+  static constexpr uint32_t kDefaultMaxConnections = 256 * 1024;
+  static constexpr uint32_t kMinConnections = 1024;
+  static constexpr uint32_t kMaxConnections = 64u << 20;
+
+  uint32_t max_connections = kDefaultMaxConnections;  // per worker
+};
+
 struct NodeConfig {
   static constexpr const char* kDefaultControlSocketDir = "/run/weft";
 
@@ -65,6 +75,7 @@ struct NodeConfig {
   UnderlayConfig underlay;
   std::vector<PortConfig> ports;  // in file order: DPDK port ids follow it, after the underlay
   DpdkConfig dpdk;
+  ConntrackConfig conntrack;
   std::string control_socket;     // default: /run/weft/<node>.sock
 
   unsigned workers() const { return static_cast<unsigned>(dpdk.lcores.size() - 1); }

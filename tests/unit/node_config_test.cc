@@ -214,6 +214,15 @@ TEST(NodeConfig, BadDpdkSettings) {
   expect_one_error(std::string(kMinimal) + "dpdk: [0, 1]\n", "dpdk must be a mapping", 3, 7);
 }
 
+TEST(NodeConfig, ConntrackSize) {
+  Loaded r = load(std::string(kMinimal) + "conntrack: {max_connections: 1048576}\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  EXPECT_EQ(r.cfg->conntrack.max_connections, 1048576u);
+  EXPECT_EQ(load(kMinimal).cfg->conntrack.max_connections, ConntrackConfig::kDefaultMaxConnections);
+  expect_one_error(std::string(kMinimal) + "conntrack: {max_connections: 10}\n", "conntrack.max_connections", 3, 30);
+  expect_one_error(std::string(kMinimal) + "conntrack: {max_conections: 2048}\n", "max_connections", 3, 13);
+}
+
 TEST(NodeConfig, WrongTypes) {
   expect_one_error("node: [a, b]\nunderlay: {device: d, ip: 10.0.0.1/24}\n", "node: must be a non-empty string", 1, 7);
   expect_one_error("node: a\nunderlay: {device: {x: 1}, ip: 10.0.0.1/24}\n", "underlay.device: must be a non-empty string", 2, 20);
