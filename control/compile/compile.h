@@ -36,6 +36,13 @@ std::map<std::string, proto::NodeTables> compile_all(const Model& m);
 // those. Sorted by name. Positions never count as a change.
 std::vector<std::string> nodes_touched(const Model& before, const Model& after);
 
+// Brings `tables`, which must be compile_all(before), to compile_all(after)
+// by rebuilding only the parts of each touched node that the change can
+// affect: for a port, the slice of its network on the nodes of that network
+// (see changes.cc). Removes nodes that are gone. Returns nodes_touched().
+std::vector<std::string> update_tables(const Model& before, const Model& after,
+                                       std::map<std::string, proto::NodeTables>& tables);
+
 // The DHCP lease handed to every port (docs/policy.md).
 inline constexpr uint32_t kDhcpLeaseSeconds = 86400;
 

@@ -189,7 +189,7 @@ class PolicyReader {
 
     std::string_view remote = ingress ? "from" : "to";
     std::string_view group = ingress ? "from_group" : "to_group";
-    if (f.read_list(remote, kAddressOrCidr, rule.remote, nullptr, true))
+    if (f.read_scalar_or_list(remote, kAddressOrCidr, rule.remote))
       rule.at.remote = f.loc(remote);
     f.read(group, kName, rule.remote_group, &rule.at.remote_group);
     if (f.has(remote) && f.has(group))

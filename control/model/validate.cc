@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/str_cat.h"
 #include "common/units.h"
 #include "common/yaml_doc.h"
 #include "control/model/mac.h"
@@ -30,6 +31,16 @@ struct PairHash {
 };
 template <class V>
 using PairMap = std::unordered_map<Pair, V, PairHash>;
+
+// A value (an address, a MAC) held by a port in a network. Sorting puts the
+// holders of one value together, in policy order.
+struct Owned {
+  uint32_t network;
+  uint64_t value;
+  uint32_t port;
+  bool same_key(const Owned& o) const { return network == o.network && value == o.value; }
+  friend auto operator<=>(const Owned&, const Owned&) = default;
+};
 
 bool is_unicast(uint32_t ip) { return ip != 0 && ip < 0xe0000000u; }
 
@@ -107,18 +118,14 @@ class Validator {
   // broadcast or gateway address? Reports why not, as `what`.
   bool check_host_address(const Subnet& s, uint32_t ip, std::string_view what, uint32_t file,
                           Loc at) {
-    std::string addr = format_ipv4(ip);
-    std::string subnet = "subnet '" + s.name + "' (" + format_prefix(s.cidr) + ")";
-    if (!s.cidr.contains(ip))
-      error(file, at, std::string(what) + " " + addr + " is outside " + subnet);
-    else if (ip == s.cidr.network())
-      error(file, at, std::string(what) + " " + addr + " is the network address of " + subnet);
-    else if (ip == s.cidr.broadcast())
-      error(file, at, std::string(what) + " " + addr + " is the broadcast address of " + subnet);
-    else if (ip == s.gateway)
-      error(file, at, std::string(what) + " " + addr + " is the gateway address of " + subnet);
-    else
-      return true;
+    const char* problem = !s.cidr.contains(ip)        ? " is outside "
+                          : ip == s.cidr.network()    ? " is the network address of "
+                          : ip == s.cidr.broadcast()  ? " is the broadcast address of "
+                          : ip == s.gateway           ? " is the gateway address of "
+                                                      : nullptr;
+    if (!problem) return true;
+    error(file, at, str_cat({what, " ", format_ipv4(ip), problem, "subnet '", s.name, "' (",
+                             format_prefix(s.cidr), ")"}));
     return false;
   }
 
@@ -181,12 +188,14 @@ class Validator {
       }
       sized.push_back(&s);
       Loc gw_at = s.at.gateway.known() ? s.at.gateway : s.at.cidr;
-      std::string gw = "gateway " + format_ipv4(s.gateway);
-      if (!s.cidr.contains(s.gateway))
-        error(file, gw_at, gw + " is outside subnet " + format_prefix(s.cidr));
-      else if (s.gateway == s.cidr.network() || s.gateway == s.cidr.broadcast())
+      const char* problem =
+          !s.cidr.contains(s.gateway) ? " is outside subnet "
+          : s.gateway == s.cidr.network() || s.gateway == s.cidr.broadcast()
+              ? " is the network or broadcast address of subnet "
+              : nullptr;
+      if (problem)
         error(file, gw_at,
-              gw + " is the network or broadcast address of subnet " + format_prefix(s.cidr));
+              str_cat({"gateway ", format_ipv4(s.gateway), problem, format_prefix(s.cidr)}));
     }
     // Overlaps by a sweep over the subnets sorted by start: one overlaps an
     // earlier one iff it starts before the furthest end seen so far.
@@ -215,6 +224,9 @@ class Validator {
 
   void ports() {
     ix_.port.resize(m_.ports.size());
+    ip_owner_.reserve(m_.ports.size());
+    std::vector<Owned> macs;
+    macs.reserve(m_.ports.size());
     for (uint32_t i = 0; i < m_.ports.size(); ++i) {
       const Port& p = m_.ports[i];
       ModelIndex::PortRefs& refs = ix_.port[i];
@@ -234,8 +246,55 @@ class Validator {
       if (refs.network == kNone) continue;
       const Network& net = m_.networks[refs.network];
       refs.subnet = find_subnet(net, p);
-      port_addresses(i, net);
+      if (!p.at.ip.known()) continue;
+      if (refs.subnet != kNone && net.subnets[refs.subnet].at.cidr.known())
+        check_host_address(net.subnets[refs.subnet], p.ip, "address", p.at.file, p.at.ip);
+      ip_owner_.push_back({refs.network, p.ip, i});
+      // A derived MAC is reported at the address it comes from.
+      Loc mac_at = p.mac_derived ? p.at.ip : p.at.mac;
+      if (!mac_at.known()) continue;
+      macs.push_back({refs.network, mac_to_u64(p.mac), i});
+      if (net.at.vni.known() && p.mac == router_mac(net.vni))
+        error(p.at.file, mac_at, mac_of(p) + " is the router MAC of network '" + net.name + "'");
     }
+    // Addresses, then MACs (derived ones included), unique within their
+    // network: sorted, each duplicate is reported against the first holder.
+    std::vector<bool> address_taken(m_.ports.size());
+    for_each_duplicate(ip_owner_, [&](const Port& first, const Port& p, uint32_t i) {
+      address_taken[i] = true;
+      error(p.at.file, p.at.ip,
+            "address " + format_ipv4(p.ip) + " is already used by port '" + first.name +
+                "' in network '" + p.network + "' (" + where(first.at.file, first.at.ip) + ")");
+    });
+    for_each_duplicate(macs, [&](const Port& first, const Port& p, uint32_t i) {
+      if (address_taken[i]) return;  // the same mistake, already reported
+      error(p.at.file, p.mac_derived ? p.at.ip : p.at.mac,
+            mac_of(p) + " is already used by port '" + first.name + "' in network '" + p.network +
+                "' (" + where(first.at.file, first.mac_derived ? first.at.ip : first.at.mac) + ")");
+    });
+  }
+
+  static std::string mac_of(const Port& p) {
+    return str_cat({p.mac_derived ? "derived MAC " : "MAC ", format_mac(p.mac)});
+  }
+
+  // Sorts `owned` and calls report(first holder, other holder, its index)
+  // for each value held twice in a network.
+  template <class Report>
+  void for_each_duplicate(std::vector<Owned>& owned, Report report) {
+    std::sort(owned.begin(), owned.end());
+    for (size_t k = 1; k < owned.size(); ++k) {
+      size_t first = k - 1;
+      while (first > 0 && owned[first - 1].same_key(owned[k])) --first;
+      if (owned[first].same_key(owned[k]))
+        report(m_.ports[owned[first].port], m_.ports[owned[k].port], owned[k].port);
+    }
+  }
+
+  // The port holding `ip` in network `ni`, or kNone (after ports()).
+  uint32_t port_at(uint32_t ni, uint32_t ip) const {
+    auto it = std::lower_bound(ip_owner_.begin(), ip_owner_.end(), Owned{ni, ip, 0});
+    return it != ip_owner_.end() && it->same_key({ni, ip, 0}) ? it->port : kNone;
   }
 
   uint32_t find_subnet(const Network& net, const Port& p) {
@@ -249,38 +308,6 @@ class Validator {
           "no subnet named '" + p.subnet + "' in network '" + net.name + "'" +
               suggestion(p.subnet, names));
     return kNone;
-  }
-
-  void port_addresses(uint32_t i, const Network& net) {
-    const Port& p = m_.ports[i];
-    const ModelIndex::PortRefs& refs = ix_.port[i];
-    const uint32_t file = p.at.file;
-    if (!p.at.ip.known()) return;
-    if (refs.subnet != kNone && net.subnets[refs.subnet].at.cidr.known())
-      check_host_address(net.subnets[refs.subnet], p.ip, "address", file, p.at.ip);
-
-    auto [ip_it, ip_fresh] = ip_owner_.emplace(Pair{refs.network, p.ip}, i);
-    if (!ip_fresh) {
-      const Port& first = m_.ports[ip_it->second];
-      error(file, p.at.ip,
-            "address " + format_ipv4(p.ip) + " is already used by port '" + first.name +
-                "' in network '" + net.name + "' (" + where(first.at.file, first.at.ip) + ")");
-    }
-
-    // MACs, derived ones included: unique within the network, never the
-    // router's. A derived MAC is reported at the address it comes from.
-    if (!p.mac_derived && !p.at.mac.known()) return;
-    Loc mac_at = p.mac_derived ? p.at.ip : p.at.mac;
-    std::string mac = (p.mac_derived ? "derived MAC " : "MAC ") + format_mac(p.mac);
-    if (net.at.vni.known() && p.mac == router_mac(net.vni))
-      error(file, mac_at, mac + " is the router MAC of network '" + net.name + "'");
-    auto [mac_it, mac_fresh] = mac_owner_.emplace(Pair{refs.network, mac_to_u64(p.mac)}, i);
-    if (!mac_fresh && ip_fresh) {
-      const Port& first = m_.ports[mac_it->second];
-      error(file, mac_at,
-            mac + " is already used by port '" + first.name + "' in network '" + net.name + "' (" +
-                where(first.at.file, first.mac_derived ? first.at.ip : first.at.mac) + ")");
-    }
   }
 
   void security_groups() {
@@ -355,12 +382,14 @@ class Validator {
       }
       auto external_address = [&](uint32_t ip, Loc at, std::string_view what) {
         if (!cidr_ok || !at.known()) return;
-        std::string msg = std::string(what) + " " + format_ipv4(ip);
-        if (!g.external_cidr.contains(ip))
-          error(file, at, msg + " is outside external_cidr " + format_prefix(g.external_cidr));
-        else if (ip == g.external_cidr.network() || ip == g.external_cidr.broadcast())
+        const char* problem =
+            !g.external_cidr.contains(ip) ? " is outside external_cidr "
+            : ip == g.external_cidr.network() || ip == g.external_cidr.broadcast()
+                ? " is the network or broadcast address of "
+                : nullptr;
+        if (problem)
           error(file, at,
-                msg + " is the network or broadcast address of " + format_prefix(g.external_cidr));
+                str_cat({what, " ", format_ipv4(ip), problem, format_prefix(g.external_cidr)}));
       };
       external_address(g.external_ip, g.at.external_ip, "external_ip");
       external_address(g.external_next_hop, g.at.external_next_hop, "external_next_hop");
@@ -449,7 +478,7 @@ class Validator {
                   "a default route conflicts with gateway '" +
                       m_.gateways[ix_.network_gateway[ni]].name + "', which serves this network");
         }
-        if (r.at.next_hop.known() && !ip_owner_.count(Pair{ni, r.next_hop}))
+        if (r.at.next_hop.known() && port_at(ni, r.next_hop) == kNone)
           error(file, r.at.next_hop,
                 "next hop " + format_ipv4(r.next_hop) + " is not the address of a port in network '" +
                     n.name + "'");
@@ -507,25 +536,25 @@ class Validator {
     const LoadBalancer& lb = m_.load_balancers[li];
     const Network& net = m_.networks[ni];
     const uint32_t file = lb.at.file;
-    std::string vip = "VIP " + format_ipv4(lb.vip);
+    auto vip = [&] { return "VIP " + format_ipv4(lb.vip); };
     const Subnet* home = nullptr;
     for (const Subnet& s : net.subnets)
       if (s.at.cidr.known() && s.cidr.contains(lb.vip)) home = &s;
     if (!home) {
-      error(file, lb.at.vip, vip + " is in no subnet of network '" + net.name + "'");
+      error(file, lb.at.vip, vip() + " is in no subnet of network '" + net.name + "'");
       return;
     }
     if (!check_host_address(*home, lb.vip, "VIP", file, lb.at.vip)) return;
-    if (auto it = ip_owner_.find(Pair{ni, lb.vip}); it != ip_owner_.end()) {
-      const Port& holder = m_.ports[it->second];
+    if (uint32_t pi = port_at(ni, lb.vip); pi != kNone) {
+      const Port& holder = m_.ports[pi];
       error(file, lb.at.vip,
-            vip + " is held by port '" + holder.name + "' (" + where(holder.at.file, holder.at.ip) +
+            vip() + " is held by port '" + holder.name + "' (" + where(holder.at.file, holder.at.ip) +
                 ")");
     }
     auto [it, fresh] = vips.emplace(Pair{ni, lb.vip}, li);
     if (!fresh)
       error(file, lb.at.vip,
-            vip + " is already used by load balancer '" + m_.load_balancers[it->second].name + "'");
+            vip() + " is already used by load balancer '" + m_.load_balancers[it->second].name + "'");
   }
 
   // The reverse relations the compiler walks, each sorted by name.
@@ -586,8 +615,7 @@ class Validator {
   Model& m_;
   Diagnostics& d_;
   ModelIndex& ix_;
-  PairMap<uint32_t> ip_owner_;   // (network, ip) -> port
-  PairMap<uint32_t> mac_owner_;  // (network, mac) -> port
+  std::vector<Owned> ip_owner_;  // (network, address, port), sorted by ports()
 };
 
 }  // namespace

@@ -135,8 +135,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool parse_port_list(std::string_view text, std::vector<PortRange>& out, std::string& why) {
-  std::vector<PortRange> ranges;
+bool parse_port_list(std::string_view text, PortRanges& out, std::string& why) {
+  PortRanges ranges;
   while (true) {
     size_t comma = text.find(',');
     std::string_view item = trim(text.substr(0, comma));
@@ -207,7 +207,7 @@ const ValueKind<Protocol> kRuleProtocol{"one of tcp, udp, icmp, any", parse_rule
 const ValueKind<Protocol> kListenerProtocol{"tcp or udp", parse_listener_protocol};
 const ValueKind<Protocol> kHealthProtocol{"tcp or icmp", parse_health_protocol};
 const ValueKind<Priority> kPriority{"one of high, normal, low", parse_priority};
-const ValueKind<std::vector<PortRange>> kPortList{
+const ValueKind<PortRanges> kPortList{
     "a port, a range lo-hi, or a comma list of them (e.g. \"80,443,8000-8080\")",
     parse_port_list};
 const ValueKind<uint64_t> kRate{"a rate: an integer and bit, kbit, mbit, gbit or tbit (e.g. 100mbit)",
@@ -229,7 +229,7 @@ std::string_view priority_name(Priority p) {
   return "?";
 }
 
-std::string format_port_list(const std::vector<PortRange>& ranges) {
+std::string format_port_list(const PortRanges& ranges) {
   std::string out;
   for (const PortRange& r : ranges) {
     if (!out.empty()) out += ',';

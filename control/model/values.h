@@ -42,7 +42,7 @@ extern const ValueKind<Protocol> kHealthProtocol;    // tcp, icmp
 extern const ValueKind<Priority> kPriority;          // high, normal, low
 
 // "80", "8000-8080" or a comma list of those, sorted and merged.
-extern const ValueKind<std::vector<PortRange>> kPortList;
+extern const ValueKind<PortRanges> kPortList;
 
 extern const ValueKind<uint64_t> kRate;      // bits/s, from 500kbit, 100mbit, 10gbit
 extern const ValueKind<uint64_t> kSize;      // bytes, from 1500b, 64kb, 1mb
@@ -51,6 +51,6 @@ extern const ValueKind<uint64_t> kDuration;  // milliseconds, from 500ms, 2s
 // Spellings for text output and messages.
 std::string_view protocol_name(Protocol p);
 std::string_view priority_name(Priority p);
-std::string format_port_list(const std::vector<PortRange>& ranges);
+std::string format_port_list(const PortRanges& ranges);
 
 }  // namespace weft::policy

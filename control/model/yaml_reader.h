@@ -70,9 +70,9 @@ class YamlReader {
 
   // Reads a sequence of scalars through `kind`; a null value is an empty
   // list, and a lone scalar is a list of one when `scalar_ok`.
-  template <class T>
-  bool list(const YAML::Node& node, std::string_view what, const ValueKind<T>& kind,
-            std::vector<T>& out, std::vector<Loc>* at, bool scalar_ok) const {
+  template <class T, class List, class LocList>
+  bool list(const YAML::Node& node, std::string_view what, const ValueKind<T>& kind, List& out,
+            LocList* at, bool scalar_ok) const {
     if (node.IsNull()) return true;
     if (node.IsScalar() && scalar_ok) return append(node, what, kind, out, at);
     if (!node.IsSequence()) {
@@ -89,9 +89,9 @@ class YamlReader {
   static std::string describe(const YAML::Node& node);
 
  private:
-  template <class T>
-  bool append(const YAML::Node& item, std::string_view what, const ValueKind<T>& kind,
-              std::vector<T>& out, std::vector<Loc>* at) const {
+  template <class T, class List, class LocList>
+  bool append(const YAML::Node& item, std::string_view what, const ValueKind<T>& kind, List& out,
+              LocList* at) const {
     T value{};
     if (!scalar(item, what, kind, value)) return false;
     out.push_back(std::move(value));
@@ -136,12 +136,18 @@ class Fields {
     return true;
   }
   // Reads a list of scalars; `item_at` receives the position of each item
-  // kept. A lone scalar is a list of one when `scalar_ok`.
-  template <class T>
-  bool read_list(std::string_view key, const ValueKind<T>& kind, std::vector<T>& out,
-                 std::vector<Loc>* item_at = nullptr, bool scalar_ok = false) const {
+  // kept.
+  template <class T, class List, class LocList = std::vector<Loc>>
+  bool read_list(std::string_view key, const ValueKind<T>& kind, List& out,
+                 LocList* item_at = nullptr) const {
     const YAML::Node* v = find(key);
-    return v && reader_.list(*v, key, kind, out, item_at, scalar_ok);
+    return v && reader_.list(*v, key, kind, out, item_at, false);
+  }
+  // The same, where a lone scalar is a list of one.
+  template <class T, class List>
+  bool read_scalar_or_list(std::string_view key, const ValueKind<T>& kind, List& out) const {
+    const YAML::Node* v = find(key);
+    return v && reader_.list(*v, key, kind, out, static_cast<std::vector<Loc>*>(nullptr), true);
   }
 
   // Calls fn(item) for every item of the list under `key` (absent or null:

@@ -396,8 +396,9 @@ TEST(CompileDiff, EntriesAddedAndRemoved) {
   EXPECT_TRUE(diff_tables(compile_all(before), compile_all(load(kPolicy))).empty());
 }
 
-// nodes_touched() must cover every node whose tables change. Random valid
-// mutations of a policy, each checked against a full recompile.
+// nodes_touched() must cover every node whose tables change, and
+// update_tables() must give exactly what a full recompile gives. Random
+// valid mutations of a policy, each checked against compile_all().
 class Touched : public testing::Test {
  protected:
   static std::string policy() {
@@ -434,9 +435,9 @@ TEST_F(Touched, CoversEveryChangedNode) {
   std::mt19937 rng(12345);
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   int checked = 0;
-  for (int round = 0; round < 300; ++round) {
+  for (int round = 0; round < 480; ++round) {
     Model m = base;
-    switch (round % 9) {
+    switch (round % 12) {
       case 0: {  // a port moves to another node
         Port& p = m.ports[pick(m.ports.size())];
         p.node = named("n", pick(8));
@@ -474,6 +475,26 @@ TEST_F(Touched, CoversEveryChangedNode) {
       case 8:  // the gateway moves
         m.gateways[0].node = named("n", pick(8));
         break;
+      case 9: {  // a node joins, with a port moved onto it
+        Node& n = m.nodes.emplace_back();
+        n.name = "fresh";
+        n.underlay_ip = 0x0afd0001u;
+        m.ports[pick(m.ports.size())].node = "fresh";
+        break;
+      }
+      case 10:  // a node without ports leaves (n7 hosts only the gateway)
+        m.gateways[0].node = "n0";
+        m.nodes.erase(m.nodes.begin() + 7);
+        break;
+      case 11: {  // a network joins a gateway and a port changes subnet
+        m.gateways[0].networks.push_back("w3");
+        m.gateways[0].at.networks.push_back(Loc{1, 1});
+        Port& p = m.ports[pick(m.ports.size())];
+        p.subnet = p.subnet == "s" ? "p" : "s";
+        p.ip ^= 0x100u;  // 10.0.0.x <-> 10.0.1.x
+        p.mac = derived_port_mac(p.network, p.ip);
+        break;
+      }
     }
     Diagnostics d;
     if (!validate(m, d)) continue;  // e.g. an address collision: not a valid change
@@ -482,12 +503,21 @@ TEST_F(Touched, CoversEveryChangedNode) {
     std::set<std::string> touched_set(touched.begin(), touched.end());
     auto tables = compile_all(m);
     for (const auto& [node, t] : tables) {
-      if (serialize_tables(t) != serialize_tables(base_tables.at(node))) {
+      auto old = base_tables.find(node);
+      if (old == base_tables.end() || serialize_tables(t) != serialize_tables(old->second)) {
         EXPECT_TRUE(touched_set.count(node)) << "round " << round << ": " << node << " changed";
       }
     }
+    auto updated = base_tables;
+    EXPECT_EQ(update_tables(base, m, updated), touched);
+    ASSERT_EQ(updated.size(), tables.size()) << "round " << round;
+    for (const auto& [node, t] : tables) {
+      ASSERT_TRUE(updated.count(node)) << "round " << round << ": " << node;
+      EXPECT_EQ(serialize_tables(updated.at(node)), serialize_tables(t))
+          << "round " << round << ": " << node << " differs from a full compile";
+    }
   }
-  EXPECT_GT(checked, 200);
+  EXPECT_GT(checked, 300);
 }
 
 TEST_F(Touched, IsExactlyTheNodesOfTheNetworkForAOnePortChange) {

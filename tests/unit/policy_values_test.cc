@@ -58,18 +58,26 @@ TEST(Units, FormatIsTheCanonicalSpelling) {
   EXPECT_EQ(format_duration_ms(*parse_duration_ms("750ms")), "750ms");
 }
 
+// Port lists are read in place: an optional<PortRanges> (a Boost
+// small_vector) trips g++ 12's -Wstringop-overread false positive.
+std::string port_list(std::string_view text, std::string* why = nullptr) {
+  PortRanges ranges;
+  std::string reason;
+  bool ok = kPortList.parse(text, ranges, reason);
+  if (why) *why = reason;
+  return ok ? format_port_list(ranges) : "invalid";
+}
+
 TEST(Values, PortListsAreSortedAndMerged) {
-  auto ports = parse(kPortList, "8000-8080,443, 80,81,82-90,8050-9000");
-  ASSERT_TRUE(ports);
-  EXPECT_EQ(format_port_list(*ports), "80-90,443,8000-9000");
-  EXPECT_EQ(format_port_list(*parse(kPortList, "53")), "53");
+  EXPECT_EQ(port_list("8000-8080,443, 80,81,82-90,8050-9000"), "80-90,443,8000-9000");
+  EXPECT_EQ(port_list("53"), "53");
   std::string why;
-  EXPECT_FALSE(parse(kPortList, "9000-8000", &why));
+  EXPECT_EQ(port_list("9000-8000", &why), "invalid");
   EXPECT_EQ(why, "range 9000-8000 runs backwards");
-  EXPECT_FALSE(parse(kPortList, "0", &why));
+  EXPECT_EQ(port_list("0", &why), "invalid");
   EXPECT_EQ(why, "port 0 is out of range 1..65535");
   for (auto bad : {"", ",", "80,", "80-", "-80", "http", "1-2-3"})
-    EXPECT_FALSE(parse(kPortList, bad)) << bad;
+    EXPECT_EQ(port_list(bad), "invalid") << bad;
 }
 
 TEST(Values, Names) {
