@@ -121,6 +121,76 @@ Frame make_udp(const Params& p, uint32_t flow) {
   return udp4_frame(flow_udp4(flow), payload, frame);
 }
 
+// --- the overlay (VXLAN) scenarios --------------------------------------------
+//
+// Node "perf" of perf/overlay.yaml: VTEP 192.0.2.1, peer node "peer" at
+// 192.0.2.2, network "bench" (VNI 5001). The addresses below are that
+// policy's; change them together.
+constexpr uint8_t kVmMac[6] = {0x02, 0, 0, 0, 0, 0x01};    // port vm, on perf
+constexpr uint8_t kFarMac[6] = {0x02, 0, 0, 0, 0, 0x02};   // port far, on peer
+constexpr uint8_t kSinkMac[6] = {0x02, 0, 0, 0, 0, 0x03};  // port sink, on perf
+constexpr uint8_t kPeerUnderlayMac[6] = {0x02, 0, 0, 0, 0xff, 0x02};
+constexpr uint8_t kUnderlayMac[6] = {0x02, 0, 0, 0, 0xff, 0x01};  // weftd does not filter on it
+constexpr uint32_t kVtep = 0xc0000201;      // 192.0.2.1
+constexpr uint32_t kPeerVtep = 0xc0000202;  // 192.0.2.2
+constexpr uint32_t kVmIp = 0x0a00000b, kFarIp = 0x0a00000c, kSinkIp = 0x0a00000d;  // 10.0.0.11-13
+constexpr uint32_t kBenchVni = 5001;
+
+// A VM's UDP frame of `size` bytes on the wire; flows differ in their
+// source port, as port security pins the addresses.
+Frame vm_frame(const Params& p, uint32_t flow, const uint8_t (&src_mac)[6], const uint8_t (&dst_mac)[6],
+               uint32_t src_ip, uint32_t dst_ip) {
+  Udp4 h{};
+  std::memcpy(h.src_mac, src_mac, 6);
+  std::memcpy(h.dst_mac, dst_mac, 6);
+  h.src_ip = src_ip;
+  h.dst_ip = dst_ip;
+  h.src_port = static_cast<uint16_t>(1024 + flow % 64000);
+  h.dst_port = 9;
+  const size_t headers = 14 + 20 + 8;
+  const size_t frame = p.size - kFcsBytes;
+  Frame payload(frame > headers ? frame - headers : 0, 0);
+  return udp4_frame(h, payload, frame);
+}
+
+// vxlan-encap: VM -> remote VM frames, as vNIC vm sends them.
+Frame make_vxlan_encap(const Params& p, uint32_t flow) {
+  return vm_frame(p, flow, kVmMac, kFarMac, kVmIp, kFarIp);
+}
+
+// vxlan-decap: the peer's tunnel packets for VM sink; --size is the inner
+// frame's, as for encap.
+Frame make_vxlan_decap(const Params& p, uint32_t flow) {
+  Frame inner = vm_frame(p, flow, kFarMac, kSinkMac, kFarIp, kSinkIp);
+  Frame vxlan;
+  Writer w(vxlan);
+  w.u32(0x08000000).u32(kBenchVni << 8).bytes(inner.data(), inner.size());
+  w.done();
+  Udp4 h{};
+  std::memcpy(h.src_mac, kPeerUnderlayMac, 6);
+  std::memcpy(h.dst_mac, kUnderlayMac, 6);
+  h.src_ip = kPeerVtep;
+  h.dst_ip = kVtep;
+  h.src_port = static_cast<uint16_t>(49152 + flow % 16384);
+  h.dst_port = 4789;
+  Frame f = udp4_frame(h, vxlan);
+  put16(f, 14 + 20 + 6, 0);  // no UDP checksum, as VTEPs send (RFC 7348 §5)
+  return f;
+}
+
+// vxlan-peer-arp: the peer VTEP's ARP reply to perf, which resolves the
+// next hop before vxlan-encap traffic starts.
+Frame make_peer_arp(const Params&, uint32_t) {
+  Frame f;
+  Writer w(f);
+  w.bytes(kUnderlayMac, 6).bytes(kPeerUnderlayMac, 6).u16(0x0806);
+  w.u16(1).u16(kEthIpv4).u8(6).u8(4).u16(2);  // Ethernet/IPv4, reply
+  w.bytes(kPeerUnderlayMac, 6).u32(kPeerVtep).bytes(kUnderlayMac, 6).u32(kVtep);
+  w.done();
+  f.resize(60, 0);
+  return f;
+}
+
 struct Scenario {
   std::string_view name;
   std::string_view description;
@@ -129,6 +199,10 @@ struct Scenario {
 
 constexpr Scenario kScenarios[] = {
     {"udp", "IPv4/UDP frames of --size bytes over --flows 5-tuples", make_udp},
+    {"vxlan-encap", "VM frames of --size bytes for a remote VM (perf/overlay.yaml)", make_vxlan_encap},
+    {"vxlan-decap", "VXLAN from the peer VTEP carrying --size-byte frames for a local VM",
+     make_vxlan_decap},
+    {"vxlan-peer-arp", "the peer VTEP's ARP reply (resolves vxlan-encap's next hop)", make_peer_arp},
 };
 
 bool write_pcap(const char* path, const Params& p, const Scenario& s) {

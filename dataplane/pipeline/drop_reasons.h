@@ -42,7 +42,42 @@ namespace weft::dp {
   X(no_policy, "no tables applied yet")                                         \
   X(no_route, "no forwarding entry for the destination")                        \
   X(tx_full, "transmit queue full")                                             \
-  X(pipeline_overflow, "more packets than a stage's input can hold")
+  X(pipeline_overflow, "more packets than a stage's input can hold")           \
+  /* L2 overlay: ingress, underlay ARP, VXLAN decap */                          \
+  X(port_not_in_policy, "frame from a vNIC bound to no port of the policy")     \
+  X(underlay_not_vxlan, "underlay packet that is neither VXLAN nor ARP")        \
+  X(underlay_arp_not_ours, "underlay ARP about another host")                   \
+  X(underlay_arp_learned, "underlay ARP reply: neighbor learned, consumed")     \
+  X(vxlan_not_local, "VXLAN to an address that is not this node's VTEP")        \
+  X(vxlan_unknown_vtep, "VXLAN from an address that is no known node's VTEP")   \
+  X(vxlan_unknown_vni, "VXLAN with a VNI of no network on this node")           \
+  X(vxlan_decap_mtu, "tunnelled frame larger than its network's MTU")           \
+  /* L2 overlay: port security */                                               \
+  X(portsec_vlan, "VLAN-tagged frame from a vNIC")                              \
+  X(portsec_mac, "source MAC (or ARP sender MAC) not the port's")               \
+  X(portsec_ip,                                                                 \
+    "source IPv4 (or ARP sender IP) neither the port's nor allowed")            \
+  X(portsec_ipv6, "IPv6 from a vNIC: ports own IPv4 addresses only")            \
+  /* L2 overlay: L2 lookup, flood, VXLAN encap */                               \
+  X(l2_same_port, "destination MAC is behind the port the frame came from")     \
+  X(l2_port_unbound, "destination port is on this node but bound to no vNIC")   \
+  X(l2_underlay_to_underlay, "tunnelled frame for a remote VTEP: never returned") \
+  X(flood_no_members, "broadcast or unknown unicast with no one to flood to")   \
+  X(flood_copy_failed, "no mbuf for a flood replica (counted, no packet)")      \
+  X(vxlan_encap_mtu, "frame from a vNIC larger than its network's MTU")         \
+  X(vxlan_no_headroom, "no mbuf headroom for the outer headers")                \
+  X(vxlan_no_underlay_route, "VTEP off the underlay subnet and no next hop")    \
+  X(vxlan_neighbor_unresolved, "underlay next hop's MAC unknown: ARP sent")     \
+  /* security groups and connection tracking (flowcache/, conntrack/, acl/) */  \
+  X(sg_egress_denied, "new connection no egress rule of the source port allows") \
+  X(sg_ingress_denied,                                                          \
+    "new connection no ingress rule of the destination port allows")            \
+  X(ct_invalid, "TCP flags or ICMP type that do not fit the connection's state") \
+  X(ct_table_full, "new connection and no conntrack entry free or evictable")   \
+  X(ct_related_untracked, "ICMP error about no tracked connection")             \
+  X(ct_port_mismatch, "packet of a connection on another port than its own")    \
+  X(ct_fragment, "IPv4 fragment: no reassembly, so no ports to match")          \
+  X(ct_not_ipv4, "IPv6 on the overlay: ports and security groups are IPv4")
 
 enum class DropReason : uint16_t {
   kNone = 0,

@@ -33,6 +33,7 @@ void Pipeline::enqueue(rte_mbuf* m, NodeId next) noexcept {
 
 void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
                    PacketOutput& out) noexcept {
+  ctx.pipeline = this;
   current_ = static_cast<size_t>(entry);
   for (uint16_t i = 0; i < n; ++i) {
     Input& in = inputs_[current_];

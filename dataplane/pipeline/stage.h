@@ -21,6 +21,7 @@ namespace weft::dp {
 
 struct Snapshot;     // the node's compiled tables, see dataplane/tables/snapshot.h
 struct WorkerStats;  // dataplane/stats/counters.h
+class Pipeline;      // dataplane/pipeline/pipeline.h
 
 // Graph nodes, in topological order: a stage may only send packets to a node
 // with a larger id. kTx and kDrop are terminal. Insert new stages where they
@@ -29,6 +30,19 @@ enum class NodeId : uint8_t {
   kParse = 0,
   kPolicyGate,  // drops everything as no_policy until a policy is applied
   kXconnect,  // fixed port-to-port patch panel (benchmarks, standalone tests)
+  // L2 overlay (dataplane/{overlay,underlay,vxlan,portsec,arp,l2}/)
+  kIngress,       // by ingress port: vNIC frames, tunnel packets, underlay ARP
+  kUnderlayArp,   // ARP on the underlay: answer for the VTEP IP, learn neighbors
+  kVxlanDecap,    // tunnel packets from known peers to known VNIs -> inner frame
+  kPortSecurity,  // vNIC frames: source MAC and IP must be the port's
+  kArpResponder,  // ARP suppression: known addresses answered locally
+  kFlowLookup,    // flow cache: a known connection jumps to kTx / kVxlanEncap (flowcache/)
+  kL2Lookup,      // (VNI, destination MAC) -> local port, remote VTEP or flood
+  kFlood,         // broadcast and unknown unicast: one copy per flood-list member
+  kSecurityGroupFlood,  // each flood copy judged alone by the security groups (flowcache/)
+  kSecurityGroup,  // new connections: the ports' security groups decide (flowcache/)
+  kFlowCommit,     // the walk's result recorded in the connection's entry (flowcache/)
+  kVxlanEncap,    // frames for a remote VTEP -> VXLAN on the underlay
   kTx,
   kDrop,
   kCount
@@ -40,6 +54,7 @@ struct StageCtx {
   uint64_t now_tsc = 0;            // rte_rdtsc() at burst start; tests pass a fake clock
   WorkerStats* stats = nullptr;
   rte_mempool* pool = nullptr;     // for packets a stage creates (replies, replicas)
+  Pipeline* pipeline = nullptr;    // the running pipeline, set by Pipeline::run: for enqueue()
 };
 
 class Stage {

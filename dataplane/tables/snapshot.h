@@ -14,9 +14,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "dataplane/acl/security_group_table.h"
 #include "dataplane/stats/counters.h"
+#include "dataplane/tables/overlay_tables.h"
+#include "dataplane/underlay/neighbor_table.h"
 #include "vnic/binding.h"
 
 namespace weft::dp {
@@ -41,6 +45,17 @@ struct Snapshot {
 
   uint16_t underlay_port = kNoPort;
   std::array<PortEntry, kMaxPorts> ports{};  // by DPDK port id
+  UnderlayIdentity underlay;                  // the node's VTEP address and MAC
+
+  // The underlay ARP cache: not part of the immutable tables, but shared by
+  // every snapshot of the Dataplane (see neighbor_table.h).
+  std::shared_ptr<NeighborTable> neighbors;
+  // L2 overlay tables (overlay_tables.h), filled by build_snapshot
+  // (snapshot_builder.h) from NodeTables.
+  OverlayTables overlay;
+  // Security groups of the bound ports (acl/security_group_table.h), filled
+  // by build_snapshot through build_security_groups (acl/sg_builder.h).
+  SecurityGroupTable security_groups;
 
   bool has_policy() const { return policy_version != 0; }
 };

@@ -1,5 +1,6 @@
 #include "dataplane/weftd/dataplane.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_errno.h>
 
@@ -18,7 +19,11 @@ constexpr std::chrono::milliseconds kReclaimInterval{5};
 }  // namespace
 
 Dataplane::Dataplane(const NodeConfig& cfg, ForwardingMode mode, boost::asio::io_context& io)
-    : cfg_(cfg), mode_(mode), publisher_(cfg.workers()), reclaim_timer_(io) {}
+    : cfg_(cfg),
+      mode_(mode),
+      publisher_(cfg.workers()),
+      reclaim_timer_(io),
+      neighbors_(NeighborTable::with_tsc_hz(rte_get_tsc_hz())) {}
 
 std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMode mode,
                                              boost::asio::io_context& io, std::string& error) {
@@ -106,6 +111,11 @@ std::unique_ptr<Snapshot> Dataplane::make_snapshot() const {
     snap->ports[p.dev.id] = PortEntry{p.role, p.kind, p.name};
     if (p.role == PortRole::kUnderlay) snap->underlay_port = p.dev.id;
   }
+  snap->underlay.ip = cfg_.underlay.ip.addr;
+  snap->underlay.prefix_len = cfg_.underlay.ip.len;
+  snap->underlay.next_hop = cfg_.underlay.next_hop.value_or(0);
+  if (snap->underlay_port != kNoPort) rte_eth_macaddr_get(snap->underlay_port, &snap->underlay.mac);
+  snap->neighbors = neighbors_;
   return snap;
 }
 

@@ -80,6 +80,8 @@ class Dataplane {
   std::vector<DataplanePort> ports_;
   std::vector<std::unique_ptr<WorkerGraph>> graphs_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // The underlay ARP cache every snapshot shares (neighbor_table.h).
+  std::shared_ptr<NeighborTable> neighbors_;
   bool running_ = false;
 };
 

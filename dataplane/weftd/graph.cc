@@ -1,8 +1,16 @@
 #include "dataplane/weftd/graph.h"
 
+#include "dataplane/arp/arp_responder.h"
+#include "dataplane/l2/flood.h"
+#include "dataplane/l2/l2_lookup.h"
+#include "dataplane/overlay/ingress.h"
 #include "dataplane/pipeline/parse.h"
 #include "dataplane/pipeline/policy_gate.h"
 #include "dataplane/pipeline/xconnect.h"
+#include "dataplane/portsec/port_security.h"
+#include "dataplane/underlay/underlay_arp.h"
+#include "dataplane/vxlan/decap.h"
+#include "dataplane/vxlan/encap.h"
 
 namespace weft::dp {
 namespace {
@@ -33,7 +41,16 @@ std::unique_ptr<WorkerGraph> build_worker_graph(ForwardingMode mode, uint16_t un
 
   switch (mode) {
     case ForwardingMode::kPolicy:
-      add_stage<PolicyGateStage>(*g, NodeId::kPolicyGate);
+      add_stage<PolicyGateStage>(*g, NodeId::kPolicyGate, NodeId::kIngress);
+      // The L2 overlay; each stage names its successors itself.
+      add_stage<IngressStage>(*g, NodeId::kIngress);
+      add_stage<UnderlayArpStage>(*g, NodeId::kUnderlayArp);
+      add_stage<VxlanDecapStage>(*g, NodeId::kVxlanDecap);
+      add_stage<PortSecurityStage>(*g, NodeId::kPortSecurity);
+      add_stage<ArpResponderStage>(*g, NodeId::kArpResponder);
+      add_stage<L2LookupStage>(*g, NodeId::kL2Lookup);
+      add_stage<FloodStage>(*g, NodeId::kFlood);
+      add_stage<VxlanEncapStage>(*g, NodeId::kVxlanEncap);
       break;
     case ForwardingMode::kXconnect:
       add_stage<XconnectStage>(*g, NodeId::kXconnect, XconnectStage::paired(ports));

@@ -18,7 +18,8 @@
 namespace weft::dp {
 
 enum class ForwardingMode : uint8_t {
-  kPolicy,    // parse -> policy gate -> forwarding stages -> tx
+  kPolicy,    // parse -> policy gate -> L2 overlay (ingress, decap / port security, ARP,
+              // L2 lookup, flood, encap) -> tx
   kXconnect,  // benchmarking: parse -> fixed port-to-port patch panel -> tx
 };
 

@@ -15,6 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "dataplane/weftd/control_commands.h"
 #include "dataplane/weftd/dataplane.h"
 #include "dataplane/weftd/eal_args.h"
+#include "dataplane/weftd/standalone.h"
 
 namespace weft::dp {
 namespace {
@@ -38,8 +40,8 @@ constexpr const char* kUsage =
     "usage: weftd --config NODE.yaml [--policy FILE_OR_DIR ...] [--xconnect] [-- EAL ARGS...]\n"
     "\n"
     "  --config F      the node configuration (see docs/operations.md)\n"
-    "  --policy P      run standalone on a local policy (repeatable); without it,\n"
-    "                  weftd takes its tables from the controller in the config\n"
+    "  --policy P      run standalone on a local policy (repeatable; SIGHUP reloads\n"
+    "                  it); without it, weftd takes its tables from the controller\n"
     "  --xconnect      benchmarking mode: forward each port to a fixed peer port\n"
     "                  (underlay <-> first vNIC, ...) after parsing, no tables\n"
     "  -- EAL ARGS     extra DPDK EAL arguments, e.g. --log-level=pmd.net.*:debug\n";
@@ -77,8 +79,9 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
   return true;
 }
 
-// Everything between rte_eal_init and rte_eal_cleanup.
-int run(const NodeConfig& cfg, const Options& opt, bool hugepages) {
+// Everything between rte_eal_init and rte_eal_cleanup. `tables`: the local
+// policy compiled for this node (standalone mode), or null.
+int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::NodeTables* tables) {
   boost::asio::io_context io;
   const ForwardingMode mode = opt.xconnect ? ForwardingMode::kXconnect : ForwardingMode::kPolicy;
   std::string error;
@@ -86,6 +89,14 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages) {
   if (!dp) {
     std::fprintf(stderr, "weftd: %s\n", error.c_str());
     return 1;
+  }
+  std::unique_ptr<PolicyReloader> reloader;
+  if (tables != nullptr) {
+    if (!publish_tables(*dp, *tables, 1, error)) {
+      std::fprintf(stderr, "weftd: %s\n", error.c_str());
+      return 2;
+    }
+    reloader = std::make_unique<PolicyReloader>(io, *dp, opt.policies, cfg.node, 1);
   }
   if (!dp->start(error)) {
     std::fprintf(stderr, "weftd: %s\n", error.c_str());
@@ -111,7 +122,7 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages) {
                cfg.node.c_str(), dp->ports().size(), dp->workers().size(),
                std::string(forwarding_mode_name(mode)).c_str(),
                hugepages ? "hugepages" : "ordinary memory", cfg.control_socket.c_str());
-  if (mode == ForwardingMode::kPolicy)
+  if (mode == ForwardingMode::kPolicy && tables == nullptr)
     std::fprintf(stderr, "weftd: no policy applied yet: packets are dropped as no_policy\n");
 
   io.run();
@@ -136,10 +147,15 @@ int main(int argc, char** argv) {
     std::fputs(diags.format().c_str(), stderr);
     return 2;
   }
+  // Standalone: an invalid policy refuses the start, before DPDK is touched.
+  std::optional<weft::proto::NodeTables> tables;
   if (!opt.policies.empty()) {
-    // The agent's standalone mode plugs in here, calling Dataplane::publish.
-    std::fprintf(stderr, "weftd: --policy: this build has no standalone policy compiler yet\n");
-    return 2;
+    std::string error;
+    tables = compile_local_policy(opt.policies, cfg->node, error);
+    if (!tables) {
+      std::fprintf(stderr, "%s\nweftd: not starting\n", error.c_str());
+      return 2;
+    }
   }
 
   std::signal(SIGPIPE, SIG_IGN);
@@ -154,7 +170,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "weftd: cannot start DPDK's EAL: %s\n", rte_strerror(rte_errno));
     return 1;
   }
-  const int rc = run(*cfg, opt, plan.hugepages);
+  const int rc = run(*cfg, opt, plan.hugepages, tables ? &*tables : nullptr);
   rte_eal_cleanup();
   return rc;
 }

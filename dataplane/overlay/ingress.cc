@@ -1,0 +1,29 @@
+#include "dataplane/overlay/ingress.h"
+
+#include "dataplane/tables/snapshot.h"
+
+namespace weft::dp {
+
+void IngressStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  const Snapshot& snap = *ctx.snap;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const PktMeta* md = meta(m);
+    switch (snap.ports[md->in_port].role) {
+      case PortRole::kVnic:
+        if (snap.overlay.vnics[md->in_port].in_policy) send_to(m, NodeId::kPortSecurity);
+        else drop(m, DropReason::port_not_in_policy);
+        break;
+      case PortRole::kUnderlay:
+        if (md->outer.flags & kFlagVxlan) send_to(m, NodeId::kVxlanDecap);
+        else if (md->outer.l3_type == L3Type::kArp) send_to(m, NodeId::kUnderlayArp);
+        else drop(m, DropReason::underlay_not_vxlan);
+        break;
+      case PortRole::kUnused:
+        drop(m, DropReason::no_route);
+        break;
+    }
+  }
+}
+
+}  // namespace weft::dp

@@ -1,0 +1,77 @@
+#include "dataplane/portsec/port_security.h"
+
+#include <netinet/in.h>
+#include <rte_arp.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "dataplane/pipeline/wire.h"
+#include "dataplane/tables/snapshot.h"
+
+namespace weft::dp {
+namespace {
+
+constexpr uint16_t kDhcpClientPort = 68;
+constexpr uint16_t kDhcpServerPort = 67;
+
+bool owns_ip(const OverlayVnic& vn, rte_be32_t ip) {
+  if (ip == vn.ip) return true;
+  for (const OverlayVnic::Allowed& a : vn.allowed)
+    if ((ip & a.mask) == a.addr) return true;
+  return false;
+}
+
+// RFC 2131 §4.1: a client without an address sends from 0.0.0.0, port 68 to
+// port 67. Anything else from 0.0.0.0 is a spoof.
+bool dhcp_client_without_address(const uint8_t* data, const FrameLayers& f) {
+  if (f.l4_proto != IPPROTO_UDP || f.l4 == 0) return false;
+  return load_be16(data + f.l4 + offsetof(rte_udp_hdr, src_port)) == kDhcpClientPort &&
+         load_be16(data + f.l4 + offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort;
+}
+
+DropReason check(const OverlayVnic& vn, const uint8_t* data, const FrameLayers& f) {
+  if (f.flags & kFlagVlan) return DropReason::portsec_vlan;
+  const auto* eth = reinterpret_cast<const rte_ether_hdr*>(data + f.l2);
+  if (!rte_is_same_ether_addr(&eth->src_addr, &vn.mac)) return DropReason::portsec_mac;
+  switch (f.l3_type) {
+    case L3Type::kIpv4: {
+      rte_be32_t src;
+      std::memcpy(&src, data + f.l3 + offsetof(rte_ipv4_hdr, src_addr), sizeof src);
+      if (owns_ip(vn, src) || (src == 0 && dhcp_client_without_address(data, f)))
+        return DropReason::kNone;
+      return DropReason::portsec_ip;
+    }
+    case L3Type::kArp: {
+      const auto* arp = reinterpret_cast<const rte_arp_hdr*>(data + f.l3);
+      if (!rte_is_same_ether_addr(&arp->arp_data.arp_sha, &vn.mac)) return DropReason::portsec_mac;
+      rte_be32_t sender;
+      std::memcpy(&sender, &arp->arp_data.arp_sip, sizeof sender);
+      return sender == 0 || owns_ip(vn, sender) ? DropReason::kNone : DropReason::portsec_ip;
+    }
+    case L3Type::kIpv6:
+      return DropReason::portsec_ipv6;
+    case L3Type::kNone:
+      break;
+  }
+  return DropReason::unsupported_ethertype;  // the parser lets none through
+}
+
+}  // namespace
+
+void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  const auto& vnics = ctx.snap->overlay.vnics;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    PktMeta* md = meta(m);
+    const OverlayVnic& vn = vnics[md->in_port];
+    const DropReason r = check(vn, rte_pktmbuf_mtod(m, const uint8_t*), md->outer);
+    if (r != DropReason::kNone) {
+      drop(m, r);
+      continue;
+    }
+    md->vni = vn.vni;
+    send_to(m, md->outer.l3_type == L3Type::kArp ? NodeId::kArpResponder : ip_next_);
+  }
+}
+
+}  // namespace weft::dp

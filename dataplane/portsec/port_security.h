@@ -1,0 +1,38 @@
+#pragma once
+// kPortSecurity: a frame from a vNIC must come from the port's own
+// addresses (SPEC: "frames with a source MAC or IP the port does not own
+// are dropped"), checked against the snapshot's OverlayVnic of the ingress
+// port:
+//
+//   Ethernet source          == the port's MAC              else portsec_mac
+//   IPv4 source              == the port's IP, or inside one
+//                               of its allowed_addresses    else portsec_ip
+//     except a DHCP client's 0.0.0.0:68 -> :67, before it has an address
+//   ARP sender MAC / IP      likewise (sender IP 0.0.0.0 is an ARP probe,
+//                               RFC 5227, and allowed)      else portsec_mac / portsec_ip
+//   IPv6                     ports own no IPv6 address      portsec_ipv6
+//   802.1Q/802.1ad tagged    a vNIC carries one network     portsec_vlan
+//
+// A frame that passes gets its network's VNI in PktMeta::vni and goes on to
+// kArpResponder (ARP) or kL2Lookup (everything else).
+//
+// Runs on the worker that owns it; reads the snapshot only.
+
+#include "dataplane/pipeline/stage.h"
+
+namespace weft::dp {
+
+class PortSecurityStage final : public Stage {
+ public:
+  // `ip_next`: where frames that pass go, ARP excepted (kArpResponder):
+  // kL2Lookup, or the flow cache in front of it (kFlowLookup).
+  explicit PortSecurityStage(NodeId ip_next = NodeId::kL2Lookup) noexcept : ip_next_(ip_next) {}
+
+  std::string_view name() const override { return "port_security"; }
+  void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
+
+ private:
+  NodeId ip_next_;
+};
+
+}  // namespace weft::dp

@@ -1,0 +1,22 @@
+#pragma once
+// Sends an ARP request for an underlay neighbor: the resolution half of the
+// underlay ARP (the learning half is UnderlayArpStage). Called by a stage
+// that needs a neighbor's MAC (VxlanEncapStage) once NeighborTable::
+// should_probe() has granted it the probe.
+//
+// The request is a new mbuf from StageCtx::pool, broadcast out the underlay
+// port from the node's VTEP address, queued on kTx through
+// StageCtx::pipeline. No free mbuf: no probe; the next one is due after the
+// probe interval anyway.
+//
+// Worker lcores, from inside Stage::process.
+
+#include <cstdint>
+
+#include "dataplane/pipeline/stage.h"
+
+namespace weft::dp {
+
+void probe_neighbor(StageCtx& ctx, const Snapshot& snap, uint32_t target_ip) noexcept;
+
+}  // namespace weft::dp

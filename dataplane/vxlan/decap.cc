@@ -1,0 +1,94 @@
+#include "dataplane/vxlan/decap.h"
+
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include <algorithm>
+
+#include "dataplane/tables/snapshot.h"
+#include "dataplane/vxlan/wire.h"
+
+namespace weft::dp {
+namespace {
+
+// The inner frame becomes the frame: its layers move up by `by` bytes.
+FrameLayers shifted(FrameLayers f, uint16_t by) {
+  f.l2 = static_cast<uint16_t>(f.l2 - by);
+  f.l3 = static_cast<uint16_t>(f.l3 - by);
+  if (f.l4 != 0) f.l4 = static_cast<uint16_t>(f.l4 - by);
+  return f;
+}
+
+}  // namespace
+
+void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  const Snapshot& snap = *ctx.snap;
+  const OverlayTables& t = snap.overlay;
+  const rte_be32_t own_ip = rte_cpu_to_be_32(snap.underlay.ip);
+  for (uint16_t base = 0; base < n; base += RTE_HASH_LOOKUP_BULK_MAX) {
+    const uint16_t count = std::min<uint16_t>(n - base, RTE_HASH_LOOKUP_BULK_MAX);
+    rte_mbuf** burst = pkts + base;
+
+    // Only IPv4 to our own address gets as far as the lookups.
+    uint32_t sources[RTE_HASH_LOOKUP_BULK_MAX];
+    uint32_t vnis[RTE_HASH_LOOKUP_BULK_MAX];
+    const void* source_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
+    const void* vni_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
+    uint16_t which[RTE_HASH_LOOKUP_BULK_MAX];
+    uint32_t local = 0;
+    for (uint16_t i = 0; i < count; ++i) {
+      rte_mbuf* m = burst[i];
+      const PktMeta* md = meta(m);
+      const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, md->outer.l3);
+      if (md->outer.l3_type != L3Type::kIpv4 || ip->dst_addr != own_ip) {
+        drop(m, DropReason::vxlan_not_local);
+        continue;
+      }
+      sources[local] = rte_be_to_cpu_32(ip->src_addr);
+      vnis[local] = md->vni;
+      source_ptrs[local] = &sources[local];
+      vni_ptrs[local] = &vnis[local];
+      which[local++] = i;
+    }
+    if (local == 0) continue;
+
+    uint64_t known_vtep = 0, known_vni = 0;
+    void* vtep_data[RTE_HASH_LOOKUP_BULK_MAX];
+    void* network[RTE_HASH_LOOKUP_BULK_MAX];
+    rte_hash_lookup_bulk_data(t.vtep.get(), source_ptrs, local, &known_vtep, vtep_data);
+    rte_hash_lookup_bulk_data(t.vni.get(), vni_ptrs, local, &known_vni, network);
+
+    for (uint32_t k = 0; k < local; ++k) {
+      rte_mbuf* m = burst[which[k]];
+      PktMeta* md = meta(m);
+      const uint64_t bit = uint64_t{1} << k;
+      if (!(known_vtep & bit)) {
+        drop(m, DropReason::vxlan_unknown_vtep);
+        continue;
+      }
+      if (!(known_vni & bit)) {
+        drop(m, DropReason::vxlan_unknown_vni);
+        continue;
+      }
+      const OverlayNetwork& net = t.networks[data_index(network[k])];
+      // The tunnel ends where the outer UDP datagram does (the parser has
+      // checked it lies inside the packet); anything after is padding.
+      const auto* udp = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, md->outer.l4);
+      const uint32_t end = md->outer.l4 + rte_be_to_cpu_16(udp->dgram_len);
+      // The MTU bounds the inner frame past its Ethernet header (and tags).
+      if (end - md->inner.l3 > net.mtu) {
+        drop(m, DropReason::vxlan_decap_mtu);
+        continue;
+      }
+      if (rte_pktmbuf_pkt_len(m) > end) rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - end));
+      const uint16_t inner = md->inner.l2;
+      rte_pktmbuf_adj(m, inner);
+      md->outer = shifted(md->inner, inner);
+      md->inner = FrameLayers{};
+      send_to(m, next_);
+    }
+  }
+}
+
+}  // namespace weft::dp

@@ -1,0 +1,39 @@
+#pragma once
+// kVxlanDecap: tunnel packets from the underlay (the parser has found the
+// VXLAN header and parsed the inner frame). A packet is accepted only when
+//
+//   the outer IPv4 destination is this node's VTEP      else vxlan_not_local
+//   the outer source is a known node's VTEP (the
+//     snapshot's peers: the VTEP allow-set)             else vxlan_unknown_vtep
+//   its VNI is a network of this node                   else vxlan_unknown_vni
+//   the inner frame fits the network's MTU              else vxlan_decap_mtu
+//
+// so a forged tunnel packet from anywhere else is dropped and counted, and
+// an oversized frame is never delivered (nor fragmented). An accepted packet
+// loses its outer headers (rte_pktmbuf_adj: no copy), its metadata now
+// describes the inner frame, PktMeta::vni keeps the VNI, and it goes to
+// kL2Lookup for delivery to a local port; in_port stays the underlay, which
+// is how L2 lookup and flood know never to send it back to a VTEP.
+//
+// Source VTEPs and VNIs are looked up for the whole burst at once.
+//
+// Runs on the worker that owns it; reads the snapshot only.
+
+#include "dataplane/pipeline/stage.h"
+
+namespace weft::dp {
+
+class VxlanDecapStage final : public Stage {
+ public:
+  // `next`: where inner frames go: kL2Lookup, or the flow cache in front of
+  // it (kFlowLookup).
+  explicit VxlanDecapStage(NodeId next = NodeId::kL2Lookup) noexcept : next_(next) {}
+
+  std::string_view name() const override { return "vxlan_decap"; }
+  void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
+
+ private:
+  NodeId next_;
+};
+
+}  // namespace weft::dp

@@ -1,0 +1,195 @@
+# Shared by the overlay end-to-end tests and scripts/demo (source it): a
+# two-node Weft overlay on one machine, built from network namespaces.
+#
+#   VM        a namespace with eth0, one end of a veth whose other end (in the
+#             root namespace) a weftd binds as an af_packet vNIC
+#   underlay  a namespace holding a Linux bridge; each weftd's underlay is a
+#             veth whose root end it binds and whose other end is a bridge port
+#   weftd     one process per node, standalone (--policy), its control socket
+#             and DPDK file prefix its own, so several run side by side
+#
+# Everything is named "$OVL_PREFIX..." (callers use a wto- prefix), recorded
+# as it is made, and removed by ovl_cleanup, which callers run from an EXIT
+# trap: processes are ended by PID, namespaces and root veths deleted.
+#
+#   source tests/e2e/overlay_lib.sh
+#   ovl_init wto-42- /tmp/work
+#   trap ovl_cleanup EXIT
+#   ovl_underlay
+#   ovl_vm ra 10.0.1.10/24 02:00:0a:00:01:0a 1450     # namespace wto-42-ra
+#   ovl_weftd node-a a 172.31.0.1/24 "ra:red-a" -- policy.yaml
+#   ovl_wait_ping ra 10.0.1.11 60
+
+OVL_PREFIX=""
+OVL_WORK=""
+OVL_UL=""                  # the underlay namespace
+OVL_NETNS=()               # namespaces made
+OVL_LINKS=()               # root-namespace veth ends made
+OVL_PIDS=()                # processes started
+declare -A OVL_SOCK=()     # node -> control socket
+declare -A OVL_PID=()      # node -> weftd pid
+
+ovl_init() {
+  OVL_PREFIX=$1
+  OVL_WORK=$2
+  OVL_UL="${OVL_PREFIX}ul"
+}
+
+ovl_log() { echo "$*" >&2; }
+
+# Runs in namespace $1 (a label, as given to ovl_vm).
+ovl_in() {
+  local label=$1; shift
+  ip netns exec "${OVL_PREFIX}${label}" "$@"
+}
+
+ovl_netns() {
+  ip netns add "$1"
+  OVL_NETNS+=("$1")
+  ip -n "$1" link set lo up
+  # No IPv6 chatter (router solicitations, MLD): only the test's traffic.
+  ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+}
+
+# A veth whose end `root` stays in the root namespace (for weftd) and whose
+# other end goes into namespace `ns` as `inside`.
+ovl_veth() {
+  local root=$1 ns=$2 inside=$3
+  ip link add "$root" type veth peer name "${root}p"
+  OVL_LINKS+=("$root")
+  sysctl -qw "net.ipv6.conf.$root.disable_ipv6=1"
+  ip link set "${root}p" netns "$ns"
+  ip -n "$ns" link set "${root}p" name "$inside"
+  ip link set "$root" up
+  ip -n "$ns" link set "$inside" up
+}
+
+# The underlay: a bridge in its own namespace (away from the host's firewall).
+ovl_underlay() {
+  ovl_netns "$OVL_UL"
+  ip -n "$OVL_UL" link add br0 type bridge
+  ip -n "$OVL_UL" link set br0 up
+}
+
+# A port on the underlay bridge: the root end `${OVL_PREFIX}u$1`, for a weftd.
+ovl_uplink() {
+  local root="${OVL_PREFIX}u$1"
+  ovl_veth "$root" "$OVL_UL" "$1"
+  ip -n "$OVL_UL" link set "$1" master br0
+  echo "$root"
+}
+
+# A VM: namespace and root veth end both "${OVL_PREFIX}$1", eth0 inside with
+# the address, MAC and MTU its port has in the policy; optional gateway.
+ovl_vm() {
+  local label=$1 cidr=$2 mac=$3 mtu=$4 gw=${5:-}
+  local ns="${OVL_PREFIX}${label}"
+  ovl_netns "$ns"
+  ovl_veth "$ns" "$ns" eth0
+  ip -n "$ns" link set eth0 down
+  ip -n "$ns" link set eth0 address "$mac" mtu "$mtu"
+  ip -n "$ns" addr add "$cidr" dev eth0
+  ip -n "$ns" link set eth0 up
+  [ -z "$gw" ] || ip -n "$ns" route add default via "$gw"
+  # af_packet hands weftd the VM's frames as sent: no checksum left to a NIC.
+  ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
+}
+
+# A Linux kernel VTEP, as a foreign node: namespace "${OVL_PREFIX}$1" on the
+# underlay at `ul_cidr`, a vxlan device for `vni` whose endpoint has `cidr`
+# and `mac`, flooding to each of the `remotes` (head-end replication).
+ovl_kernel_vtep() {
+  local label=$1 ul_cidr=$2 vni=$3 cidr=$4 mac=$5; shift 5
+  local ns="${OVL_PREFIX}${label}"
+  ovl_netns "$ns"
+  # Both ends in namespaces: the bridge port, and eth0 of the kernel VTEP.
+  ip -n "$OVL_UL" link add "$label" type veth peer name eth0 netns "$ns"
+  ip -n "$OVL_UL" link set "$label" master br0 up
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" addr add "$ul_cidr" dev eth0
+  ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
+  ip -n "$ns" link add vx0 type vxlan id "$vni" local "${ul_cidr%/*}" dstport 4789 dev eth0
+  local remote
+  for remote in "$@"; do
+    bridge -n "$ns" fdb append 00:00:00:00:00:00 dev vx0 dst "$remote"
+  done
+  ip -n "$ns" link set vx0 address "$mac"
+  ip -n "$ns" addr add "$cidr" dev vx0
+  ip -n "$ns" link set vx0 up
+  ip netns exec "$ns" ethtool -K vx0 tx off >/dev/null
+}
+
+# Starts weftd for `node` with its underlay at `ul_cidr` on a new uplink
+# (labelled `ul_label`: interface names are short), the vNICs "label:port"
+# (VM label -> policy port name), standalone on the policy files after "--".
+# Waits for its control socket.
+ovl_weftd() {
+  local node=$1 ul_label=$2 ul_cidr=$3; shift 3
+  local ports=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do ports+=("$1"); shift; done
+  shift
+  local uplink sock="$OVL_WORK/$node.sock" cfg="$OVL_WORK/$node.yaml"
+  uplink=$(ovl_uplink "$ul_label")
+  {
+    echo "node: $node"
+    echo "underlay: {device: \"net_af_packet0,iface=$uplink\", ip: $ul_cidr}"
+    echo "ports:"
+    local p
+    for p in "${ports[@]}"; do echo "  ${p#*:}: {type: af_packet, iface: ${OVL_PREFIX}${p%%:*}}"; done
+    echo "dpdk: {lcores: \"0,1\", hugepages: true, memory_mb: 512}"
+    echo "control_socket: $sock"
+  } >"$cfg"
+  local policy_args=() f
+  for f in "$@"; do policy_args+=(--policy "$f"); done
+  "$WEFTD" --config "$cfg" "${policy_args[@]}" >"$OVL_WORK/$node.log" 2>&1 &
+  OVL_PID[$node]=$!
+  OVL_PIDS+=($!)
+  OVL_SOCK[$node]=$sock
+  local deadline=$((SECONDS + 60))
+  until "$WEFTCTL" node stats --socket "$sock" --json >/dev/null 2>&1; do
+    if ! kill -0 "${OVL_PID[$node]}" 2>/dev/null; then
+      ovl_log "weftd $node exited:"; cat "$OVL_WORK/$node.log" >&2; return 1
+    fi
+    [ $SECONDS -lt $deadline ] || { ovl_log "weftd $node: no control socket after 60 s"; return 1; }
+    sleep 0.2
+  done
+}
+
+ovl_stats() { "$WEFTCTL" node stats --socket "${OVL_SOCK[$1]}" --json; }
+# A drop counter of node $1.
+ovl_drops() { ovl_stats "$1" | jq -r --arg r "$2" '.drops[] | select(.reason == $r) | .count'; }
+
+# Pings `ip` from VM `label` until one answer comes (a port passes traffic a
+# few seconds after start, a next hop resolves on first use); gives up after
+# `timeout` seconds.
+ovl_wait_ping() {
+  local label=$1 ip=$2 timeout=${3:-60}
+  local deadline=$((SECONDS + timeout))
+  until ovl_in "$label" ping -c 1 -W 1 "$ip" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+  done
+}
+
+# Starts a background process whose PID ovl_cleanup ends.
+ovl_spawn() {
+  "$@" &
+  OVL_PIDS+=($!)
+}
+
+ovl_cleanup() {
+  local pid ns link
+  for pid in "${OVL_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${OVL_PIDS[@]}"; do
+    # weftd stops within a second of SIGTERM; anything slower is killed.
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  OVL_PIDS=()
+  for ns in "${OVL_NETNS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  OVL_NETNS=()
+  for link in "${OVL_LINKS[@]}"; do [ -z "$link" ] || ip link del "$link" 2>/dev/null || true; done
+  OVL_LINKS=()
+}
