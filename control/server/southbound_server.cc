@@ -30,7 +30,7 @@ std::string join(const std::vector<std::string>& v) {
 
 SouthboundServer::SouthboundServer(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls,
                                    SouthboundOptions options)
-    : io_(io), tls_(std::move(tls)), options_(std::move(options)), acceptor_(io) {
+    : tls_(std::move(tls)), options_(std::move(options)), acceptor_(io) {
   proto::ControllerMessage keepalive;
   keepalive.mutable_keepalive();
   keepalive_ = keepalive.SerializeAsString();

@@ -52,7 +52,7 @@ struct SouthboundOptions {
   Log log;
 };
 
-class SouthboundServer : private NodeSession::Owner {
+class SouthboundServer final : private NodeSession::Owner {
  public:
   using AckObserver = std::function<void(const std::string& node, uint64_t version, bool ok)>;
 
@@ -98,7 +98,6 @@ class SouthboundServer : private NodeSession::Owner {
   void on_closed(NodeSession& s, const std::string& reason) override;
   void refuse(const std::shared_ptr<NodeSession>& s, const std::string& who, const std::string& why);
 
-  boost::asio::io_context& io_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   SouthboundOptions options_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -76,7 +76,9 @@ class TransportConnection : public ::testing::Test {
 };
 
 TEST_F(TransportConnection, MutualTlsExchangesFramesAndNamesThePeer) {
-  auto [s, c] = connect(pki_.files("node-a"));
+  auto ends1 = connect(pki_.files("node-a"));
+  auto& s = ends1.first;
+  auto& c = ends1.second;
   ASSERT_TRUE(*s->handshake) << s->handshake->error();
   ASSERT_TRUE(*c->handshake) << c->handshake->error();
   EXPECT_EQ(peer_names(s->conn->ssl()), (std::vector<std::string>{"node-a", "node-a"}));
@@ -106,14 +108,17 @@ TEST_F(TransportConnection, CertificateFromAnotherCaFailsTheHandshake) {
   test::Pki rogue({"node-a"}, "rogue");
   TlsFiles files = rogue.files("node-a");
   files.ca = pki_.ca();  // the client trusts the real CA; its own cert is rogue
-  auto [s, c] = connect(files);
+  auto ends2 = connect(files);
+  auto& s = ends2.first;
   ASSERT_FALSE(*s->handshake);
   EXPECT_NE(s->handshake->error().find("certificate"), std::string::npos) << s->handshake->error();
   EXPECT_FALSE(s->conn->is_open());
 }
 
 TEST_F(TransportConnection, ClientWithoutCertificateIsRefusedWhenRequired) {
-  auto [s, c] = connect({pki_.ca(), "", ""});
+  auto ends3 = connect({pki_.ca(), "", ""});
+  auto& s = ends3.first;
+  auto& c = ends3.second;
   ASSERT_FALSE(*s->handshake);
   EXPECT_NE(s->handshake->error().find("certificate"), std::string::npos) << s->handshake->error();
   // Under TLS 1.3 the client finishes its side before the server judges its
@@ -125,7 +130,8 @@ TEST_F(TransportConnection, ClientWithoutCertificateIsRefusedWhenRequired) {
 }
 
 TEST_F(TransportConnection, ClientRefusesAServerThatIsNotTheExpectedHost) {
-  auto [s, c] = connect(pki_.files("node-a"), {}, {}, "10.9.9.9");
+  auto ends4 = connect(pki_.files("node-a"), {}, {}, "10.9.9.9");
+  auto& c = ends4.second;
   ASSERT_FALSE(*c->handshake);
   EXPECT_NE(c->handshake->error().find("certificate"), std::string::npos) << c->handshake->error();
 }
@@ -133,8 +139,12 @@ TEST_F(TransportConnection, ClientRefusesAServerThatIsNotTheExpectedHost) {
 TEST_F(TransportConnection, OversizedFrameClosesThatConnectionOnly) {
   FramedConnection::Options small;
   small.max_frame_payload = 1024;
-  auto [s1, c1] = connect(pki_.files("node-a"), small, small);
-  auto [s2, c2] = connect(pki_.files("node-b"), small, small);
+  auto ends5 = connect(pki_.files("node-a"), small, small);
+  auto& s1 = ends5.first;
+  auto& c1 = ends5.second;
+  auto ends6 = connect(pki_.files("node-b"), small, small);
+  auto& s2 = ends6.first;
+  auto& c2 = ends6.second;
   for (End* e : {s1.get(), c1.get(), s2.get(), c2.get()}) {
     ASSERT_TRUE(*e->handshake);
     e->start();
@@ -178,7 +188,9 @@ TEST_F(TransportConnection, SilentPeerIsClosedHeartbeatsKeepALinkAlive) {
   strict.heartbeat_interval = 20ms;
   strict.heartbeat_payload = "beat";
   FramedConnection::Options mute;  // sends nothing on its own
-  auto [s, c] = connect(pki_.files("node-a"), strict, mute);
+  auto ends7 = connect(pki_.files("node-a"), strict, mute);
+  auto& s = ends7.first;
+  auto& c = ends7.second;
   ASSERT_TRUE(*s->handshake && *c->handshake);
   s->start();
   c->start();
@@ -188,7 +200,9 @@ TEST_F(TransportConnection, SilentPeerIsClosedHeartbeatsKeepALinkAlive) {
   EXPECT_EQ(c->frames.front(), "beat");
 
   // Both sides beating: the link outlives many idle timeouts.
-  auto [s2, c2] = connect(pki_.files("node-a"), strict, strict);
+  auto ends8 = connect(pki_.files("node-a"), strict, strict);
+  auto& s2 = ends8.first;
+  auto& c2 = ends8.second;
   s2->start();
   c2->start();
   ASSERT_TRUE(test::run_until(io_, [&] { return s2->frames.size() >= 30; }));
@@ -196,7 +210,9 @@ TEST_F(TransportConnection, SilentPeerIsClosedHeartbeatsKeepALinkAlive) {
 }
 
 TEST_F(TransportConnection, CloseAfterFlushDeliversTheLastWord) {
-  auto [s, c] = connect(pki_.files("node-a"));
+  auto ends9 = connect(pki_.files("node-a"));
+  auto& s = ends9.first;
+  auto& c = ends9.second;
   s->start();
   c->start();
   ASSERT_TRUE(s->conn->send("goodbye: you are refused"));
