@@ -16,7 +16,8 @@ constexpr Unit kRateUnits[] = {{"tbit", 1'000'000'000'000},
                                {"mbit", 1'000'000},
                                {"kbit", 1'000},
                                {"bit", 1}};
-constexpr Unit kSizeUnits[] = {{"gb", 1ull << 30}, {"mb", 1ull << 20}, {"kb", 1ull << 10}, {"b", 1}};
+constexpr Unit kSizeUnits[] = {
+    {"gb", 1ull << 30}, {"mb", 1ull << 20}, {"kb", 1ull << 10}, {"b", 1}};
 constexpr Unit kDurationUnits[] = {{"h", 3'600'000}, {"m", 60'000}, {"s", 1'000}, {"ms", 1}};
 
 std::optional<uint64_t> parse_with_units(std::string_view text, std::span<const Unit> units) {
@@ -40,8 +41,7 @@ std::optional<uint64_t> parse_with_units(std::string_view text, std::span<const 
 
 std::string format_with_units(uint64_t value, std::span<const Unit> units) {
   for (const Unit& u : units)
-    if (value != 0 && value % u.scale == 0)
-      return std::to_string(value / u.scale).append(u.suffix);
+    if (value != 0 && value % u.scale == 0) return std::to_string(value / u.scale).append(u.suffix);
   return std::string("0").append(units.back().suffix);
 }
 
@@ -57,8 +57,14 @@ std::optional<uint64_t> parse_duration_ms(std::string_view text) {
   return parse_with_units(text, kDurationUnits);
 }
 
-std::string format_rate_bps(uint64_t bps) { return format_with_units(bps, kRateUnits); }
-std::string format_size_bytes(uint64_t bytes) { return format_with_units(bytes, kSizeUnits); }
-std::string format_duration_ms(uint64_t ms) { return format_with_units(ms, kDurationUnits); }
+std::string format_rate_bps(uint64_t bps) {
+  return format_with_units(bps, kRateUnits);
+}
+std::string format_size_bytes(uint64_t bytes) {
+  return format_with_units(bytes, kSizeUnits);
+}
+std::string format_duration_ms(uint64_t ms) {
+  return format_with_units(ms, kDurationUnits);
+}
 
 }  // namespace weft

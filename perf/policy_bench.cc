@@ -50,17 +50,27 @@ constexpr int kGateways = 10;
 
 using Files = std::vector<std::pair<std::string, std::string>>;
 
-std::string num(int v) { return std::to_string(v); }
+std::string num(int v) {
+  return std::to_string(v);
+}
 
 std::string padded(int v, int width) {
   std::string s = num(v);
   return std::string(s.size() < static_cast<size_t>(width) ? width - s.size() : 0, '0') + s;
 }
 
-std::string node_name(int n) { return "node-" + padded(n, 3); }
-std::string net_name(int w) { return "t" + padded(w, 2); }
-std::string group_name(int w, int j) { return net_name(w) + "-g" + num(j); }
-int node_of(int w, int k) { return (w * kNodesPerNetwork + k % kNodesPerNetwork) % kNodes; }
+std::string node_name(int n) {
+  return "node-" + padded(n, 3);
+}
+std::string net_name(int w) {
+  return "t" + padded(w, 2);
+}
+std::string group_name(int w, int j) {
+  return net_name(w) + "-g" + num(j);
+}
+int node_of(int w, int k) {
+  return (w * kNodesPerNetwork + k % kNodesPerNetwork) % kNodes;
+}
 
 // Port k of a network: 60 in the public front subnet, 40 in the back one.
 std::string port_ip(int k) {
@@ -93,8 +103,8 @@ Files generate() {
         int ingress_rules = egress ? kRulesPerGroup - 5 : kRulesPerGroup;
         for (int r = 0; r < ingress_rules; ++r) {
           if (r < 5)
-            y += "      - {protocol: tcp, ports: " + num(1000 + r) + ", from_group: " +
-                 group_name(w, (j + r + 1) % kGroupsPerNetwork) + "}\n";
+            y += "      - {protocol: tcp, ports: " + num(1000 + r) +
+                 ", from_group: " + group_name(w, (j + r + 1) % kGroupsPerNetwork) + "}\n";
           else if (r < 40)
             y += "      - {protocol: tcp, ports: \"" + num(2000 + r * 10) + "-" +
                  num(2005 + r * 10) + "\", from: 10." + num(r) + ".0.0/16}\n";
@@ -129,26 +139,29 @@ Files generate() {
   y = "version: 1\nqos_policies:\n";
   for (int q = 0; q < 10; ++q)
     y += "  - {name: q" + num(q) + ", egress: {rate: " + num(100 * (q + 1)) +
-         "mbit}, ingress: {rate: 1gbit}, classes: [{name: voice, match: {dscp: [46]}, priority: high}]}\n";
+         "mbit}, ingress: {rate: 1gbit}, classes: [{name: voice, match: {dscp: [46]}, priority: "
+         "high}]}\n";
   y += "load_balancers:\n";
   for (int w = 0; w < kNetworks; ++w) {
-    y += "  - {name: " + net_name(w) + "-lb, network: " + net_name(w) +
-         ", vip: 10.0.0.200, listeners: [{protocol: tcp, port: 80, target_port: 8080}], backends: [";
-    for (int k = 0; k < 4; ++k) y += (k ? ", {port: " : "{port: ") + net_name(w) + "-p" + padded(k, 2) + "}";
+    y +=
+        "  - {name: " + net_name(w) + "-lb, network: " + net_name(w) +
+        ", vip: 10.0.0.200, listeners: [{protocol: tcp, port: 80, target_port: 8080}], backends: [";
+    for (int k = 0; k < 4; ++k)
+      y += (k ? ", {port: " : "{port: ") + net_name(w) + "-p" + padded(k, 2) + "}";
     y += "], health_check: {protocol: tcp, interval: 2s, timeout: 500ms}}\n";
   }
   y += "gateways:\n";
   for (int g = 0; g < kGateways; ++g) {
     std::string ext = "198.18." + num(g);
-    y += "  - name: gw-" + num(g) + "\n    node: " + node_name(g * 10) + "\n    external_cidr: " +
-         ext + ".0/24\n    external_ip: " + ext + ".2\n    external_next_hop: " + ext +
-         ".1\n    networks: [";
+    y += "  - name: gw-" + num(g) + "\n    node: " + node_name(g * 10) +
+         "\n    external_cidr: " + ext + ".0/24\n    external_ip: " + ext +
+         ".2\n    external_next_hop: " + ext + ".1\n    networks: [";
     for (int w = g; w < kNetworks; w += kGateways) y += (w == g ? "" : ", ") + net_name(w);
     y += "]\n    floating_ips:\n";
     for (int w = g; w < kNetworks; w += kGateways)
       for (int k = 0; k < 5; ++k)
-        y += "      - {ip: " + ext + "." + num(10 + (w / kGateways) * 5 + k) + ", port: " +
-             net_name(w) + "-p" + padded(k, 2) + "}\n";
+        y += "      - {ip: " + ext + "." + num(10 + (w / kGateways) * 5 + k) +
+             ", port: " + net_name(w) + "-p" + padded(k, 2) + "}\n";
   }
   files.emplace_back("services.yaml", y);
   return files;
@@ -189,7 +202,8 @@ void report(const char* what, const Series& s, double target_ms = 0) {
   std::printf("  %-38s cpu median %8.2f ms [%.2f .. %.2f]  wall median %8.2f ms  (%zu runs)", what,
               cpu, *std::min_element(s.cpu.begin(), s.cpu.end()),
               *std::max_element(s.cpu.begin(), s.cpu.end()), Series::median(s.wall), s.cpu.size());
-  if (target_ms > 0) std::printf("  target < %.0f ms: %s", target_ms, cpu < target_ms ? "met" : "MISSED");
+  if (target_ms > 0)
+    std::printf("  target < %.0f ms: %s", target_ms, cpu < target_ms ? "met" : "MISSED");
   std::printf("\n");
 }
 
@@ -248,11 +262,12 @@ int run(int runs) {
   std::printf("policy_bench: %zu nodes, %zu networks, %zu ports, %zu security groups, %zu rules\n",
               model.nodes.size(), model.networks.size(), model.ports.size(),
               model.security_groups.size(), rules);
-  std::printf("  %zu files, %.1f MB of YAML; compiled tables: %.1f MB in all, %.0f kB per node "
-              "on average, %.0f kB the largest\n",
-              files.size(), static_cast<double>(bytes) / 1e6, static_cast<double>(table_bytes) / 1e6,
-              static_cast<double>(table_bytes) / 1e3 / static_cast<double>(tables.size()),
-              static_cast<double>(largest) / 1e3);
+  std::printf(
+      "  %zu files, %.1f MB of YAML; compiled tables: %.1f MB in all, %.0f kB per node "
+      "on average, %.0f kB the largest\n",
+      files.size(), static_cast<double>(bytes) / 1e6, static_cast<double>(table_bytes) / 1e6,
+      static_cast<double>(table_bytes) / 1e3 / static_cast<double>(tables.size()),
+      static_cast<double>(largest) / 1e3);
   std::printf("all nodes, one thread:\n");
   report("yaml-cpp parse, every file (not in target)", parse);
   report("validate (read + check)", validate_ms);

@@ -47,9 +47,8 @@ class ChangeFinder {
             [&](const Model& m, uint32_t i) { network(m, i); });
     compare(&Model::ports, &ModelIndex::ports,
             [&](const Model& m, uint32_t i) { network(m, m.index.port[i].network); });
-    compare(&Model::load_balancers, &ModelIndex::lbs, [&](const Model& m, uint32_t i) {
-      network(m, m.load_balancers[i].network);
-    });
+    compare(&Model::load_balancers, &ModelIndex::lbs,
+            [&](const Model& m, uint32_t i) { network(m, m.load_balancers[i].network); });
     compare(&Model::security_groups, &ModelIndex::groups, [&](const Model& m, uint32_t i) {
       for (uint32_t pi : m.index.group_members[i])
         changes_[m.ports[pi].node].networks.insert(m.ports[pi].network);
@@ -94,8 +93,7 @@ class ChangeFinder {
     }
   }
   void network(const Model& m, const std::string& name) {
-    if (auto it = m.index.networks.find(name); it != m.index.networks.end())
-      network(m, it->second);
+    if (auto it = m.index.networks.find(name); it != m.index.networks.end()) network(m, it->second);
   }
 
   const Model& before_;

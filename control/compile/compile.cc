@@ -16,7 +16,8 @@ proto::NodeTables compile_node(const Model& m, std::string_view node) {
 
 std::map<std::string, proto::NodeTables> compile_all(const Model& m) {
   std::map<std::string, proto::NodeTables> out;
-  for (uint32_t n = 0; n < m.nodes.size(); ++n) out.emplace(m.nodes[n].name, build_node_tables(m, n));
+  for (uint32_t n = 0; n < m.nodes.size(); ++n)
+    out.emplace(m.nodes[n].name, build_node_tables(m, n));
   return out;
 }
 

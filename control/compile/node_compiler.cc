@@ -13,7 +13,9 @@ namespace {
 
 constexpr uint32_t kNone = ModelIndex::kNone;
 
-proto::Protocol to_proto(Protocol p) { return static_cast<proto::Protocol>(p); }
+proto::Protocol to_proto(Protocol p) {
+  return static_cast<proto::Protocol>(p);
+}
 
 void set_prefix(proto::Prefix* out, const Ipv4Prefix& p) {
   out->set_addr(p.addr);
@@ -32,8 +34,8 @@ std::vector<Ipv4Prefix> canonical_prefixes(std::span<const Ipv4Prefix> given) {
   return out;
 }
 
-void add_port_ranges(google::protobuf::RepeatedPtrField<proto::PortRange>* out,
-                     Protocol protocol, const PortRanges& ranges) {
+void add_port_ranges(google::protobuf::RepeatedPtrField<proto::PortRange>* out, Protocol protocol,
+                     const PortRanges& ranges) {
   if (protocol != Protocol::kTcp && protocol != Protocol::kUdp) return;
   if (ranges.empty()) {
     auto* r = out->Add();
@@ -99,9 +101,8 @@ class NodeCompiler {
     for (uint32_t ni : ix_.node_networks[node_])
       for (uint32_t n : ix_.network_nodes[ni])
         if (n != node_) peers.push_back(n);
-    std::sort(peers.begin(), peers.end(), [&](uint32_t a, uint32_t b) {
-      return m_.nodes[a].name < m_.nodes[b].name;
-    });
+    std::sort(peers.begin(), peers.end(),
+              [&](uint32_t a, uint32_t b) { return m_.nodes[a].name < m_.nodes[b].name; });
     peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
     for (uint32_t n : peers) {
       auto* p = t.add_peers();
@@ -162,8 +163,8 @@ class NodeCompiler {
     for (const Subnet& s : net.subnets)
       arp.push_back({s.gateway, rmac, proto::ArpEntry::ROUTER, &s.name});
     for (uint32_t li : ix_.network_lbs[ni])
-      arp.push_back({m_.load_balancers[li].vip, rmac, proto::ArpEntry::VIP,
-                     &m_.load_balancers[li].name});
+      arp.push_back(
+          {m_.load_balancers[li].vip, rmac, proto::ArpEntry::VIP, &m_.load_balancers[li].name});
     std::sort(arp.begin(), arp.end(), [](const Arp& a, const Arp& b) { return a.ip < b.ip; });
     out.mutable_arp()->Reserve(static_cast<int>(arp.size()));
     for (const Arp& a : arp) {
@@ -237,7 +238,8 @@ class NodeCompiler {
     out.set_subnet(p.subnet);
     out.set_mac(mac_to_u64(p.mac));
     out.set_ip(p.ip);
-    for (const Ipv4Prefix& a : canonical_prefixes({p.allowed_addresses.data(), p.allowed_addresses.size()}))
+    for (const Ipv4Prefix& a :
+         canonical_prefixes({p.allowed_addresses.data(), p.allowed_addresses.size()}))
       set_prefix(out.add_allowed_addresses(), a);
     if (subnet.dhcp) {
       proto::DhcpOptions* d = out.mutable_dhcp();
@@ -270,7 +272,8 @@ class NodeCompiler {
   void security_groups(uint32_t ni, proto::NodeTables& t) {
     std::vector<uint32_t> used;
     for (uint32_t pi : ix_.network_ports[ni])
-      if (is_local(pi)) used.insert(used.end(), ix_.port[pi].groups.begin(), ix_.port[pi].groups.end());
+      if (is_local(pi))
+        used.insert(used.end(), ix_.port[pi].groups.begin(), ix_.port[pi].groups.end());
     std::sort(used.begin(), used.end(), [&](uint32_t a, uint32_t b) {
       return m_.security_groups[a].name < m_.security_groups[b].name;
     });
@@ -410,9 +413,8 @@ class NodeCompiler {
     out.set_external_next_hop(g.external_next_hop);
     std::vector<uint32_t> networks;
     for (const std::string& n : g.networks) networks.push_back(ix_.networks.at(n));
-    std::sort(networks.begin(), networks.end(), [&](uint32_t a, uint32_t b) {
-      return m_.networks[a].name < m_.networks[b].name;
-    });
+    std::sort(networks.begin(), networks.end(),
+              [&](uint32_t a, uint32_t b) { return m_.networks[a].name < m_.networks[b].name; });
     for (uint32_t ni : networks) {
       const Network& net = m_.networks[ni];
       out.add_networks(net.name);

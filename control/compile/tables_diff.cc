@@ -12,8 +12,7 @@ Lines lines_of(const TextSection& s) {
   Lines out;
   out.reserve(s.rows.size());
   for (const TextRow& r : s.rows) out.emplace_back(r.line(), &r);
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 

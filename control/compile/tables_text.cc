@@ -9,8 +9,12 @@
 namespace weft::policy {
 namespace {
 
-std::string ip(uint32_t a) { return format_ipv4(a); }
-std::string mac(uint64_t m) { return format_mac(mac_from_u64(m)); }
+std::string ip(uint32_t a) {
+  return format_ipv4(a);
+}
+std::string mac(uint64_t m) {
+  return format_mac(mac_from_u64(m));
+}
 std::string prefix(const proto::Prefix& p) {
   return format_prefix({p.addr(), static_cast<uint8_t>(p.len())});
 }
@@ -82,7 +86,8 @@ class TextBuilder {
          mac(n.router_mac())});
     for (const auto& s : n.subnets())
       row({"subnet", s.name(), prefix(s.cidr()), "gateway", ip(s.gateway()), "dhcp",
-           s.dhcp() ? "on" : "off", "dns", join(s.dns(), ip), s.is_public() ? "public" : "private"});
+           s.dhcp() ? "on" : "off", "dns", join(s.dns(), ip),
+           s.is_public() ? "public" : "private"});
     for (const auto& r : n.routes()) {
       switch (r.kind()) {
         case proto::Route::CONNECTED:
@@ -129,8 +134,7 @@ class TextBuilder {
     row({"groups", join(p.security_groups(), [](const std::string& s) { return s; })});
     row({"qos", p.qos_policy().empty() ? "-" : p.qos_policy()});
     row({"default", "ingress", "deny"});
-    row({"default", "egress",
-         p.egress_mode() == proto::Port::EGRESS_ALLOW_ALL ? "allow" : "deny"});
+    row({"default", "egress", p.egress_mode() == proto::Port::EGRESS_ALLOW_ALL ? "allow" : "deny"});
   }
 
   void security_group(const proto::SecurityGroup& g) {
@@ -167,9 +171,9 @@ class TextBuilder {
       const char* prio = c.priority() == proto::QosClass::HIGH  ? "high"
                          : c.priority() == proto::QosClass::LOW ? "low"
                                                                 : "normal";
-      row({"class", c.name(), prio, "dscp", join(c.dscp(), [](uint32_t d) { return std::to_string(d); }),
-           protocol(c.protocol()), port_ranges(c.ports()), "rate",
-           c.rate_bps() ? format_rate_bps(c.rate_bps()) : "-"});
+      row({"class", c.name(), prio, "dscp",
+           join(c.dscp(), [](uint32_t d) { return std::to_string(d); }), protocol(c.protocol()),
+           port_ranges(c.ports()), "rate", c.rate_bps() ? format_rate_bps(c.rate_bps()) : "-"});
     }
   }
 

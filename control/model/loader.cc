@@ -18,24 +18,18 @@
 namespace weft::policy {
 namespace {
 
-constexpr Key kPolicyKeys[] = {{"version", kRequired}, {"nodes"},          {"networks"},
-                               {"ports"},              {"security_groups"}, {"qos_policies"},
-                               {"load_balancers"},     {"gateways"}};
+constexpr Key kPolicyKeys[] = {
+    {"version", kRequired}, {"nodes"},        {"networks"},       {"ports"},
+    {"security_groups"},    {"qos_policies"}, {"load_balancers"}, {"gateways"}};
 constexpr Key kNodeKeys[] = {{"name", kRequired}, {"underlay_ip", kRequired}};
 constexpr Key kNetworkKeys[] = {
     {"name", kRequired}, {"vni", kRequired}, {"mtu"}, {"subnets"}, {"routes"}};
-constexpr Key kSubnetKeys[] = {{"name", kRequired}, {"cidr", kRequired}, {"gateway"},
-                               {"dhcp"},            {"dns"},             {"public"}};
+constexpr Key kSubnetKeys[] = {
+    {"name", kRequired}, {"cidr", kRequired}, {"gateway"}, {"dhcp"}, {"dns"}, {"public"}};
 constexpr Key kRouteKeys[] = {{"prefix", kRequired}, {"next_hop", kRequired}};
-constexpr Key kPortKeys[] = {{"name", kRequired},
-                             {"network", kRequired},
-                             {"subnet", kRequired},
-                             {"node", kRequired},
-                             {"ip", kRequired},
-                             {"mac"},
-                             {"security_groups"},
-                             {"allowed_addresses"},
-                             {"qos"}};
+constexpr Key kPortKeys[] = {{"name", kRequired}, {"network", kRequired}, {"subnet", kRequired},
+                             {"node", kRequired}, {"ip", kRequired},      {"mac"},
+                             {"security_groups"}, {"allowed_addresses"},  {"qos"}};
 constexpr Key kGroupKeys[] = {{"name", kRequired}, {"ingress"}, {"egress"}};
 constexpr Key kIngressKeys[] = {{"protocol", kRequired}, {"ports"}, {"icmp_type"},
                                 {"icmp_code"},           {"from"},  {"from_group"}};
@@ -45,17 +39,19 @@ constexpr Key kQosKeys[] = {{"name", kRequired}, {"egress"}, {"ingress"}, {"clas
 constexpr Key kLimitKeys[] = {{"rate", kRequired}, {"burst"}};
 constexpr Key kClassKeys[] = {{"name", kRequired}, {"match", kRequired}, {"priority"}, {"rate"}};
 constexpr Key kMatchKeys[] = {{"dscp"}, {"protocol"}, {"ports"}};
-constexpr Key kLbKeys[] = {{"name", kRequired},      {"network", kRequired},
-                           {"vip", kRequired},       {"listeners", kRequired},
-                           {"backends", kRequired},  {"health_check"}};
+constexpr Key kLbKeys[] = {{"name", kRequired},      {"network", kRequired},  {"vip", kRequired},
+                           {"listeners", kRequired}, {"backends", kRequired}, {"health_check"}};
 constexpr Key kListenerKeys[] = {{"protocol", kRequired}, {"port", kRequired}, {"target_port"}};
 constexpr Key kBackendKeys[] = {{"port", kRequired}, {"weight"}};
-constexpr Key kHealthKeys[] = {{"protocol"}, {"port"},
-                               {"interval"}, {"timeout"},
-                               {"unhealthy_threshold"}, {"healthy_threshold"}};
-constexpr Key kGatewayKeys[] = {{"name", kRequired},          {"node", kRequired},
-                                {"external_cidr", kRequired}, {"external_ip", kRequired},
-                                {"external_next_hop", kRequired}, {"networks", kRequired},
+constexpr Key kHealthKeys[] = {
+    {"protocol"},         {"port"}, {"interval"}, {"timeout"}, {"unhealthy_threshold"},
+    {"healthy_threshold"}};
+constexpr Key kGatewayKeys[] = {{"name", kRequired},
+                                {"node", kRequired},
+                                {"external_cidr", kRequired},
+                                {"external_ip", kRequired},
+                                {"external_next_hop", kRequired},
+                                {"networks", kRequired},
                                 {"floating_ips"}};
 constexpr Key kFloatingIpKeys[] = {{"ip", kRequired}, {"port", kRequired}};
 
@@ -157,8 +153,7 @@ class PolicyReader {
     else if (p.at.network.known() && p.at.ip.known())
       p.mac = derived_port_mac(p.network, p.ip);
     f.read_list("security_groups", kName, p.security_groups, &p.at.security_groups);
-    f.read_list("allowed_addresses", kAddressOrCidr, p.allowed_addresses,
-                &p.at.allowed_addresses);
+    f.read_list("allowed_addresses", kAddressOrCidr, p.allowed_addresses, &p.at.allowed_addresses);
     f.read("qos", kName, p.qos, &p.at.qos);
   }
 
@@ -189,8 +184,7 @@ class PolicyReader {
 
     std::string_view remote = ingress ? "from" : "to";
     std::string_view group = ingress ? "from_group" : "to_group";
-    if (f.read_scalar_or_list(remote, kAddressOrCidr, rule.remote))
-      rule.at.remote = f.loc(remote);
+    if (f.read_scalar_or_list(remote, kAddressOrCidr, rule.remote)) rule.at.remote = f.loc(remote);
     f.read(group, kName, rule.remote_group, &rule.at.remote_group);
     if (f.has(remote) && f.has(group))
       r_.error(f.loc(group), str_cat({"'", remote, "' and '", group,
@@ -213,7 +207,8 @@ class PolicyReader {
     RateLimit l;
     l.at.self = f.self();
     f.read("rate", kRate, l.rate_bps, &l.at.rate);
-    if (!f.read("burst", kSize, l.burst_bytes, &l.at.burst)) l.burst_bytes = default_burst(l.rate_bps);
+    if (!f.read("burst", kSize, l.burst_bytes, &l.at.burst))
+      l.burst_bytes = default_burst(l.rate_bps);
     return l;
   }
 
@@ -364,8 +359,10 @@ std::optional<std::vector<std::string>> policy_files(const std::vector<std::stri
         if (entry.path().extension() == ".yaml" && entry.is_regular_file(file_ec))
           found.push_back(entry.path().string());
       }
-      if (ec) diags.error(path, "cannot list directory: " + ec.message());
-      else if (found.empty()) diags.error(path, "no *.yaml file in this directory");
+      if (ec)
+        diags.error(path, "cannot list directory: " + ec.message());
+      else if (found.empty())
+        diags.error(path, "no *.yaml file in this directory");
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (!fs::exists(path, ec)) {

@@ -31,8 +31,7 @@
 
 namespace weft::policy {
 
-std::optional<Model> load_policy(const std::vector<std::string>& paths_or_dirs,
-                                 Diagnostics& diags);
+std::optional<Model> load_policy(const std::vector<std::string>& paths_or_dirs, Diagnostics& diags);
 std::optional<Model> load_policy_text(std::string_view yaml, const std::string& name,
                                       Diagnostics& diags);
 

@@ -24,7 +24,11 @@ Mac derived_port_mac(std::string_view network, uint32_t ip) {
 }
 
 Mac router_mac(uint32_t vni) {
-  return {0x0a, 0x00, 0x00, static_cast<uint8_t>(vni >> 16), static_cast<uint8_t>(vni >> 8),
+  return {0x0a,
+          0x00,
+          0x00,
+          static_cast<uint8_t>(vni >> 16),
+          static_cast<uint8_t>(vni >> 8),
           static_cast<uint8_t>(vni)};
 }
 

@@ -278,15 +278,15 @@ struct ModelIndex {
     uint32_t node = kNone, network = kNone, subnet = kNone, qos = kNone;
     SmallVector<uint32_t, 4> groups;
   };
-  std::vector<PortRefs> port;                         // per port
-  std::vector<std::vector<uint32_t>> node_ports;      // per node: its ports
-  std::vector<std::vector<uint32_t>> node_networks;   // per node: networks present on it
-  std::vector<std::vector<uint32_t>> node_gateways;   // per node: gateways it hosts
-  std::vector<std::vector<uint32_t>> network_ports;   // per network: its ports
-  std::vector<std::vector<uint32_t>> network_nodes;   // per network: nodes it is present on
-  std::vector<std::vector<uint32_t>> network_lbs;     // per network: its load balancers
-  std::vector<uint32_t> network_gateway;              // per network: the gateway serving it, or kNone
-  std::vector<std::vector<uint32_t>> group_members;   // per group: its ports
+  std::vector<PortRefs> port;                        // per port
+  std::vector<std::vector<uint32_t>> node_ports;     // per node: its ports
+  std::vector<std::vector<uint32_t>> node_networks;  // per node: networks present on it
+  std::vector<std::vector<uint32_t>> node_gateways;  // per node: gateways it hosts
+  std::vector<std::vector<uint32_t>> network_ports;  // per network: its ports
+  std::vector<std::vector<uint32_t>> network_nodes;  // per network: nodes it is present on
+  std::vector<std::vector<uint32_t>> network_lbs;    // per network: its load balancers
+  std::vector<uint32_t> network_gateway;  // per network: the gateway serving it, or kNone
+  std::vector<std::vector<uint32_t>> group_members;  // per group: its ports
 };
 
 struct Model {

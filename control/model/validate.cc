@@ -42,7 +42,9 @@ struct Owned {
   friend auto operator<=>(const Owned&, const Owned&) = default;
 };
 
-bool is_unicast(uint32_t ip) { return ip != 0 && ip < 0xe0000000u; }
+bool is_unicast(uint32_t ip) {
+  return ip != 0 && ip < 0xe0000000u;
+}
 
 class Validator {
  public:
@@ -118,14 +120,15 @@ class Validator {
   // broadcast or gateway address? Reports why not, as `what`.
   bool check_host_address(const Subnet& s, uint32_t ip, std::string_view what, uint32_t file,
                           Loc at) {
-    const char* problem = !s.cidr.contains(ip)        ? " is outside "
-                          : ip == s.cidr.network()    ? " is the network address of "
-                          : ip == s.cidr.broadcast()  ? " is the broadcast address of "
-                          : ip == s.gateway           ? " is the gateway address of "
-                                                      : nullptr;
+    const char* problem = !s.cidr.contains(ip)       ? " is outside "
+                          : ip == s.cidr.network()   ? " is the network address of "
+                          : ip == s.cidr.broadcast() ? " is the broadcast address of "
+                          : ip == s.gateway          ? " is the gateway address of "
+                                                     : nullptr;
     if (!problem) return true;
-    error(file, at, str_cat({what, " ", format_ipv4(ip), problem, "subnet '", s.name, "' (",
-                             format_prefix(s.cidr), ")"}));
+    error(file, at,
+          str_cat({what, " ", format_ipv4(ip), problem, "subnet '", s.name, "' (",
+                   format_prefix(s.cidr), ")"}));
     return false;
   }
 
@@ -158,8 +161,8 @@ class Validator {
         if (!fresh) {
           const Network& first = m_.networks[it->second];
           error(n.at.file, n.at.vni,
-                "vni " + std::to_string(n.vni) + " is already used by network '" + first.name + "' (" +
-                    where(first.at.file, first.at.vni) + ")");
+                "vni " + std::to_string(n.vni) + " is already used by network '" + first.name +
+                    "' (" + where(first.at.file, first.at.vni) + ")");
         }
       }
       subnets(n);
@@ -188,11 +191,10 @@ class Validator {
       }
       sized.push_back(&s);
       Loc gw_at = s.at.gateway.known() ? s.at.gateway : s.at.cidr;
-      const char* problem =
-          !s.cidr.contains(s.gateway) ? " is outside subnet "
-          : s.gateway == s.cidr.network() || s.gateway == s.cidr.broadcast()
-              ? " is the network or broadcast address of subnet "
-              : nullptr;
+      const char* problem = !s.cidr.contains(s.gateway) ? " is outside subnet "
+                            : s.gateway == s.cidr.network() || s.gateway == s.cidr.broadcast()
+                                ? " is the network or broadcast address of subnet "
+                                : nullptr;
       if (problem)
         error(file, gw_at,
               str_cat({"gateway ", format_ipv4(s.gateway), problem, format_prefix(s.cidr)}));
@@ -207,11 +209,11 @@ class Validator {
     for (const Subnet* s : sized) {
       if (widest && s->cidr.network() <= widest->cidr.broadcast()) {
         // Report at whichever of the two was written later.
-        const Subnet* later = s->at.cidr.line > widest->at.cidr.line ||
-                                      (s->at.cidr.line == widest->at.cidr.line &&
-                                       s->at.cidr.column > widest->at.cidr.column)
-                                  ? s
-                                  : widest;
+        const Subnet* later =
+            s->at.cidr.line > widest->at.cidr.line || (s->at.cidr.line == widest->at.cidr.line &&
+                                                       s->at.cidr.column > widest->at.cidr.column)
+                ? s
+                : widest;
         const Subnet* other = later == s ? widest : s;
         error(file, later->at.cidr,
               "subnet '" + later->name + "' (" + format_prefix(later->cidr) +
@@ -350,12 +352,13 @@ class Validator {
       std::unordered_map<std::string_view, const QosClass*> names;
       for (const QosClass& c : q.classes) {
         if (c.at.name.known() && !names.emplace(c.name, &c).second)
-          error(file, c.at.name, "duplicate class name '" + c.name + "' in QoS policy '" + q.name + "'");
+          error(file, c.at.name,
+                "duplicate class name '" + c.name + "' in QoS policy '" + q.name + "'");
         if (c.at.match.known() && c.dscp.empty() && !c.at.protocol.known() && !c.at.ports.known())
-          error(file, c.at.match, "an empty 'match' would take all traffic: give dscp, protocol or ports");
+          error(file, c.at.match,
+                "an empty 'match' would take all traffic: give dscp, protocol or ports");
         bool l4 = c.protocol == Protocol::kTcp || c.protocol == Protocol::kUdp;
-        if (c.at.ports.known() && !l4)
-          error(file, c.at.ports, "'ports' needs protocol tcp or udp");
+        if (c.at.ports.known() && !l4) error(file, c.at.ports, "'ports' needs protocol tcp or udp");
         if (c.at.rate.known() && c.rate_bps == 0)
           error(file, c.at.rate, "a rate must be positive");
         else if (c.at.rate.known() && c.rate_bps > cap)
@@ -368,7 +371,7 @@ class Validator {
 
   void gateways() {
     std::unordered_map<uint32_t, std::pair<uint32_t, Loc>> external_ips;  // ip -> gateway, where
-    std::unordered_map<uint32_t, uint32_t> fip_ports;                       // port -> gateway
+    std::unordered_map<uint32_t, uint32_t> fip_ports;                     // port -> gateway
     ix_.network_gateway.assign(m_.networks.size(), kNone);
     for (uint32_t gi = 0; gi < m_.gateways.size(); ++gi) {
       const Gateway& g = m_.gateways[gi];
@@ -382,11 +385,10 @@ class Validator {
       }
       auto external_address = [&](uint32_t ip, Loc at, std::string_view what) {
         if (!cidr_ok || !at.known()) return;
-        const char* problem =
-            !g.external_cidr.contains(ip) ? " is outside external_cidr "
-            : ip == g.external_cidr.network() || ip == g.external_cidr.broadcast()
-                ? " is the network or broadcast address of "
-                : nullptr;
+        const char* problem = !g.external_cidr.contains(ip) ? " is outside external_cidr "
+                              : ip == g.external_cidr.network() || ip == g.external_cidr.broadcast()
+                                  ? " is the network or broadcast address of "
+                                  : nullptr;
         if (problem)
           error(file, at,
                 str_cat({what, " ", format_ipv4(ip), problem, format_prefix(g.external_cidr)}));
@@ -443,8 +445,8 @@ class Validator {
         if (refs.network != kNone &&
             std::find(served.begin(), served.end(), refs.network) == served.end())
           error(file, fip.at.port,
-                "port '" + p.name + "' is in network '" + p.network +
-                    "', which gateway '" + g.name + "' does not serve");
+                "port '" + p.name + "' is in network '" + p.network + "', which gateway '" +
+                    g.name + "' does not serve");
         else if (refs.subnet != kNone && !m_.networks[refs.network].subnets[refs.subnet].is_public)
           error(file, fip.at.port,
                 "port '" + p.name + "' is in private subnet '" + p.subnet +
@@ -480,8 +482,8 @@ class Validator {
         }
         if (r.at.next_hop.known() && port_at(ni, r.next_hop) == kNone)
           error(file, r.at.next_hop,
-                "next hop " + format_ipv4(r.next_hop) + " is not the address of a port in network '" +
-                    n.name + "'");
+                "next hop " + format_ipv4(r.next_hop) +
+                    " is not the address of a port in network '" + n.name + "'");
       }
     }
   }
@@ -548,13 +550,14 @@ class Validator {
     if (uint32_t pi = port_at(ni, lb.vip); pi != kNone) {
       const Port& holder = m_.ports[pi];
       error(file, lb.at.vip,
-            vip() + " is held by port '" + holder.name + "' (" + where(holder.at.file, holder.at.ip) +
-                ")");
+            vip() + " is held by port '" + holder.name + "' (" +
+                where(holder.at.file, holder.at.ip) + ")");
     }
     auto [it, fresh] = vips.emplace(Pair{ni, lb.vip}, li);
     if (!fresh)
-      error(file, lb.at.vip,
-            vip() + " is already used by load balancer '" + m_.load_balancers[it->second].name + "'");
+      error(
+          file, lb.at.vip,
+          vip() + " is already used by load balancer '" + m_.load_balancers[it->second].name + "'");
   }
 
   // The reverse relations the compiler walks, each sorted by name.

@@ -62,8 +62,7 @@ bool parse_prefix(std::string_view text, Ipv4Prefix& out, std::string& why, bool
   auto p = parse_ipv4_prefix(text, allow_bare);
   if (!p) return false;
   if (p->has_host_bits()) {
-    why = "host bits are set; did you mean " +
-          format_prefix({p->network(), p->len}) + "?";
+    why = "host bits are set; did you mean " + format_prefix({p->network(), p->len}) + "?";
     return false;
   }
   out = *p;
@@ -107,12 +106,14 @@ bool parse_keyword(std::string_view text, E& out, std::string& why,
   return false;
 }
 
-constexpr std::pair<std::string_view, Protocol> kRuleProtocols[] = {
-    {"tcp", Protocol::kTcp}, {"udp", Protocol::kUdp}, {"icmp", Protocol::kIcmp}, {"any", Protocol::kAny}};
+constexpr std::pair<std::string_view, Protocol> kRuleProtocols[] = {{"tcp", Protocol::kTcp},
+                                                                    {"udp", Protocol::kUdp},
+                                                                    {"icmp", Protocol::kIcmp},
+                                                                    {"any", Protocol::kAny}};
 constexpr std::pair<std::string_view, Protocol> kListenerProtocols[] = {{"tcp", Protocol::kTcp},
-                                                                       {"udp", Protocol::kUdp}};
+                                                                        {"udp", Protocol::kUdp}};
 constexpr std::pair<std::string_view, Protocol> kHealthProtocols[] = {{"tcp", Protocol::kTcp},
-                                                                     {"icmp", Protocol::kIcmp}};
+                                                                      {"icmp", Protocol::kIcmp}};
 constexpr std::pair<std::string_view, Priority> kPriorities[] = {
     {"high", Priority::kHigh}, {"normal", Priority::kNormal}, {"low", Priority::kLow}};
 
@@ -187,8 +188,7 @@ bool parse_quantity(std::string_view text, uint64_t& out, std::string&) {
 }  // namespace
 
 const ValueKind<std::string> kName{
-    "a name of lower-case letters, digits and '-' (at most 63, not starting with '-')",
-    parse_name};
+    "a name of lower-case letters, digits and '-' (at most 63, not starting with '-')", parse_name};
 const ValueKind<bool> kBool{"true or false", parse_bool};
 const ValueKind<uint32_t> kVersion{"1", parse_version};
 const ValueKind<uint32_t> kIpv4{"an IPv4 address (a.b.c.d)", parse_ip};
@@ -208,10 +208,10 @@ const ValueKind<Protocol> kListenerProtocol{"tcp or udp", parse_listener_protoco
 const ValueKind<Protocol> kHealthProtocol{"tcp or icmp", parse_health_protocol};
 const ValueKind<Priority> kPriority{"one of high, normal, low", parse_priority};
 const ValueKind<PortRanges> kPortList{
-    "a port, a range lo-hi, or a comma list of them (e.g. \"80,443,8000-8080\")",
-    parse_port_list};
-const ValueKind<uint64_t> kRate{"a rate: an integer and bit, kbit, mbit, gbit or tbit (e.g. 100mbit)",
-                                parse_quantity<parse_rate_bps>};
+    "a port, a range lo-hi, or a comma list of them (e.g. \"80,443,8000-8080\")", parse_port_list};
+const ValueKind<uint64_t> kRate{
+    "a rate: an integer and bit, kbit, mbit, gbit or tbit (e.g. 100mbit)",
+    parse_quantity<parse_rate_bps>};
 const ValueKind<uint64_t> kSize{"a size: an integer and b, kb, mb or gb (e.g. 64kb)",
                                 parse_quantity<parse_size_bytes>};
 const ValueKind<uint64_t> kDuration{"a duration: an integer and ms, s, m or h (e.g. 500ms)",

@@ -49,8 +49,8 @@ void YamlReader::wrong_type(const YAML::Node& node, std::string_view what,
   error(node, str_cat({"'", what, "' must be ", expected, ", not ", describe(node)}));
 }
 
-void YamlReader::malformed(const YAML::Node& node, std::string_view what,
-                           std::string_view expected, const std::string& why) const {
+void YamlReader::malformed(const YAML::Node& node, std::string_view what, std::string_view expected,
+                           const std::string& why) const {
   error(node, str_cat({"invalid ", what, " ", quoted(node.Scalar()), ": ",
                        why.empty() ? "expected " : "", why.empty() ? expected : why}));
 }
@@ -72,8 +72,8 @@ Fields::Fields(const YamlReader& reader, const YAML::Node& node, std::string_vie
     // Copies: `it->` yields a temporary proxy that a reference would outlive.
     const YAML::Node key = it->first;
     if (!key.IsScalar()) {
-      reader_.error(key, str_cat({"keys of ", what, " must be names, not ",
-                                  YamlReader::describe(key)}));
+      reader_.error(key,
+                    str_cat({"keys of ", what, " must be names, not ", YamlReader::describe(key)}));
       continue;
     }
     const std::string& name = key.Scalar();
@@ -81,9 +81,9 @@ Fields::Fields(const YamlReader& reader, const YAML::Node& node, std::string_vie
     while (i < keys.size() && keys[i].name != name) ++i;
     if (i == keys.size()) {
       std::string hint = did_you_mean(name, known);
-      reader_.error(key, str_cat({"unknown key '", name, "' in ", what,
-                                  hint.empty() ? "" : "; did you mean '", hint,
-                                  hint.empty() ? "" : "'?"}));
+      reader_.error(
+          key, str_cat({"unknown key '", name, "' in ", what,
+                        hint.empty() ? "" : "; did you mean '", hint, hint.empty() ? "" : "'?"}));
     } else if (values_[i]) {
       Loc first = reader_.loc(*values_[i]);
       reader_.error(key, str_cat({"duplicate key '", name, "' in ", what, " (first given at line ",

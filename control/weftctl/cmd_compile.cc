@@ -40,9 +40,8 @@ int cmd_compile(int argc, char** argv) {
     std::vector<std::string_view> names;
     for (const auto& n : model->nodes) names.push_back(n.name);
     std::string hint = did_you_mean(node, std::span<const std::string_view>(names));
-    std::fprintf(stderr, "weftctl compile: the policy has no node named '%s'%s%s%s\n",
-                 node.c_str(), hint.empty() ? "" : "; did you mean '", hint.c_str(),
-                 hint.empty() ? "" : "'?");
+    std::fprintf(stderr, "weftctl compile: the policy has no node named '%s'%s%s%s\n", node.c_str(),
+                 hint.empty() ? "" : "; did you mean '", hint.c_str(), hint.empty() ? "" : "'?");
     return kExitUsage;
   }
   proto::NodeTables tables = policy::compile_node(*model, node);

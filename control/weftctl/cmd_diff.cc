@@ -35,8 +35,8 @@ int cmd_diff(int argc, char** argv) {
   if (load_policy_for_cli({args->positional[0]}, before) != kExitOk) return kExitUsage;
   if (load_policy_for_cli({args->positional[1]}, after) != kExitOk) return kExitUsage;
 
-  policy::TablesDiff diff = policy::diff_tables(policy::compile_all(*before),
-                                                policy::compile_all(*after));
+  policy::TablesDiff diff =
+      policy::diff_tables(policy::compile_all(*before), policy::compile_all(*after));
   if (diff.empty()) return kExitOk;
   std::fputs(policy::render_diff(diff).c_str(), stdout);
   std::printf("%zu node%s changed: %zu entr%s added, %zu removed\n", diff.nodes.size(),

@@ -24,8 +24,12 @@ Model load(const std::string& yaml) {
   return m ? std::move(*m) : Model{};
 }
 
-uint32_t ip(const char* text) { return *parse_ipv4(text); }
-std::string named(const char* prefix, size_t i) { return std::string(prefix) + std::to_string(i); }
+uint32_t ip(const char* text) {
+  return *parse_ipv4(text);
+}
+std::string named(const char* prefix, size_t i) {
+  return std::string(prefix) + std::to_string(i);
+}
 
 // Three nodes; red has ports on a and b, blue on c and b; gateway edge on c
 // serves red. Group web has members in both networks, at the same address.
@@ -184,8 +188,9 @@ TEST_F(Compile, L2ArpAndFloodOfANetwork) {
     }
   }
   // Flood: the local port, and node a once; not c, which hosts only the gateway.
-  EXPECT_EQ(std::vector<std::string>(red->flood_local_ports().begin(), red->flood_local_ports().end()),
-            std::vector<std::string>{"red-app"});
+  EXPECT_EQ(
+      std::vector<std::string>(red->flood_local_ports().begin(), red->flood_local_ports().end()),
+      std::vector<std::string>{"red-app"});
   ASSERT_EQ(red->flood_remote_vteps_size(), 1);
   EXPECT_EQ(red->flood_remote_vteps(0), ip("10.255.0.1"));
 }
@@ -404,26 +409,34 @@ class Touched : public testing::Test {
   static std::string policy() {
     std::string y = "version: 1\nnodes:\n";
     for (int n = 0; n < 8; ++n)
-      y += "  - {name: n" + std::to_string(n) + ", underlay_ip: 10.255.0." + std::to_string(n + 1) + "}\n";
+      y += "  - {name: n" + std::to_string(n) + ", underlay_ip: 10.255.0." + std::to_string(n + 1) +
+           "}\n";
     y += "networks:\n";
     for (int w = 0; w < 4; ++w)
       y += "  - {name: w" + std::to_string(w) + ", vni: " + std::to_string(w + 1) +
-           ", subnets: [{name: s, cidr: 10.0.0.0/24}, {name: p, cidr: 10.0.1.0/24, public: true}]}\n";
+           ", subnets: [{name: s, cidr: 10.0.0.0/24}, {name: p, cidr: 10.0.1.0/24, public: "
+           "true}]}\n";
     y += "ports:\n";
     for (int p = 0; p < 40; ++p)
       y += "  - {name: p" + std::to_string(p) + ", network: w" + std::to_string(p % 4) +
            ", subnet: " + (p % 3 ? "s" : "p") + ", node: n" + std::to_string((p * 3) % 7) +
            ", ip: 10.0." + (p % 3 ? "0." : "1.") + std::to_string(10 + p) +
-           ", security_groups: [g" + std::to_string(p % 5) + "]" + (p % 6 ? "" : ", qos: q") + "}\n";
+           ", security_groups: [g" + std::to_string(p % 5) + "]" + (p % 6 ? "" : ", qos: q") +
+           "}\n";
     y += "security_groups:\n";
     for (int g = 0; g < 5; ++g)
-      y += "  - {name: g" + std::to_string(g) + ", ingress: [{protocol: tcp, ports: 22, from_group: g" +
-           std::to_string((g + 1) % 5) + "}, {protocol: icmp}]}\n";
-    y += "qos_policies:\n  - {name: q, egress: {rate: 10mbit}}\n  - {name: unused, ingress: {rate: 1mbit}}\n";
-    y += "load_balancers:\n  - {name: lb, network: w1, vip: 10.0.0.200, listeners: [{protocol: tcp, port: 80}], "
+      y += "  - {name: g" + std::to_string(g) +
+           ", ingress: [{protocol: tcp, ports: 22, from_group: g" + std::to_string((g + 1) % 5) +
+           "}, {protocol: icmp}]}\n";
+    y += "qos_policies:\n  - {name: q, egress: {rate: 10mbit}}\n  - {name: unused, ingress: {rate: "
+         "1mbit}}\n";
+    y += "load_balancers:\n  - {name: lb, network: w1, vip: 10.0.0.200, listeners: [{protocol: "
+         "tcp, port: 80}], "
          "backends: [{port: p1}, {port: p5}]}\n";
-    y += "gateways:\n  - {name: gw, node: n7, external_cidr: 203.0.113.0/24, external_ip: 203.0.113.2, "
-         "external_next_hop: 203.0.113.1, networks: [w0], floating_ips: [{ip: 203.0.113.9, port: p0}]}\n";
+    y += "gateways:\n  - {name: gw, node: n7, external_cidr: 203.0.113.0/24, external_ip: "
+         "203.0.113.2, "
+         "external_next_hop: 203.0.113.1, networks: [w0], floating_ips: [{ip: 203.0.113.9, port: "
+         "p0}]}\n";
     return y;
   }
 };

@@ -95,8 +95,8 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, BadPolicy, testing::ValuesIn(fixtures()),
 
 TEST(PolicyLoad, FormatIsFileLineColumnErrorMessage) {
   Diagnostics d;
-  EXPECT_FALSE(load_policy_text("version: 1\nnodes:\n  - {name: a, underlay_ip: 1.2.3}\n",
-                                "p.yaml", d));
+  EXPECT_FALSE(
+      load_policy_text("version: 1\nnodes:\n  - {name: a, underlay_ip: 1.2.3}\n", "p.yaml", d));
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d.items()[0].format(),
             "p.yaml:3:28: error: invalid underlay_ip '1.2.3': expected an IPv4 address (a.b.c.d)");
@@ -149,8 +149,9 @@ TEST(PolicyLoad, IoErrorsAreReportedByPolicyFiles) {
 TEST(PolicyLoad, ErrorsOfSeveralFilesAreAllReportedSorted) {
   fs::path dir = fs::temp_directory_path() / ("weft-multi-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  std::ofstream(dir / "a.yaml") << "version: 1\nnodes: [{name: a, underlay_ip: 10.0.0.1}]\n"
-                                   "ports: [{name: p, network: n, subnet: s, node: a, ip: 1.1.1.1}]\n";
+  std::ofstream(dir / "a.yaml")
+      << "version: 1\nnodes: [{name: a, underlay_ip: 10.0.0.1}]\n"
+         "ports: [{name: p, network: n, subnet: s, node: a, ip: 1.1.1.1}]\n";
   std::ofstream(dir / "b.yaml") << "version: 1\nnodes: [{name: b, underlay_ip: 10.0.0.1, x: 1}]\n";
   Diagnostics d;
   EXPECT_FALSE(load_policy({dir.string()}, d));
@@ -192,7 +193,8 @@ TEST(PolicyHostile, HugeFileIsRefusedWithoutReadingIt) {
 
 TEST(PolicyHostile, AliasBombIsRefused) {
   // 10 levels of 10 aliases each: 10^10 nodes once expanded.
-  std::string text = "version: 1\nx0: &a0 [name, name, name, name, name, name, name, name, name, name]\n";
+  std::string text =
+      "version: 1\nx0: &a0 [name, name, name, name, name, name, name, name, name, name]\n";
   for (int i = 1; i <= 10; ++i) {
     std::string prev = std::to_string(i - 1), level = std::to_string(i);
     text.append("x").append(level).append(": &a").append(level).append(" [");

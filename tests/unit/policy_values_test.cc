@@ -11,7 +11,8 @@ namespace weft::policy {
 namespace {
 
 template <class T>
-std::optional<T> parse(const ValueKind<T>& kind, std::string_view text, std::string* why = nullptr) {
+std::optional<T> parse(const ValueKind<T>& kind, std::string_view text,
+                       std::string* why = nullptr) {
   T out{};
   std::string reason;
   bool ok = kind.parse(text, out, reason);
