@@ -59,7 +59,11 @@ void Worker::loop() noexcept {
 
   while (!stop_.load(std::memory_order_relaxed)) {
     const uint64_t start = rte_rdtsc();
-    StageCtx ctx{publisher_.current(), start, &stats_, pool_};
+    StageCtx ctx;  // member by member: StageCtx grows as stages need more
+    ctx.snap = publisher_.current();
+    ctx.now_tsc = start;
+    ctx.stats = &stats_;
+    ctx.pool = pool_;
     uint32_t received = 0;
     for (uint16_t port : ports_) {
       const uint16_t n = rte_eth_rx_burst(port, queue, pkts, kBurst);
