@@ -138,6 +138,8 @@ sleep 0.5
 [ ! -s "$work/leak-rb.txt" ] || fail "a blue frame reached red-b: $(cat "$work/leak-rb.txt")"
 
 echo "== port security: spoofed source IP and MAC are dropped and counted"
+# A static neighbor: every spoofed ping leaves at once, none waits on ARP.
+ovl_in ra ip neigh replace 10.0.1.11 lladdr 02:00:0a:00:01:0b dev eth0
 before=$(ovl_drops "$A" portsec_ip)
 ovl_in ra ip addr add 10.0.1.99/32 dev eth0
 ovl_in ra ping -c 3 -i 0.2 -W 1 -I 10.0.1.99 10.0.1.11 >/dev/null 2>&1 && fail "a spoofed source IP got through"
@@ -147,6 +149,7 @@ echo "portsec_ip: $before -> $after"
 [ $((after - before)) -ge 3 ] || fail "portsec_ip counted $((after - before)) drops for 3 spoofed pings"
 before=$(ovl_drops "$A" portsec_mac)
 ovl_in ra ip link set eth0 address 02:00:0a:00:01:ff
+ovl_in ra ip neigh replace 10.0.1.11 lladdr 02:00:0a:00:01:0b dev eth0  # a new MAC flushed it
 ovl_in ra ping -c 3 -i 0.2 -W 1 10.0.1.11 >/dev/null 2>&1 && fail "a spoofed source MAC got through"
 ovl_in ra ip link set eth0 address 02:00:0a:00:01:0a
 after=$(ovl_drops "$A" portsec_mac)
@@ -163,12 +166,9 @@ ovl_in rb ping -c 3 -i 0.2 -W 1 10.0.1.30 >/dev/null || fail "red-b -> kernel VT
 
 echo "== a forged tunnel packet is dropped and counted"
 before=$(ovl_drops "$A" vxlan_unknown_vtep)
-# The kernel VTEP's namespace sends from an address no node has.
-ovl_in kv ip addr add 172.31.0.66/24 dev eth0
-ovl_in kv ip link add vx9 type vxlan id 1001 local 172.31.0.66 remote 172.31.0.1 dstport 4789 dev eth0
-ovl_in kv ip link set vx9 up
-ovl_in kv ip addr add 10.0.1.66/24 dev vx9
-ovl_in kv ping -c 3 -i 0.2 -W 1 -I vx9 10.0.1.10 >/dev/null 2>&1 && fail "a forged tunnel reached red-a"
+# Another kernel VTEP, at an address that is no node's, in red's VNI.
+ovl_kernel_vtep fg 172.31.0.66/24 1001 10.0.1.66/24 02:00:0a:00:01:42 172.31.0.1
+ovl_in fg ping -c 3 -i 0.2 -W 1 10.0.1.10 >/dev/null 2>&1 && fail "a forged tunnel reached red-a"
 after=$(ovl_drops "$A" vxlan_unknown_vtep)
 echo "vxlan_unknown_vtep: $before -> $after"
 [ $((after - before)) -ge 1 ] || fail "no forged tunnel packet was counted"

@@ -58,10 +58,10 @@ ovl_veth() {
   ip link add "$root" type veth peer name "${root}p"
   OVL_LINKS+=("$root")
   sysctl -qw "net.ipv6.conf.$root.disable_ipv6=1"
-  ip link set "${root}p" netns "$ns"
-  ip -n "$ns" link set "${root}p" name "$inside"
-  ip link set "$root" up
-  ip -n "$ns" link set "$inside" up
+  ip link set dev "${root}p" netns "$ns"
+  ip -n "$ns" link set dev "${root}p" name "$inside"
+  ip link set dev "$root" up
+  ip -n "$ns" link set dev "$inside" up
 }
 
 # The underlay: a bridge in its own namespace (away from the host's firewall).
@@ -75,7 +75,7 @@ ovl_underlay() {
 ovl_uplink() {
   local root="${OVL_PREFIX}u$1"
   ovl_veth "$root" "$OVL_UL" "$1"
-  ip -n "$OVL_UL" link set "$1" master br0
+  ip -n "$OVL_UL" link set dev "$1" master br0
   echo "$root"
 }
 
@@ -104,7 +104,7 @@ ovl_kernel_vtep() {
   ovl_netns "$ns"
   # Both ends in namespaces: the bridge port, and eth0 of the kernel VTEP.
   ip -n "$OVL_UL" link add "$label" type veth peer name eth0 netns "$ns"
-  ip -n "$OVL_UL" link set "$label" master br0 up
+  ip -n "$OVL_UL" link set dev "$label" master br0 up
   ip -n "$ns" link set eth0 up
   ip -n "$ns" addr add "$ul_cidr" dev eth0
   ip netns exec "$ns" ethtool -K eth0 tx off >/dev/null
