@@ -153,7 +153,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n_nodes; ++i) {
       weft::agent::ControllerAgentOptions o;
       o.node = names[static_cast<size_t>(i)];
-      o.controller = "127.0.0.1:" + std::to_string(sb_port);
+      o.controller_host = "127.0.0.1";
+      o.controller_port = sb_port;
       o.tls = pki.files(o.node);
       o.jitter_seed = static_cast<uint64_t>(i) + 1;
       auto a = weft::agent::ControllerAgent::create(

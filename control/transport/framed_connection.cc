@@ -103,8 +103,15 @@ void FramedConnection::on_read(const error_code& ec, size_t n) {
       return close("oversized frame (cap " + std::to_string(options_.max_frame_payload) +
                    " bytes)");
     // While flushing a last word we no longer listen.
-    if (!flushing_ && callbacks_.on_frame) callbacks_.on_frame(frame);
-    if (closed_) return;
+    if (!flushing_ && callbacks_.on_frame) {
+      in_on_frame_ = true;
+      callbacks_.on_frame(frame);
+      in_on_frame_ = false;
+    }
+    if (closed_) {
+      callbacks_.on_frame = nullptr;  // close() could not: it ran inside it
+      return;
+    }
   }
   read_more();
 }
@@ -187,13 +194,17 @@ void FramedConnection::close(std::string reason) {
   stream_.lowest_layer().shutdown(Socket::shutdown_both, ignored);
   stream_.lowest_layer().close(ignored);
   // The queue stays: an aborted write may still hold a view of its front.
-  // Deferred: the owner may be calling us from its own on_frame, and the
-  // callbacks (which may hold the owner) must not die while one runs.
-  asio::post(stream_.get_executor(), [self = shared_from_this(), reason = std::move(reason)] {
-    Callbacks cb = std::move(self->callbacks_);
-    self->callbacks_ = {};
-    if (cb.on_close) cb.on_close(reason);
-  });
+  // The callbacks usually hold their owner, which holds us: drop them now so
+  // no cycle outlives the connection, even if the io_context is destroyed
+  // before the posted call runs. on_frame may be running (the owner closing
+  // from inside it); then on_read drops it when it returns. on_close is
+  // deferred so that the owner never hears of the close inside its own call.
+  if (!in_on_frame_) callbacks_.on_frame = nullptr;
+  asio::post(stream_.get_executor(),
+             [on_close = std::move(callbacks_.on_close), reason = std::move(reason)] {
+               if (on_close) on_close(reason);
+             });
+  callbacks_.on_close = nullptr;
 }
 
 }  // namespace weft::ctl

@@ -114,6 +114,7 @@ class FramedConnection : public std::enable_shared_from_this<FramedConnection> {
   bool writing_ = false;
 
   bool started_ = false;
+  bool in_on_frame_ = false;
   bool closed_ = false;
   std::string close_reason_;
   bool flushing_ = false;

@@ -11,7 +11,6 @@
 
 #include "control/proto/southbound.pb.h"
 #include "control/transport/framed_connection.h"
-#include "control/transport/host_port.h"
 #include "dataplane/agent/backoff.h"
 
 namespace weft::agent {
@@ -23,12 +22,13 @@ using boost::system::error_code;
 class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& io, ControllerAgentOptions options,
-       std::shared_ptr<asio::ssl::context> ctx, std::string host, uint16_t port, ApplyTables apply)
+       std::shared_ptr<asio::ssl::context> ctx, ApplyTables apply)
       : io_(io),
         opt_(std::move(options)),
         ctx_(std::move(ctx)),
-        host_(std::move(host)),
-        port_(port),
+        where_(opt_.controller_host.find(':') == std::string::npos
+                   ? opt_.controller_host + ":" + std::to_string(opt_.controller_port)
+                   : "[" + opt_.controller_host + "]:" + std::to_string(opt_.controller_port)),
         apply_(std::move(apply)),
         resolver_(io),
         timer_(io),
@@ -76,10 +76,10 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
     const uint64_t attempt = ++attempt_;
     goodbye_.clear();
     resolver_.async_resolve(
-        host_, std::to_string(port_),
+        opt_.controller_host, std::to_string(opt_.controller_port),
         [self = shared_from_this(), attempt](const error_code& ec, tcp::resolver::results_type r) {
           if (!self->current(attempt)) return;
-          if (ec) return self->retry("resolve " + self->host_ + ": " + ec.message());
+          if (ec) return self->retry("resolve " + self->opt_.controller_host + ": " + ec.message());
           self->connect_to(attempt, r);
         });
   }
@@ -97,8 +97,8 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
                           if (!self->current(attempt)) return;
                           self->timer_.cancel();
                           if (ec == asio::error::operation_aborted)
-                            return self->retry("connect to " + self->opt_.controller + " timed out");
-                          if (ec) return self->retry("connect to " + self->opt_.controller + ": " + ec.message());
+                            return self->retry("connect to " + self->where_ + " timed out");
+                          if (ec) return self->retry("connect to " + self->where_ + ": " + ec.message());
                           self->handshake(attempt);
                         });
   }
@@ -112,11 +112,11 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
     copt.idle_timeout = 3 * opt_.keepalive_interval;
     conn_ = ctl::FramedConnection::create(std::move(*socket_), *ctx_, copt);
     socket_.reset();
-    if (auto s = ctl::expect_peer_host(conn_->ssl(), host_); !s) return retry(s.error());
+    if (auto s = ctl::expect_peer_host(conn_->ssl(), opt_.controller_host); !s) return retry(s.error());
     conn_->handshake(asio::ssl::stream_base::client,
                      [self = shared_from_this(), attempt](ctl::Status s) {
                        if (!self->current(attempt)) return;
-                       if (!s) return self->retry("controller " + self->opt_.controller + ": " + s.error());
+                       if (!s) return self->retry("controller " + self->where_ + ": " + s.error());
                        self->established(attempt);
                      });
   }
@@ -140,10 +140,11 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
     update([&](AgentStatus& s) {
       h->set_applied_version(s.applied_version);
       s.connected = true;
+      s.last_error.clear();
       ++s.sessions;
     });
     conn_->send(hello.SerializeAsString());
-    opt_.log.info("connected to controller " + opt_.controller + " as " + opt_.node);
+    opt_.log.info("connected to controller " + where_ + " as " + opt_.node);
     logged_error_.clear();
   }
 
@@ -189,6 +190,7 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
       ++s.tables_received;
       if (error.empty()) {
         s.applied_version = version;
+        s.last_error.clear();
         if (changed) ++s.tables_applied;
       } else {
         s.last_error = error;
@@ -232,8 +234,7 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
   asio::io_context& io_;
   const ControllerAgentOptions opt_;
   std::shared_ptr<asio::ssl::context> ctx_;
-  const std::string host_;
-  const uint16_t port_;
+  const std::string where_;  // host:port, for messages
   ApplyTables apply_;
   tcp::resolver resolver_;
   asio::steady_timer timer_;  // connect deadline, then backoff
@@ -259,14 +260,12 @@ ctl::Expected<std::unique_ptr<ControllerAgent>> ControllerAgent::create(
   if (options.keepalive_interval.count() <= 0 || options.backoff_initial.count() <= 0 ||
       options.backoff_max < options.backoff_initial)
     return ctl::Unexpected{"agent: keepalive and backoff intervals must be positive"};
-  auto hp = ctl::parse_host_port(options.controller);
-  if (!hp || hp->port == 0)
-    return ctl::Unexpected{"controller address " + (hp ? "'" + options.controller + "': port 0" : hp.error())};
+  if (options.controller_host.empty() || options.controller_port == 0)
+    return ctl::Unexpected{"agent: the controller's host and port are required"};
   if (options.tls.cert.empty()) return ctl::Unexpected{"agent: controller mode needs a certificate and key"};
   auto ctx = ctl::make_tls_context(ctl::TlsRole::kClient, options.tls, ctl::PeerCerts::kRequire);
   if (!ctx) return ctl::Unexpected{ctx.error()};
-  auto impl = std::make_shared<Impl>(io, std::move(options), std::move(*ctx), hp->host, hp->port,
-                                     std::move(apply));
+  auto impl = std::make_shared<Impl>(io, std::move(options), std::move(*ctx), std::move(apply));
   return std::unique_ptr<ControllerAgent>(new ControllerAgent(std::move(impl)));
 }
 

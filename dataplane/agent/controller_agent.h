@@ -14,13 +14,22 @@
 // The library has no DPDK dependency: tests and perf/controller_latency run
 // dozens of agents in one process with an `apply` that only records.
 //
-//   auto agent = ControllerAgent::create(io, options,
+// In weftd (node.yaml's `controller:` gives host, port and the PEM files):
+//
+//   ControllerAgentOptions o;
+//   o.node = cfg.node;
+//   o.controller_host = cfg.controller->host;
+//   o.controller_port = cfg.controller->port;
+//   o.tls = {cfg.controller->ca, cfg.controller->cert, cfg.controller->key};
+//   auto agent = ControllerAgent::create(io, o,
 //       [&](const proto::NodeTables& t, uint64_t version) -> std::string {
-//         // build the lookup structures off the fast path, publish them with
-//         // RCU, return "" -- or why the tables cannot be used
+//         // build the snapshot off the fast path, publish it with RCU;
+//         // return "" -- or why the tables cannot be used (the old stay)
+//         std::string error;
+//         return publish_tables(dp, t, version, error) ? "" : error;
 //       });
 //   if (!agent) die(agent.error());
-//   (*agent)->start();
+//   (*agent)->start();            // and (*agent)->stop() on SIGTERM
 //
 // Threads: create/start/stop and every callback, `apply` included, run on the
 // thread that runs `io` (weftd's main lcore). `apply` may block that thread
@@ -49,9 +58,10 @@ using ApplyTables =
     std::function<std::string(const proto::NodeTables& tables, uint64_t version)>;
 
 struct ControllerAgentOptions {
-  std::string node;        // this node's name; its certificate must carry it
-  std::string controller;  // "host:port" or "[v6]:port"
-  ctl::TlsFiles tls;       // CA that signed the controller, our cert and key
+  std::string node;             // this node's name; its certificate must carry it
+  std::string controller_host;  // a name or an address; the controller's
+  uint16_t controller_port = 0; //   certificate must name it (SAN)
+  ctl::TlsFiles tls;            // CA that signed the controller, our cert and key
 
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds backoff_initial{200};
@@ -67,7 +77,9 @@ struct ControllerAgentOptions {
 struct AgentStatus {
   bool connected = false;        // TLS up and Hello sent
   uint64_t applied_version = 0;  // version of the tables in force; 0: none yet
-  std::string last_error;        // last connection, refusal or apply failure
+  // Why the last connection attempt, session or apply failed; cleared by a
+  // session that starts and by tables applied.
+  std::string last_error;
   uint64_t sessions = 0;         // connections that got as far as the Hello
   uint64_t tables_received = 0;
   uint64_t tables_applied = 0;   // `apply` calls that succeeded

@@ -15,21 +15,27 @@
 #include <cstring>
 #include <string>
 
+#include "control/transport/host_port.h"
 #include "dataplane/agent/controller_agent.h"
 
 int main(int argc, char** argv) {
   weft::agent::ControllerAgentOptions o;
+  std::string controller;
   uint64_t fail_version = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--node") o.node = v;
-    else if (a == "--controller") o.controller = v;
+    else if (a == "--controller") controller = v;
     else if (a == "--ca") o.tls.ca = v;
     else if (a == "--cert") o.tls.cert = v;
     else if (a == "--key") o.tls.key = v;
     else if (a == "--fail-version") fail_version = std::strtoull(v.c_str(), nullptr, 10);
     else return std::fprintf(stderr, "fake_node: unknown option %s\n", a.c_str()), 2;
   }
+  auto hp = weft::ctl::parse_host_port(controller);
+  if (!hp) return std::fprintf(stderr, "fake_node: --controller %s\n", hp.error().c_str()), 2;
+  o.controller_host = hp->host;
+  o.controller_port = hp->port;
   o.backoff_initial = std::chrono::milliseconds(50);
   o.backoff_max = std::chrono::milliseconds(500);
   o.log = weft::ctl::Log::to_stderr("fake_node " + o.node);

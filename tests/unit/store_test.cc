@@ -125,7 +125,7 @@ TEST(Store, FailedCommitChangesNothing) {
 }
 
 TEST(Store, EncodeDecodeRoundTripAndHeaderParsing) {
-  DesiredState s{42, std::string("x: \"\\n\"\n\0bin", 14)};
+  DesiredState s{42, std::string("x: \"\\n\"\n\0bin", 12)};  // with a NUL inside
   auto d = decode_state(encode_state(s));
   ASSERT_TRUE(d) << d.error();
   EXPECT_EQ(d->version, 42u);
