@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <future>
+#include <system_error>
+#include <thread>
 
 #include "control/compile/compile.h"
 #include "control/compile/tables_codec.h"
@@ -73,22 +75,41 @@ Status Controller::restore() {
 }
 
 std::map<std::string, std::string> Controller::compile_tables(const policy::Model& next) const {
-  std::map<std::string, std::string> out;
-  if (!desired_) {
-    for (const auto& [node, tables] : policy::compile_all(next)) out[node] = policy::serialize_tables(tables);
-    return out;
-  }
   // Recompile only the nodes the change may reach; the others keep their
   // bytes (and the southbound server, comparing bytes, leaves them alone).
-  const auto touched = policy::nodes_touched(desired_->model, next);
+  std::vector<std::string> touched;
+  if (desired_) touched = policy::nodes_touched(desired_->model, next);
+  std::map<std::string, std::string> out;
+  std::vector<std::pair<const std::string*, std::string*>> todo;  // name -> bytes to fill
   for (const auto& node : next.nodes) {
-    auto old = desired_->tables.find(node.name);
-    if (old != desired_->tables.end() &&
-        !std::binary_search(touched.begin(), touched.end(), node.name))
-      out[node.name] = old->second;
+    std::string& bytes = out[node.name];
+    const std::string* kept = nullptr;
+    if (desired_ && !std::binary_search(touched.begin(), touched.end(), node.name)) {
+      auto old = desired_->tables.find(node.name);
+      if (old != desired_->tables.end()) kept = &old->second;
+    }
+    if (kept)
+      bytes = *kept;
     else
-      out[node.name] = policy::serialize_tables(policy::compile_node(next, node.name));
+      todo.emplace_back(&node.name, &bytes);
   }
+  // Nodes compile independently and compile_node() is thread-safe on a const
+  // Model: spread them over the cores. Each lane writes its own entries.
+  auto lane = [&](size_t first, size_t stride) {
+    for (size_t i = first; i < todo.size(); i += stride)
+      *todo[i].second = policy::serialize_tables(policy::compile_node(next, *todo[i].first));
+  };
+  const size_t lanes = todo.size() < 8 ? 1 : std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<std::future<void>> helpers;
+  size_t l = 1;
+  try {
+    for (; l < lanes; ++l) helpers.push_back(std::async(std::launch::async, lane, l, lanes));
+  } catch (const std::system_error&) {
+    // No thread to be had: lanes l.. run here below.
+  }
+  lane(0, lanes);
+  for (size_t orphan = l; orphan < lanes; ++orphan) lane(orphan, lanes);
+  for (auto& h : helpers) h.get();
   return out;
 }
 
@@ -113,9 +134,15 @@ api::ApplyOutcome Controller::apply_policy(std::string yaml) {
   // Nothing is pushed before both are done, so no node ever runs a version
   // that a crash could take back. The store is not touched by this thread
   // until get() returns.
-  auto persisted = std::async(std::launch::async, [store = store_.get(), yaml = std::move(yaml)]() mutable {
+  auto persist = [store = store_.get(), yaml = std::move(yaml)]() mutable {
     return store->commit(std::move(yaml));
-  });
+  };
+  std::future<Expected<uint64_t>> persisted;
+  try {
+    persisted = std::async(std::launch::async, std::ref(persist));
+  } catch (const std::system_error&) {
+    persisted = std::async(std::launch::deferred, std::ref(persist));  // no thread: in turn
+  }
   auto tables = compile_tables(*model);
   auto version = persisted.get();
   if (!version) {

@@ -16,9 +16,10 @@
 //   io.run();                                    // until (*c)->stop()
 //
 // Threads: everything runs on the thread that runs `io`, including the
-// PolicyService calls the API makes. A policy is compiled on that thread too:
-// while it compiles, keepalives wait (compilation takes milliseconds for the
-// policies we measure; see perf/controller_latency).
+// PolicyService calls the API makes. While a policy is applied that thread
+// waits for it: persisting runs on a helper thread and the nodes' tables are
+// compiled on up to four lanes at once (both are short; see
+// perf/controller_latency), then everything is back on the io thread.
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

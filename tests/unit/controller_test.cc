@@ -15,7 +15,10 @@
 
 #include "control/api/api_client.h"
 #include "control/api/api_types.h"
+#include "control/compile/compile.h"
+#include "control/compile/tables_codec.h"
 #include "control/controller/controller.h"
+#include "control/model/loader.h"
 #include "control/proto/southbound.pb.h"
 #include "control/transport/frame.h"
 #include "dataplane/agent/controller_agent.h"
@@ -168,6 +171,7 @@ class FakeNode {
             std::lock_guard lock(mu_);
             if (!fail_with_.empty()) return std::exchange(fail_with_, "");
             applied_.push_back({version, t.node(), t.ports_size()});
+            tables_ = policy::serialize_tables(t);
             return "";
           });
       EXPECT_TRUE(a) << a.error();
@@ -188,6 +192,11 @@ class FakeNode {
     fail_with_ = std::move(why);
   }
   agent::AgentStatus status() const { return agent_->status(); }
+  // The tables in force, serialized.
+  std::string tables() const {
+    std::lock_guard lock(mu_);
+    return tables_;
+  }
 
   test::CapturedLog log;
 
@@ -196,6 +205,7 @@ class FakeNode {
   std::unique_ptr<agent::ControllerAgent> agent_;
   mutable std::mutex mu_;
   std::vector<Applied> applied_;
+  std::string tables_;
   std::string fail_with_;
 };
 
@@ -253,6 +263,14 @@ TEST_F(ControllerTest, FullTablesOnConnectThenUpdatesOnlyToNodesWhoseTablesChang
   EXPECT_EQ(nodes["node-a"]->applied().back().ports, 0);
   EXPECT_EQ(nodes["node-b"]->applied().back().ports, 2);
   EXPECT_EQ(nodes["node-c"]->status().tables_received, 1u) << "node-c heard nothing";
+
+  // What each node runs is exactly what the compiler makes of the policy for
+  // it (the controller recompiled only some nodes, on several threads).
+  Diagnostics diags;
+  auto model = policy::load_policy_text(policy_p0_on_b(), "p.yaml", diags);
+  ASSERT_TRUE(model) << diags.format();
+  for (const auto& [name, n] : nodes)
+    EXPECT_EQ(n->tables(), policy::serialize_tables(policy::compile_node(*model, name))) << name;
 
   auto s = ctl->status();
   EXPECT_EQ(s.desired_version, 2u);
