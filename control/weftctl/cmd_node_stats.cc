@@ -112,11 +112,13 @@ void print_tables(const json& s) {
   std::printf("node %s: %s mode, snapshot generation %s, %s\n\n", s.value("node", "?").c_str(),
               s.value("mode", "?").c_str(), num(s, "generation").c_str(), policy.c_str());
 
-  Table ports({"PORT", "KIND", "ID", "LINK", "RX PACKETS", "RX BYTES", "TX PACKETS", "TX BYTES", "DROPS", "RX MISSED"});
+  Table ports({"PORT", "KIND", "ID", "LINK", "RX PACKETS", "RX BYTES", "TX PACKETS", "TX BYTES", "DROPS",
+               "SG IN DENIED", "SG OUT DENIED", "RX MISSED"});
   for (const json& p : s.value("ports", json::array()))
     ports.add({p.value("name", "?"), p.value("kind", "?"), num(p, "port_id"), p.value("link", "?"),
                num(p, "rx_packets"), num(p, "rx_bytes"), num(p, "tx_packets"), num(p, "tx_bytes"),
-               num(p, "drops"), num(p, "rx_missed")});
+               num(p, "drops"), num(p, "sg_ingress_denied"), num(p, "sg_egress_denied"),
+               num(p, "rx_missed")});
   ports.print(stdout);
 
   std::printf("\n");
@@ -136,6 +138,26 @@ void print_tables(const json& s) {
     workers.add({num(w, "index"), num(w, "lcore"), num(w, "polls"), num(w, "idle_polls"), num(w, "sleeps"),
                  num(w, "rx_packets"), num(w, "cycles_per_packet")});
   workers.print(stdout);
+
+  // Each worker's connection table (the flow cache), in policy mode.
+  Table conntrack({"WORKER", "CONNECTIONS", "ASSURED", "EMBRYONIC", "CLOSING", "CAPACITY", "BYTES/ENTRY",
+                   "CREATED", "EXPIRED", "EVICTED", "FULL"});
+  size_t tables = 0;
+  for (const json& w : s.value("workers", json::array())) {
+    if (!w.contains("conntrack")) continue;
+    const json& c = w["conntrack"];
+    uint64_t evicted = 0;
+    if (c.contains("evicted"))
+      for (const auto& [cls, n] : c.at("evicted").items()) evicted += n.get<uint64_t>();
+    conntrack.add({num(w, "index"), num(c, "connections"), num(c, "assured"), num(c, "embryonic"),
+                   num(c, "closing"), num(c, "capacity"), num(c, "bytes_per_entry"), num(c, "created"),
+                   num(c, "expired"), std::to_string(evicted), num(c, "full")});
+    ++tables;
+  }
+  if (tables != 0) {
+    std::printf("\n");
+    conntrack.print(stdout);
+  }
 }
 
 }  // namespace

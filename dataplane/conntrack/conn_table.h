@@ -75,6 +75,10 @@ struct ConnTableConfig {
 
 // Counters of one table: a single writer (the worker), readable anywhere.
 struct ConnTableStats {
+  // Kept by the flow cache's stages (flowcache/), once per burst.
+  Counter hits;    // packets that took their connection's recorded action
+  Counter misses;  // looked up and not a hit: they walked the pipeline, or were dropped
+
   Counter created;
   Counter expired;                   // idle past the timeout
   Counter removed;                   // by the caller: reopened, or denied by a new policy
@@ -133,6 +137,7 @@ class ConnTable {
   // What one entry costs, buckets included, for a table of `max_entries`.
   static size_t bytes_per_entry(uint32_t max_entries);
   const ConnTableStats& stats() const { return stats_; }
+  ConnTableStats& stats() { return stats_; }
 
  private:
   struct Bucket;

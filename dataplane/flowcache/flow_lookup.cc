@@ -17,8 +17,7 @@ namespace {
 constexpr uint16_t kDhcpClientPort = 68;
 constexpr uint16_t kDhcpServerPort = 67;
 
-// A DHCP client's broadcast (RFC 2131 §4.1): the one IPv4 broadcast the
-// overlay carries, to whatever answers DHCP.
+// A DHCP client's request (RFC 2131 §4.1), from port 68 to port 67.
 bool dhcp_request(const uint8_t* data, const FrameLayers& f) {
   if (f.l4_proto != IPPROTO_UDP || f.l4 == 0) return false;
   return load_be16(data + f.l4 + offsetof(rte_udp_hdr, src_port)) == kDhcpClientPort &&
@@ -59,13 +58,13 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     }
     const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
     const auto* eth = reinterpret_cast<const rte_ether_hdr*>(data + md->outer.l2);
+    // Broadcast and multicast are no connection: every copy is judged
+    // alone (kSecurityGroupFlood), except a DHCP request, which must reach
+    // whatever answers DHCP before the VM has an address to be judged by.
     if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
-      if (dhcp_request(data, md->outer)) {
-        md->ct = ct_meta(CtDisposition::kUntracked);
-        send_to(m, walk_);
-      } else {
-        drop(m, DropReason::ct_not_unicast);
-      }
+      md->ct = ct_meta(dhcp_request(data, md->outer) ? CtDisposition::kUntracked
+                                                     : CtDisposition::kStateless);
+      send_to(m, walk_);
       continue;
     }
     PacketTuple& t = tuples[count];
@@ -97,6 +96,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
 
   uint32_t idx[ConnTable::kMaxBulk];
   table_.lookup_bulk(keys, count, now, idx);
+  uint32_t hits = 0;
 
   for (uint32_t k = 0; k < count; ++k) {
     rte_mbuf* m = pkts[which[k]];
@@ -138,6 +138,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
           md->tunnel = a.tunnel;
           md->generation = generation;
           send_to(m, a.next);
+          ++hits;
         }
         continue;
       }
@@ -151,6 +152,9 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
       drop(m, DropReason::ct_invalid);
     }
   }
+  ConnTableStats& stats = table_.stats();
+  stats.hits.add(hits);
+  stats.misses.add(count - hits);
 }
 
 }  // namespace weft::dp

@@ -14,15 +14,15 @@
 //   hit, this direction not recorded yet (the first reply) -> the walk (kPath)
 //   miss, a packet that may open a connection -> the walk (kNew)
 //   ICMP error quoting a tracked connection -> the walk, as RELATED
-//   ICMP neither echo nor error -> the walk, judged alone (kStateless)
-//   ARP -> the walk, untracked
+//   ICMP neither echo nor error, IPv4 to a broadcast or multicast MAC
+//       -> the walk, judged alone (kStateless)
+//   ARP, a DHCP request -> the walk, untracked
 //
 // Drops: a packet that does not fit its connection's state, or may not
 // open one (a SYN-ACK or RST with no connection, an echo reply to nothing)
 // ct_invalid; a recorded direction arriving on another port
 // ct_port_mismatch; an ICMP error about nothing tracked
-// ct_related_untracked; fragments ct_fragment; IPv6 ct_not_ipv4; IPv4 to a
-// broadcast or multicast MAC, other than a DHCP request, ct_not_unicast.
+// ct_related_untracked; fragments ct_fragment; IPv6 ct_not_ipv4.
 // Every burst also sweeps a few entries for expiry (ConnTable::expire).
 //
 // Runs on the worker that owns the table; one table per worker, shared

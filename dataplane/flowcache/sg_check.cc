@@ -77,23 +77,20 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     const uint8_t ct = md->ct;
     const CtDisposition d =
         md->outer.l3_type == L3Type::kIpv4 ? ct_disposition(ct) : CtDisposition::kUntracked;
-    switch (d) {
-      case CtDisposition::kUntracked:
-      case CtDisposition::kRelated:
-        send_to(m, walk_next(snap, *md));
-        continue;
-      case CtDisposition::kPath:
-        send_to(m, commit_);
-        continue;
-      case CtDisposition::kNew:
-      case CtDisposition::kStale:
-      case CtDisposition::kStateless:
-        break;
+    if (d == CtDisposition::kUntracked || d == CtDisposition::kRelated) {
+      send_to(m, walk_next(snap, *md));
+      continue;
+    }
+    const bool replica = mode_ == SgMode::kReplicas;
+    if (d == CtDisposition::kPath && !replica) {
+      send_to(m, commit_);
+      continue;
     }
     // kFlowLookup took this tuple apart already; it is cheaper to do again
     // over headers still in cache than to carry it in the metadata.
     extract_tuple(rte_pktmbuf_mtod(m, const uint8_t*), md->outer, md->vni, tuples[i]);
-    const Opening& o = opened[i] = opening(snap, *md, tuples[i], ct_dir(ct) == ConnDir::kReply);
+    const bool reply = !replica && ct_dir(ct) == ConnDir::kReply;
+    const Opening& o = opened[i] = opening(snap, *md, tuples[i], reply);
     judged[i] = true;
     egress_at[i] = ingress_at[i] = kNoCheck;
     if (o.src_port != kNoPort && !sg.egress_allows_all(o.src_port)) {
@@ -120,8 +117,9 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     const bool ingress_ok =
         ingress_at[i] == kNoCheck || ingress_rule[ingress_at[i]] != SecurityGroupTable::kDenied;
     const CtDisposition d = ct_disposition(md->ct);
+    const bool replica = mode_ == SgMode::kReplicas;
     if (egress_ok && ingress_ok) {
-      send_to(m, d == CtDisposition::kStateless ? walk_next(snap, *md) : commit_);
+      send_to(m, replica || d == CtDisposition::kStateless ? walk_next(snap, *md) : commit_);
       continue;
     }
     if (!egress_ok) {
@@ -132,7 +130,7 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
       if (ctx.stats != nullptr) ctx.stats->ports[o.dst_port].sg_ingress_denied.inc();
     }
     // A connection the new policy no longer allows ends here, both ways.
-    if (d == CtDisposition::kStale) {
+    if (d == CtDisposition::kStale && !replica) {
       const uint32_t idx = table_.lookup(tuples[i].key, ctx.now_tsc);
       if (idx != ConnTable::kNone) table_.remove(idx);
     }

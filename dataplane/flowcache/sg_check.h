@@ -26,6 +26,14 @@
 //                                         an allowed connection always pass
 //   ICMP error RELATED, ARP            -> straight on (kTx / kVxlanEncap)
 //
+// The same stage, as kSecurityGroupFlood, judges the copies of a flooded
+// frame (broadcast, multicast, unknown unicast), which are no connection:
+// each IPv4 copy as a packet of its own, against the egress rules of the
+// port it came from and the ingress rules of the port the copy is for;
+// nothing is recorded. A frame that is flooded because its destination
+// MAC is unknown never becomes a cached flow that would send the next
+// packet to one member of the flood.
+//
 // Runs on the worker that owns the connection table; reads the snapshot.
 
 #include "dataplane/conntrack/conn_table.h"
@@ -33,18 +41,27 @@
 
 namespace weft::dp {
 
+enum class SgMode : uint8_t {
+  kConnections,  // kSecurityGroup: known unicast after a flow-cache miss
+  kReplicas,     // kSecurityGroupFlood: flood copies, each judged alone
+};
+
 class SecurityGroupStage final : public Stage {
  public:
-  explicit SecurityGroupStage(ConnTable& table, NodeId commit = NodeId::kFlowCommit) noexcept
-      : table_(table), commit_(commit) {}
+  explicit SecurityGroupStage(ConnTable& table, SgMode mode = SgMode::kConnections,
+                              NodeId commit = NodeId::kFlowCommit) noexcept
+      : table_(table), mode_(mode), commit_(commit) {}
 
-  std::string_view name() const override { return "security_group"; }
+  std::string_view name() const override {
+    return mode_ == SgMode::kConnections ? "security_group" : "security_group_flood";
+  }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 
  private:
   void check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept;
 
   ConnTable& table_;
+  SgMode mode_;
   NodeId commit_;
 };
 

@@ -13,6 +13,7 @@ namespace {
 
 json port_json(const DataplanePort& p, std::span<const std::unique_ptr<Worker>> workers) {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
+  uint64_t sg_ingress_denied = 0, sg_egress_denied = 0;
   for (const auto& w : workers) {
     const PortStats& s = w->stats().ports[p.dev.id];
     rx_packets += s.rx_packets.get();
@@ -20,6 +21,8 @@ json port_json(const DataplanePort& p, std::span<const std::unique_ptr<Worker>> 
     tx_packets += s.tx_packets.get();
     tx_bytes += s.tx_bytes.get();
     drops += s.drops.get();
+    sg_ingress_denied += s.sg_ingress_denied.get();
+    sg_egress_denied += s.sg_egress_denied.get();
   }
   json j = {
       {"name", p.name},
@@ -31,6 +34,8 @@ json port_json(const DataplanePort& p, std::span<const std::unique_ptr<Worker>> 
       {"tx_packets", tx_packets},
       {"tx_bytes", tx_bytes},
       {"drops", drops},
+      {"sg_ingress_denied", sg_ingress_denied},
+      {"sg_egress_denied", sg_egress_denied},
   };
   rte_eth_link link{};
   if (rte_eth_link_get_nowait(p.dev.id, &link) == 0) {
@@ -51,12 +56,36 @@ json port_json(const DataplanePort& p, std::span<const std::unique_ptr<Worker>> 
   return j;
 }
 
-json worker_json(const Worker& w) {
+// The worker's connection table (flow cache), when its graph has one.
+json conntrack_json(const ConnTable& t) {
+  const ConnTableStats& s = t.stats();
+  json evicted = json::object();
+  const char* const kClasses[] = {"closing", "embryonic", "assured"};
+  for (size_t c = 0; c < kConnClassCount; ++c) evicted[kClasses[c]] = s.evicted[c].get();
+  return {
+      {"connections", t.size()},
+      {"assured", t.size(ConnClass::kAssured)},
+      {"embryonic", t.size(ConnClass::kEmbryonic)},
+      {"closing", t.size(ConnClass::kClosing)},
+      {"capacity", t.capacity()},
+      {"bytes_per_entry", ConnTable::bytes_per_entry(t.capacity())},
+      {"memory_bytes", t.memory_bytes()},
+      {"hits", s.hits.get()},
+      {"misses", s.misses.get()},
+      {"created", s.created.get()},
+      {"expired", s.expired.get()},
+      {"removed", s.removed.get()},
+      {"evicted", std::move(evicted)},
+      {"full", s.full.get()},
+  };
+}
+
+json worker_json(const Worker& w, const WorkerGraph& graph) {
   const WorkerStats& s = w.stats();
   uint64_t rx = 0;
   for (const PortStats& p : s.ports) rx += p.rx_packets.get();
   const uint64_t busy = s.busy_cycles.get();
-  return {
+  json j = {
       {"index", w.index()},
       {"lcore", w.lcore()},
       {"polls", s.polls.get()},
@@ -66,6 +95,8 @@ json worker_json(const Worker& w) {
       {"rx_packets", rx},
       {"cycles_per_packet", rx == 0 ? 0.0 : static_cast<double>(busy) / static_cast<double>(rx)},
   };
+  if (graph.conntrack) j["conntrack"] = conntrack_json(*graph.conntrack);
+  return j;
 }
 
 }  // namespace
@@ -82,7 +113,8 @@ json stats_report(const Dataplane& dp) {
   }
 
   json workers = json::array();
-  for (const auto& w : dp.workers()) workers.push_back(worker_json(*w));
+  for (size_t i = 0; i < dp.workers().size(); ++i)
+    workers.push_back(worker_json(*dp.workers()[i], *dp.graphs()[i]));
 
   return {
       {"node", dp.config().node},

@@ -42,8 +42,15 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
   std::vector<uint16_t> port_ids;
   for (const DataplanePort& p : dp->ports_) port_ids.push_back(p.dev.id);
   const uint16_t underlay = dp->ports_.front().dev.id;
+  GraphOptions options;
+  options.conntrack.max_entries = cfg.conntrack.max_connections;
   for (unsigned w = 0; w < cfg.workers(); ++w) {
-    auto& graph = dp->graphs_.emplace_back(build_worker_graph(mode, underlay, port_ids));
+    auto built = build_worker_graph(mode, underlay, port_ids, options, &error);
+    if (!built) {
+      error = "worker " + std::to_string(w) + ": " + error + " (conntrack.max_connections, dpdk.memory_mb)";
+      return nullptr;
+    }
+    auto& graph = dp->graphs_.emplace_back(std::move(built));
     dp->workers_.push_back(std::make_unique<Worker>(w, port_ids, graph->pipeline, graph->entry,
                                                     dp->publisher_, dp->pool_));
   }

@@ -64,6 +64,8 @@ class Dataplane {
   ForwardingMode mode() const { return mode_; }
   std::span<const DataplanePort> ports() const { return ports_; }
   std::span<const std::unique_ptr<Worker>> workers() const { return workers_; }
+  // By worker index, as workers().
+  std::span<const std::unique_ptr<WorkerGraph>> graphs() const { return graphs_; }
   rte_mempool* pool() const { return pool_; }
 
  private:

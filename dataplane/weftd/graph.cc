@@ -1,6 +1,12 @@
 #include "dataplane/weftd/graph.h"
 
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+
 #include "dataplane/arp/arp_responder.h"
+#include "dataplane/flowcache/flow_commit.h"
+#include "dataplane/flowcache/flow_lookup.h"
+#include "dataplane/flowcache/sg_check.h"
 #include "dataplane/l2/flood.h"
 #include "dataplane/l2/l2_lookup.h"
 #include "dataplane/overlay/ingress.h"
@@ -27,7 +33,8 @@ S& add_stage(WorkerGraph& g, NodeId id, Args&&... args) {
 }  // namespace
 
 std::unique_ptr<WorkerGraph> build_worker_graph(ForwardingMode mode, uint16_t underlay_port,
-                                                std::span<const uint16_t> ports) {
+                                                std::span<const uint16_t> ports,
+                                                const GraphOptions& options, std::string* error) {
   auto g = std::make_unique<WorkerGraph>();
   g->entry = NodeId::kParse;
 
@@ -40,18 +47,36 @@ std::unique_ptr<WorkerGraph> build_worker_graph(ForwardingMode mode, uint16_t un
   parse.set_vxlan_port(underlay_port, true);
 
   switch (mode) {
-    case ForwardingMode::kPolicy:
+    case ForwardingMode::kPolicy: {
+      ConnTableConfig ct = options.conntrack;
+      if (ct.tsc_hz == 0) ct.tsc_hz = rte_get_tsc_hz();
+      ct.socket_id = static_cast<int>(rte_socket_id());
+      std::string why;
+      g->conntrack = ConnTable::create(ct, why);
+      if (!g->conntrack) {
+        if (error != nullptr) *error = why;
+        return nullptr;
+      }
+      ConnTable& table = *g->conntrack;
       add_stage<PolicyGateStage>(*g, NodeId::kPolicyGate, NodeId::kIngress);
-      // The L2 overlay; each stage names its successors itself.
+      // The L2 overlay; each stage names its successors itself. IPv4 from
+      // either side meets the flow cache first: a hit jumps to kTx or
+      // kVxlanEncap, a miss walks L2 lookup (and flood), then the security
+      // groups, and its result is recorded (docs/architecture.md).
       add_stage<IngressStage>(*g, NodeId::kIngress);
       add_stage<UnderlayArpStage>(*g, NodeId::kUnderlayArp);
-      add_stage<VxlanDecapStage>(*g, NodeId::kVxlanDecap);
-      add_stage<PortSecurityStage>(*g, NodeId::kPortSecurity);
+      add_stage<VxlanDecapStage>(*g, NodeId::kVxlanDecap, NodeId::kFlowLookup);
+      add_stage<PortSecurityStage>(*g, NodeId::kPortSecurity, NodeId::kFlowLookup);
       add_stage<ArpResponderStage>(*g, NodeId::kArpResponder);
-      add_stage<L2LookupStage>(*g, NodeId::kL2Lookup);
-      add_stage<FloodStage>(*g, NodeId::kFlood);
+      add_stage<FlowLookupStage>(*g, NodeId::kFlowLookup, table, NodeId::kL2Lookup);
+      add_stage<L2LookupStage>(*g, NodeId::kL2Lookup, NodeId::kDrop, NodeId::kSecurityGroup);
+      add_stage<FloodStage>(*g, NodeId::kFlood, NodeId::kSecurityGroupFlood);
+      add_stage<SecurityGroupStage>(*g, NodeId::kSecurityGroupFlood, table, SgMode::kReplicas);
+      add_stage<SecurityGroupStage>(*g, NodeId::kSecurityGroup, table, SgMode::kConnections);
+      add_stage<FlowCommitStage>(*g, NodeId::kFlowCommit, table);
       add_stage<VxlanEncapStage>(*g, NodeId::kVxlanEncap);
       break;
+    }
     case ForwardingMode::kXconnect:
       add_stage<XconnectStage>(*g, NodeId::kXconnect, XconnectStage::paired(ports));
       break;

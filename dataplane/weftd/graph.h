@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "dataplane/conntrack/conn_table.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/stage.h"
 
@@ -19,7 +21,7 @@ namespace weft::dp {
 
 enum class ForwardingMode : uint8_t {
   kPolicy,    // parse -> policy gate -> L2 overlay (ingress, decap / port security, ARP,
-              // L2 lookup, flood, encap) -> tx
+              // flow cache, L2 lookup, flood, security groups, encap) -> tx
   kXconnect,  // benchmarking: parse -> fixed port-to-port patch panel -> tx
 };
 
@@ -30,12 +32,23 @@ constexpr std::string_view forwarding_mode_name(ForwardingMode m) {
 struct WorkerGraph {
   Pipeline pipeline;
   NodeId entry = NodeId::kParse;
+  // The worker's connection table, which is its flow cache (policy mode);
+  // its stages hold references, so it outlives them.
+  std::unique_ptr<ConnTable> conntrack;
   std::vector<std::unique_ptr<Stage>> stages;  // owned; the pipeline borrows them
 };
 
+struct GraphOptions {
+  // The flow cache's table (policy mode). tsc_hz 0: rte_get_tsc_hz().
+  ConnTableConfig conntrack;
+};
+
 // `ports` are every port the worker polls, underlay first; the xconnect
-// patch panel pairs them in this order.
+// patch panel pairs them in this order. Null, with `error`, when the
+// connection table cannot be allocated.
 std::unique_ptr<WorkerGraph> build_worker_graph(ForwardingMode mode, uint16_t underlay_port,
-                                                std::span<const uint16_t> ports);
+                                                std::span<const uint16_t> ports,
+                                                const GraphOptions& options = {},
+                                                std::string* error = nullptr);
 
 }  // namespace weft::dp
