@@ -42,19 +42,9 @@ uint32_t NeighborTable::find(uint32_t ip) const noexcept {
   return kNone;
 }
 
-uint64_t NeighborTable::pack(const rte_ether_addr& mac) {
-  uint64_t w = 0;
-  for (uint8_t b : mac.addr_bytes) w = (w << 8) | b;
-  return w;
-}
-
-void NeighborTable::unpack(uint64_t w, rte_ether_addr& mac) {
-  for (int i = RTE_ETHER_ADDR_LEN - 1; i >= 0; --i, w >>= 8) mac.addr_bytes[i] = static_cast<uint8_t>(w);
-}
-
 void NeighborTable::learn(uint32_t slot, const rte_ether_addr& mac, uint64_t now) noexcept {
   Slot& s = slots_[slot];
-  const uint64_t w = pack(mac) | kResolved;
+  const uint64_t w = pack(mac);
   // Skip the store when nothing changed: the line stays shared between the
   // workers that read it on every encap.
   if (s.mac.load(std::memory_order_relaxed) != w) s.mac.store(w, std::memory_order_relaxed);

@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 namespace weft::dp {
@@ -62,8 +63,8 @@ class NeighborTable {
   // The MAC of `slot`, if it has been learned.
   bool lookup(uint32_t slot, rte_ether_addr& mac) const noexcept {
     const uint64_t w = slots_[slot].mac.load(std::memory_order_relaxed);
-    if ((w & kResolved) == 0) return false;
-    unpack(w, mac);
+    if (w == 0) return false;
+    std::memcpy(&mac, &w, RTE_ETHER_ADDR_LEN);  // the MAC's bytes in memory order
     return true;
   }
   // True when the MAC was last confirmed more than the reachable time ago.
@@ -77,15 +78,21 @@ class NeighborTable {
   uint64_t probe_interval_tsc() const { return probe_interval_tsc_; }
 
  private:
-  static constexpr uint64_t kResolved = uint64_t{1} << 48;  // above the 48 MAC bits
-
-  static uint64_t pack(const rte_ether_addr& mac);
-  static void unpack(uint64_t w, rte_ether_addr& mac);
+  // A learned MAC as one word: its six bytes in memory order (so reading it
+  // back is a copy), and a last byte of 1, so that no learned MAC is 0.
+  static uint64_t pack(const rte_ether_addr& mac) {
+    uint8_t bytes[sizeof(uint64_t)] = {};
+    std::memcpy(bytes, &mac, RTE_ETHER_ADDR_LEN);
+    bytes[sizeof bytes - 1] = 1;
+    uint64_t w;
+    std::memcpy(&w, bytes, sizeof w);
+    return w;
+  }
   static uint32_t home(uint32_t ip);
 
   struct alignas(32) Slot {
     std::atomic<uint32_t> ip{0};         // 0: free; written once, by track()
-    std::atomic<uint64_t> mac{0};        // pack(mac) | kResolved, or 0
+    std::atomic<uint64_t> mac{0};        // pack(mac), or 0 while unresolved
     std::atomic<uint64_t> confirmed{0};  // TSC of the last learn()
     std::atomic<uint64_t> next_probe{0};  // TSC before which no probe is sent
   };

@@ -30,13 +30,17 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     const uint16_t count = std::min<uint16_t>(n - base, RTE_HASH_LOOKUP_BULK_MAX);
     rte_mbuf** burst = pkts + base;
 
-    // Only IPv4 to our own address gets as far as the lookups.
+    // Only IPv4 to our own address gets as far as the lookups. A burst is
+    // nearly always one peer's packets in one VNI, so each run of equal
+    // (source, VNI) is looked up once (as VPP's vxlan4-input keeps its
+    // last tunnel key), and the runs in bulk.
     uint32_t sources[RTE_HASH_LOOKUP_BULK_MAX];
     uint32_t vnis[RTE_HASH_LOOKUP_BULK_MAX];
     const void* source_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
     const void* vni_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
-    uint16_t which[RTE_HASH_LOOKUP_BULK_MAX];
-    uint32_t local = 0;
+    uint16_t which[RTE_HASH_LOOKUP_BULK_MAX];  // packet of each lookup candidate
+    uint8_t run[RTE_HASH_LOOKUP_BULK_MAX];     // its run of equal keys
+    uint32_t local = 0, runs = 0;
     for (uint16_t i = 0; i < count; ++i) {
       rte_mbuf* m = burst[i];
       const PktMeta* md = meta(m);
@@ -45,10 +49,15 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
         drop(m, DropReason::vxlan_not_local);
         continue;
       }
-      sources[local] = rte_be_to_cpu_32(ip->src_addr);
-      vnis[local] = md->vni;
-      source_ptrs[local] = &sources[local];
-      vni_ptrs[local] = &vnis[local];
+      const uint32_t source = rte_be_to_cpu_32(ip->src_addr);
+      if (runs == 0 || source != sources[runs - 1] || md->vni != vnis[runs - 1]) {
+        sources[runs] = source;
+        vnis[runs] = md->vni;
+        source_ptrs[runs] = &sources[runs];
+        vni_ptrs[runs] = &vnis[runs];
+        ++runs;
+      }
+      run[local] = static_cast<uint8_t>(runs - 1);
       which[local++] = i;
     }
     if (local == 0) continue;
@@ -56,13 +65,13 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     uint64_t known_vtep = 0, known_vni = 0;
     void* vtep_data[RTE_HASH_LOOKUP_BULK_MAX];
     void* network[RTE_HASH_LOOKUP_BULK_MAX];
-    rte_hash_lookup_bulk_data(t.vtep.get(), source_ptrs, local, &known_vtep, vtep_data);
-    rte_hash_lookup_bulk_data(t.vni.get(), vni_ptrs, local, &known_vni, network);
+    rte_hash_lookup_bulk_data(t.vtep.get(), source_ptrs, runs, &known_vtep, vtep_data);
+    rte_hash_lookup_bulk_data(t.vni.get(), vni_ptrs, runs, &known_vni, network);
 
     for (uint32_t k = 0; k < local; ++k) {
       rte_mbuf* m = burst[which[k]];
       PktMeta* md = meta(m);
-      const uint64_t bit = uint64_t{1} << k;
+      const uint64_t bit = uint64_t{1} << run[k];
       if (!(known_vtep & bit)) {
         drop(m, DropReason::vxlan_unknown_vtep);
         continue;
@@ -71,7 +80,7 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
         drop(m, DropReason::vxlan_unknown_vni);
         continue;
       }
-      const OverlayNetwork& net = t.networks[data_index(network[k])];
+      const OverlayNetwork& net = t.networks[data_index(network[run[k]])];
       // The tunnel ends where the outer UDP datagram does (the parser has
       // checked it lies inside the packet); anything after is padding.
       const auto* udp = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, md->outer.l4);

@@ -1,5 +1,8 @@
 #include "dataplane/vxlan/encap.h"
 
+#include <rte_prefetch.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/tables/snapshot.h"
@@ -8,6 +11,14 @@
 
 namespace weft::dp {
 namespace {
+
+// The outer headers go into the headroom, a cache line nothing has touched
+// since the mbuf was last freed: ask for it this many frames ahead.
+constexpr uint16_t kPrefetchAhead = 4;
+
+void prefetch_headroom(const rte_mbuf* m) {
+  rte_prefetch0_write(rte_pktmbuf_mtod(m, const uint8_t*) - kVxlanOuterLen);
+}
 
 // The layers of the packet after encap: the outer headers written here,
 // the inner frame where the frame was, kVxlanOuterLen further on.
@@ -33,7 +44,14 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
   const Snapshot& snap = *ctx.snap;
   const OverlayTables& t = snap.overlay;
   NeighborTable& neighbors = *snap.neighbors;
+  // Consecutive frames nearly always go to one VTEP: its next hop is looked
+  // at (and probed, when due) once per run of them.
+  uint32_t run_vtep = UINT32_MAX;
+  bool resolved = false;
+  rte_ether_addr next_hop{};
+  for (uint16_t i = 0; i < std::min(n, kPrefetchAhead); ++i) prefetch_headroom(pkts[i]);
   for (uint16_t i = 0; i < n; ++i) {
+    if (i + kPrefetchAhead < n) prefetch_headroom(pkts[i + kPrefetchAhead]);
     rte_mbuf* m = pkts[i];
     PktMeta* md = meta(m);
     if (md->tunnel >= t.vteps.size()) {  // L2 lookup and flood only name VTEPs of the snapshot
@@ -41,24 +59,22 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
       continue;
     }
     const OverlayVtep& vtep = t.vteps[md->tunnel];
+    if (md->tunnel != run_vtep) {
+      run_vtep = md->tunnel;
+      resolved = vtep.routable && neighbors.lookup(vtep.neighbor, next_hop);
+      if (vtep.routable && (!resolved || neighbors.stale(vtep.neighbor, ctx.now_tsc)) &&
+          neighbors.should_probe(vtep.neighbor, ctx.now_tsc))
+        probe_neighbor(ctx, snap, vtep.next_hop);
+    }
     const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
     if (frame_len - md->outer.l3 > t.vnics[md->in_port].mtu) {
       drop(m, DropReason::vxlan_encap_mtu);
       continue;
     }
-    if (!vtep.routable) {
-      drop(m, DropReason::vxlan_no_underlay_route);
+    if (!resolved) {
+      drop(m, vtep.routable ? DropReason::vxlan_neighbor_unresolved : DropReason::vxlan_no_underlay_route);
       continue;
     }
-    rte_ether_addr next_hop;
-    if (!neighbors.lookup(vtep.neighbor, next_hop)) {
-      if (neighbors.should_probe(vtep.neighbor, ctx.now_tsc)) probe_neighbor(ctx, snap, vtep.next_hop);
-      drop(m, DropReason::vxlan_neighbor_unresolved);
-      continue;
-    }
-    if (neighbors.stale(vtep.neighbor, ctx.now_tsc) && neighbors.should_probe(vtep.neighbor, ctx.now_tsc))
-      probe_neighbor(ctx, snap, vtep.next_hop);
-
     auto* outer = reinterpret_cast<VxlanOuterHeader*>(rte_pktmbuf_prepend(m, kVxlanOuterLen));
     if (outer == nullptr) {
       drop(m, DropReason::vxlan_no_headroom);

@@ -10,7 +10,9 @@
 #   - a VM of another network, in the same IP range, reaches none of them,
 #     while its own network, holding one of their addresses, works;
 #   - a spoofed source MAC or IP from a VM is dropped and counted;
-#   - the kernel VTEP and a weftd-hosted VM ping each other both ways.
+#   - the kernel VTEP and a weftd-hosted VM ping each other both ways;
+#   - a tunnel packet from an address that is no node's VTEP is counted;
+#   - SIGHUP applies a changed policy and keeps the old one over an invalid one.
 #
 #   overlay_l2.sh WEFTD WEFTCTL     (root; exits 77 = skipped otherwise)
 #
@@ -172,6 +174,29 @@ ovl_in fg ping -c 3 -i 0.2 -W 1 10.0.1.10 >/dev/null 2>&1 && fail "a forged tunn
 after=$(ovl_drops "$A" vxlan_unknown_vtep)
 echo "vxlan_unknown_vtep: $before -> $after"
 [ $((after - before)) -ge 1 ] || fail "no forged tunnel packet was counted"
+
+echo "== a policy change takes effect on SIGHUP, an invalid one does not"
+version() { ovl_stats "$1" | jq '.policy_version'; }
+cp "$work/policy.yaml" "$work/policy.good"
+echo "ports: [oops" >>"$work/policy.yaml"
+kill -HUP "${OVL_PID[$A]}"
+deadline=$((SECONDS + 10))
+until grep -q "stays in force" "$work/$A.log"; do
+  [ $SECONDS -lt $deadline ] || fail "no word on the invalid policy: $(tail -5 "$work/$A.log")"
+  sleep 0.1
+done
+[ "$(version "$A")" -eq 1 ] || fail "an invalid policy replaced version 1"
+# red-a may now also use 10.0.1.99.
+sed 's/ip: 10.0.1.10, mac: "02:00:0a:00:01:0a"/&, allowed_addresses: [10.0.1.99]/' "$work/policy.good" >"$work/policy.yaml"
+kill -HUP "${OVL_PID[$A]}"
+deadline=$((SECONDS + 10))
+until [ "$(version "$A")" -eq 2 ]; do
+  [ $SECONDS -lt $deadline ] || fail "policy version 2 never took effect: $(tail -5 "$work/$A.log")"
+  sleep 0.1
+done
+ovl_in ra ip addr add 10.0.1.99/32 dev eth0
+ovl_wait_ping ra 10.0.1.11 10 || fail "red-a lost red-b across the reload"
+ovl_in ra ping -c 2 -i 0.2 -W 1 -I 10.0.1.99 10.0.1.11 >/dev/null || fail "the new allowed address does not pass"
 
 echo "== counters"
 for n in "$A" "$B"; do "$WEFTCTL" node stats --socket "${OVL_SOCK[$n]}" | sed "s/^/$n  /"; done

@@ -138,6 +138,8 @@ ovl_weftd() {
     for p in "${ports[@]}"; do echo "  ${p#*:}: {type: af_packet, iface: ${OVL_PREFIX}${p%%:*}}"; done
     echo "dpdk: {lcores: \"0,1\", hugepages: true, memory_mb: 512}"
     echo "control_socket: $sock"
+    # More node.yaml, e.g. "conntrack: {max_connections: 1024}".
+    [ -z "${OVL_NODE_YAML:-}" ] || echo "$OVL_NODE_YAML"
   } >"$cfg"
   local policy_args=() f
   for f in "$@"; do policy_args+=(--policy "$f"); done
