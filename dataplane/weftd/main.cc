@@ -93,7 +93,7 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
   std::unique_ptr<PolicyReloader> reloader;
   if (tables != nullptr) {
     if (!publish_tables(*dp, *tables, 1, error)) {
-      std::fprintf(stderr, "weftd: %s\n", error.c_str());
+      std::fprintf(stderr, "weftd: %s: not starting\n", error.c_str());
       return 2;
     }
     reloader = std::make_unique<PolicyReloader>(io, *dp, opt.policies, cfg.node, 1);
@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
     std::string error;
     tables = compile_local_policy(opt.policies, cfg->node, error);
     if (!tables) {
-      std::fprintf(stderr, "%s\nweftd: not starting\n", error.c_str());
+      std::fprintf(stderr, "%s: not starting\n", error.c_str());
       return 2;
     }
   }

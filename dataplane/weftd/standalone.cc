@@ -15,12 +15,12 @@ std::optional<proto::NodeTables> compile_local_policy(const std::vector<std::str
   Diagnostics diags;
   auto model = policy::load_policy(paths, diags);
   if (!model) {
-    error = diags.format() + "the policy is not valid";
+    error = diags.format() + "weftd: the policy is not valid";
     return std::nullopt;
   }
   proto::NodeTables tables = policy::compile_node(*model, node);
   if (tables.vtep_ip() == 0) {
-    error = "the policy does not name node '" + node + "' (node.yaml's node)";
+    error = "weftd: the policy does not name node '" + node + "' (node.yaml's node)";
     return std::nullopt;
   }
   return tables;
@@ -58,11 +58,14 @@ void PolicyReloader::reload() {
   std::fprintf(stderr, "weftd: SIGHUP: reloading the policy\n");
   std::string error;
   auto tables = compile_local_policy(paths_, node_, error);
-  if (tables && publish_tables(dp_, *tables, version_ + 1, error)) {
-    ++version_;
-    return;
+  if (tables) {
+    if (publish_tables(dp_, *tables, version_ + 1, error)) {
+      ++version_;
+      return;
+    }
+    error = "weftd: " + error;
   }
-  std::fprintf(stderr, "%s\nweftd: policy version %llu stays in force\n", error.c_str(),
+  std::fprintf(stderr, "%s: policy version %llu stays in force\n", error.c_str(),
                static_cast<unsigned long long>(version_));
 }
 

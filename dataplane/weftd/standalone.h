@@ -27,8 +27,9 @@
 namespace weft::dp {
 
 // Loads the policy files (or directories) and compiles them for `node`.
-// nullopt, with every diagnostic as FILE:LINE:COLUMN lines in `error`, when
-// the policy is invalid or does not name the node.
+// nullopt when the policy is invalid or does not name the node; `error`
+// then holds every diagnostic (FILE:LINE:COLUMN lines) and a last line
+// "weftd: why", without a newline.
 std::optional<proto::NodeTables> compile_local_policy(const std::vector<std::string>& paths,
                                                       const std::string& node, std::string& error);
 

@@ -12,7 +12,8 @@
 #   - a spoofed source MAC or IP from a VM is dropped and counted;
 #   - the kernel VTEP and a weftd-hosted VM ping each other both ways;
 #   - a tunnel packet from an address that is no node's VTEP is counted;
-#   - SIGHUP applies a changed policy and keeps the old one over an invalid one.
+#   - SIGHUP applies a changed policy and keeps the old one over an invalid one;
+#   - an invalid policy, or one without this node, refuses the start.
 #
 #   overlay_l2.sh WEFTD WEFTCTL     (root; exits 77 = skipped otherwise)
 #
@@ -64,6 +65,21 @@ ports:
   - {name: blue-a, network: blue, subnet: s, node: $A, ip: 10.0.1.20, mac: "02:00:0b:00:01:14", security_groups: [open]}
   - {name: blue-b, network: blue, subnet: s, node: $B, ip: 10.0.1.10, mac: "02:00:0b:00:01:0a", security_groups: [open]}
 YAML
+
+echo "== an invalid policy refuses the start, with its diagnostics"
+refused() {  # node policy pattern
+  printf 'node: %s\nunderlay: {device: "net_null0", ip: 172.31.0.1/24}\ncontrol_socket: %s\n' \
+    "$1" "$work/refused.sock" >"$work/refused.yaml"
+  local rc=0
+  "$WEFTD" --config "$work/refused.yaml" --policy "$2" >"$work/refused.log" 2>&1 || rc=$?
+  [ $rc -eq 2 ] || fail "weftd started (exit $rc) with $2: $(cat "$work/refused.log")"
+  grep -q "$3" "$work/refused.log" || fail "no '$3' in: $(cat "$work/refused.log")"
+  grep -q "not starting" "$work/refused.log" || fail "no refusal in: $(cat "$work/refused.log")"
+}
+printf 'version: 1\nnodes:\n  - {name: %s, underlay_ip: 172.31.0.1, vtep: 1}\n' "$A" >"$work/bad.yaml"
+refused "$A" "$work/bad.yaml" "bad.yaml:3:.*: error: unknown key 'vtep'"
+refused "$A" "$work/nowhere.yaml" "nowhere.yaml"
+refused wto-stranger "$work/policy.yaml" "the policy does not name node 'wto-stranger'"
 
 echo "== topology"
 ovl_underlay
