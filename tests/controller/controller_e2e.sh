@@ -160,7 +160,13 @@ touch "$work/stop"
 wait "$send_pid"
 wait_for 10 test -s "$work/flow.json" || fail "the receiver saw no end"
 echo "flow: $(cat "$work/flow.json")"
-[ "$(jq .lost "$work/flow.json")" -eq 0 ] || fail "datagrams lost across updates"
+# Where a lost datagram went: drop reasons, and each port's counters.
+counters() {
+  ovl_stats "$1" | jq -c '{drops: ([.drops[] | select(.count > 0) | {(.reason): .count}] | add),
+    ports: [.ports[] | {name, rx_packets, tx_packets, drops, rx_missed, rx_nombuf, tx_errors}]}'
+}
+[ "$(jq .lost "$work/flow.json")" -eq 0 ] ||
+  fail "datagrams lost across updates; $A: $(counters "$A"); $B: $(counters "$B")"
 [ "$(jq .reordered "$work/flow.json")" -eq 0 ] || fail "datagrams reordered across updates"
 [ "$(jq .sent "$work/flow.json")" -gt 1000 ] || fail "the flow was too short to mean anything"
 
