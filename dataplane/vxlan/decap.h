@@ -15,7 +15,8 @@
 // kL2Lookup for delivery to a local port; in_port stays the underlay, which
 // is how L2 lookup and flood know never to send it back to a VTEP.
 //
-// Source VTEPs and VNIs are looked up for the whole burst at once.
+// Source VTEPs and VNIs are looked up in bulk, once per run of packets
+// with equal (source, VNI): a burst is nearly always one peer in one VNI.
 //
 // Runs on the worker that owns it; reads the snapshot only.
 
