@@ -8,8 +8,9 @@
 #include <emmintrin.h>
 #endif
 
+#include <sys/mman.h>
+
 #include <bit>
-#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -18,6 +19,7 @@ namespace weft::dp {
 namespace {
 constexpr uint32_t kSlots = 8;
 constexpr size_t kLine = 64;
+constexpr size_t kHugePage = 2u << 20;
 // At most half the slots in use when the table is full.
 constexpr uint32_t kEntriesPerBucket = kSlots / 2;
 }  // namespace
@@ -57,12 +59,14 @@ uint32_t buckets_for(uint32_t max_entries) {
 
 }  // namespace
 
-size_t ConnTable::bytes_per_entry(uint32_t max_entries) {
+size_t ConnTable::bytes_for(uint32_t max_entries) {
   static_assert(sizeof(Bucket) == kLine, "a bucket is one cache line");
+  return size_t{buckets_for(max_entries)} * sizeof(Bucket) + size_t{max_entries} * sizeof(ConnEntry);
+}
+
+size_t ConnTable::bytes_per_entry(uint32_t max_entries) {
   if (max_entries == 0) return 0;
-  const size_t total =
-      size_t{buckets_for(max_entries)} * sizeof(Bucket) + size_t{max_entries} * sizeof(ConnEntry);
-  return (total + max_entries - 1) / max_entries;
+  return (bytes_for(max_entries) + max_entries - 1) / max_entries;
 }
 
 std::unique_ptr<ConnTable> ConnTable::create(const ConnTableConfig& cfg, std::string& error) {
@@ -82,13 +86,21 @@ std::unique_ptr<ConnTable> ConnTable::create(const ConnTableConfig& cfg, std::st
   }
   const uint32_t buckets = buckets_for(cfg.max_entries);
   const size_t bucket_bytes = size_t{buckets} * sizeof(Bucket);
-  t->bytes_ = bucket_bytes + size_t{cfg.max_entries} * sizeof(ConnEntry);
+  t->bytes_ = bytes_for(cfg.max_entries);
   t->memory_kind_ = cfg.memory;
   if (cfg.memory == TableMemory::kDpdk) {
     t->memory_ = rte_zmalloc_socket("weft_conntrack", t->bytes_, kLine, cfg.socket_id);
   } else {
-    t->memory_ = std::aligned_alloc(kLine, t->bytes_);  // a multiple of kLine already
-    if (t->memory_ != nullptr) std::memset(t->memory_, 0, t->bytes_);
+    // Zeroed by the kernel; aligned to a huge page so that all of it can
+    // be backed by them.
+    t->mapping_bytes_ = t->bytes_ + kHugePage;
+    void* m = mmap(nullptr, t->mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED) {
+      t->mapping_ = m;
+      const auto at = (reinterpret_cast<uintptr_t>(m) + kHugePage - 1) & ~uintptr_t{kHugePage - 1};
+      t->memory_ = reinterpret_cast<void*>(at);
+      madvise(t->memory_, t->bytes_, MADV_HUGEPAGE);  // a hint: fine if refused
+    }
   }
   if (t->memory_ == nullptr) {
     error = "conntrack: cannot allocate " + std::to_string(t->bytes_ >> 20) + " MiB for " +
@@ -114,8 +126,8 @@ std::unique_ptr<ConnTable> ConnTable::create(const ConnTableConfig& cfg, std::st
 ConnTable::~ConnTable() {
   if (memory_kind_ == TableMemory::kDpdk)
     rte_free(memory_);
-  else
-    std::free(memory_);
+  else if (mapping_ != nullptr)
+    munmap(mapping_, mapping_bytes_);
 }
 
 uint32_t ConnTable::size() const {

@@ -59,8 +59,11 @@
 namespace weft::dp {
 
 enum class TableMemory : uint8_t {
-  kDpdk,  // rte_zmalloc_socket: hugepages when the EAL has them (weftd)
-  kHeap,  // the C++ heap (unit tests, without an EAL)
+  kDpdk,  // rte_zmalloc_socket: the EAL's memory (weftd on hugepages)
+  // Anonymous memory of the process, asked for transparent huge pages
+  // (weftd without hugepages, unit tests without an EAL): a table of
+  // millions of entries on 4 KiB pages would miss the TLB on every lookup.
+  kHeap,
 };
 
 struct ConnTableConfig {
@@ -134,7 +137,9 @@ class ConnTable {
     return count_[static_cast<size_t>(c)].load(std::memory_order_relaxed);
   }
   size_t memory_bytes() const { return bytes_; }
-  // What one entry costs, buckets included, for a table of `max_entries`.
+  // The memory of a table of `max_entries`, and what one entry costs of it,
+  // buckets included.
+  static size_t bytes_for(uint32_t max_entries);
   static size_t bytes_per_entry(uint32_t max_entries);
   const ConnTableStats& stats() const { return stats_; }
   ConnTableStats& stats() { return stats_; }
@@ -162,7 +167,9 @@ class ConnTable {
 
   Bucket* buckets_ = nullptr;
   ConnEntry* entries_ = nullptr;
-  void* memory_ = nullptr;
+  void* memory_ = nullptr;  // the table: buckets, then entries
+  void* mapping_ = nullptr;  // kHeap: the whole mapping, memory_ inside it
+  size_t mapping_bytes_ = 0;
   TableMemory memory_kind_ = TableMemory::kHeap;
   size_t bytes_ = 0;
   uint32_t bucket_mask_ = 0;

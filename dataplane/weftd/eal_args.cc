@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "dataplane/conntrack/conn_table.h"
 #include "dataplane/pipeline/mbuf_pool.h"
 #include "dataplane/pipeline/meta.h"
 #include "dataplane/pipeline/pipeline.h"
@@ -86,7 +87,9 @@ EalPlan plan_eal(const NodeConfig& cfg, const HugepageInfo& huge,
        // The EAL's start-up chatter is for debugging, not for operators.
        "--log-level", "lib.eal:notice"};
 
-  const uint64_t need = mbuf_count(cfg) * kMbufFootprint + kHugepageHeadroom;
+  // The mbufs, and each worker's connection table (graph.h), on hugepages.
+  const uint64_t need = mbuf_count(cfg) * kMbufFootprint + kHugepageHeadroom +
+                        uint64_t{cfg.workers()} * ConnTable::bytes_for(cfg.conntrack.max_connections);
   if (!cfg.dpdk.hugepages) {
     plan.memory_note = "dpdk.hugepages is false";
   } else if (!huge.mounted) {

@@ -1,6 +1,7 @@
 #include "dataplane/weftd/graph.h"
 
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_lcore.h>
 
 #include "dataplane/arp/arp_responder.h"
@@ -51,6 +52,9 @@ std::unique_ptr<WorkerGraph> build_worker_graph(ForwardingMode mode, uint16_t un
       ConnTableConfig ct = options.conntrack;
       if (ct.tsc_hz == 0) ct.tsc_hz = rte_get_tsc_hz();
       ct.socket_id = static_cast<int>(rte_socket_id());
+      // Without hugepages the EAL's memory is 4 KiB pages: the table is
+      // better off on transparent huge pages of its own.
+      if (ct.memory == TableMemory::kDpdk && !rte_eal_has_hugepages()) ct.memory = TableMemory::kHeap;
       std::string why;
       g->conntrack = ConnTable::create(ct, why);
       if (!g->conntrack) {

@@ -51,6 +51,13 @@ TEST(EalArgs, FallsBackToOrdinaryMemory) {
   EXPECT_NE(few.memory_note.find("only 4 MiB"), std::string::npos) << few.memory_note;
 }
 
+TEST(EalArgs, ConnectionTablesCountAgainstHugepages) {
+  // 16M connections: over 1 GiB of table, more than kPlenty.
+  EalPlan p = plan_eal(config("conntrack: {max_connections: 16777216}\n"), kPlenty, {});
+  EXPECT_FALSE(p.hugepages);
+  EXPECT_NE(p.memory_note.find("MiB wanted"), std::string::npos) << p.memory_note;
+}
+
 TEST(EalArgs, PciDevicesAreAllowListed) {
   EalPlan p = plan_eal(config("", "0000:3b:00.0"), kPlenty, {});
   EXPECT_FALSE(has(p, {"--no-pci"}));
