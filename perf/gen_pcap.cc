@@ -30,6 +30,7 @@ using Frame = std::vector<uint8_t>;
 constexpr uint32_t kFcsBytes = 4;
 constexpr uint16_t kEthIpv4 = 0x0800;
 constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoTcp = 6;
 
 struct Params {
   uint32_t flows = 1024;
@@ -158,13 +159,12 @@ Frame make_vxlan_encap(const Params& p, uint32_t flow) {
   return vm_frame(p, flow, kVmMac, kFarMac, kVmIp, kFarIp);
 }
 
-// vxlan-decap: the peer's tunnel packets for VM sink; --size is the inner
-// frame's, as for encap.
-Frame make_vxlan_decap(const Params& p, uint32_t flow) {
-  Frame inner = vm_frame(p, flow, kFarMac, kSinkMac, kFarIp, kSinkIp);
+// The peer VTEP's tunnel packet carrying `inner` in `vni`; the outer UDP
+// source port varies with the flow, as a VTEP's does (RFC 7348 §5).
+Frame from_peer(const Frame& inner, uint32_t vni, uint32_t flow) {
   Frame vxlan;
   Writer w(vxlan);
-  w.u32(0x08000000).u32(kBenchVni << 8).bytes(inner.data(), inner.size());
+  w.u32(0x08000000).u32(vni << 8).bytes(inner.data(), inner.size());
   w.done();
   Udp4 h{};
   std::memcpy(h.src_mac, kPeerUnderlayMac, 6);
@@ -176,6 +176,59 @@ Frame make_vxlan_decap(const Params& p, uint32_t flow) {
   Frame f = udp4_frame(h, vxlan);
   put16(f, 14 + 20 + 6, 0);  // no UDP checksum, as VTEPs send (RFC 7348 §5)
   return f;
+}
+
+// vxlan-decap: the peer's tunnel packets for VM sink; --size is the inner
+// frame's, as for encap.
+Frame make_vxlan_decap(const Params& p, uint32_t flow) {
+  return from_peer(vm_frame(p, flow, kFarMac, kSinkMac, kFarIp, kSinkIp), kBenchVni, flow);
+}
+
+// --- the stateful security-group scenarios (perf/sg.yaml) ---------------------
+//
+// Network "bench" there is VNI 6001; 64 clients on node "peer" (10.0.1.10-73,
+// MAC 02:00:00:01:00:<k>) connect to VM sink (10.0.0.13, the MAC above) on
+// tcp 443, which sink's 56 ingress rules allow by their last one.
+constexpr uint32_t kSgVni = 6001;
+constexpr uint32_t kSgClients = 64;
+constexpr uint32_t kSgClientIp = 0x0a00010a;  // 10.0.1.10
+constexpr uint16_t kSgPort = 443;
+constexpr uint8_t kTcpAck = 0x10;
+
+// Ethernet + IPv4 + TCP (flags, no options) between the addresses and ports
+// of `h`, padded to `frame_bytes` (without FCS).
+Frame tcp4_frame(const Udp4& h, uint8_t flags, size_t frame_bytes) {
+  Frame f;
+  Writer w(f);
+  w.bytes(h.dst_mac, 6).bytes(h.src_mac, 6).u16(kEthIpv4);
+  const size_t ip = w.size();
+  w.u8(0x45).u8(0).u16(20 + 20).u16(0).u16(0x4000 /* DF */).u8(64).u8(kProtoTcp).u16(0);
+  w.u32(h.src_ip).u32(h.dst_ip);
+  put16(f, ip + 10, checksum(&f[ip], 20));
+  const size_t tcp = w.size();
+  w.u16(h.src_port).u16(h.dst_port).u32(1).u32(1).u8(5 << 4).u8(flags).u16(65535).u16(0).u16(0);
+  w.done();
+  const uint32_t pseudo = (h.src_ip >> 16) + (h.src_ip & 0xffff) + (h.dst_ip >> 16) + (h.dst_ip & 0xffff) +
+                          kProtoTcp + 20;
+  put16(f, tcp + 16, checksum(&f[tcp], 20, pseudo));
+  if (f.size() < frame_bytes) f.resize(frame_bytes, 0);  // Ethernet padding, outside the IP packet
+  return f;
+}
+
+// sg-vxlan: the peer's tunnel packets of established connections (TCP ACK)
+// from client flow % 64, source port 1024 + flow / 64, to sink:443. --size
+// is the inner frame's.
+Frame make_sg_vxlan(const Params& p, uint32_t flow) {
+  Udp4 h{};
+  const uint32_t client = flow % kSgClients;
+  const uint8_t client_mac[6] = {0x02, 0, 0, 0x01, 0, static_cast<uint8_t>(client)};
+  std::memcpy(h.src_mac, client_mac, 6);
+  std::memcpy(h.dst_mac, kSinkMac, 6);
+  h.src_ip = kSgClientIp + client;
+  h.dst_ip = kSinkIp;
+  h.src_port = static_cast<uint16_t>(1024 + flow / kSgClients);
+  h.dst_port = kSgPort;
+  return from_peer(tcp4_frame(h, kTcpAck, p.size - kFcsBytes), kSgVni, flow);
 }
 
 // vxlan-peer-arp: the peer VTEP's ARP reply to perf, which resolves the
@@ -203,6 +256,8 @@ constexpr Scenario kScenarios[] = {
     {"vxlan-decap", "VXLAN from the peer VTEP carrying --size-byte frames for a local VM",
      make_vxlan_decap},
     {"vxlan-peer-arp", "the peer VTEP's ARP reply (resolves vxlan-encap's next hop)", make_peer_arp},
+    {"sg-vxlan", "VXLAN from the peer: --flows TCP connections of 64 clients to a VM (perf/sg.yaml)",
+     make_sg_vxlan},
 };
 
 bool write_pcap(const char* path, const Params& p, const Scenario& s) {
