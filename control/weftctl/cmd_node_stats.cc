@@ -109,8 +109,16 @@ std::string num(const json& j, const char* key) {
 void print_tables(const json& s) {
   const uint64_t version = s.value("policy_version", uint64_t{0});
   const std::string policy = version == 0 ? "no policy applied" : "policy version " + std::to_string(version);
-  std::printf("node %s: %s mode, snapshot generation %s, %s\n\n", s.value("node", "?").c_str(),
+  std::printf("node %s: %s mode, snapshot generation %s, %s\n", s.value("node", "?").c_str(),
               s.value("mode", "?").c_str(), num(s, "generation").c_str(), policy.c_str());
+  if (s.contains("controller")) {
+    const json& c = s["controller"];
+    const std::string error = c.value("last_error", "");
+    std::printf("controller %s: %s, applied version %s%s%s\n", c.value("address", "?").c_str(),
+                c.value("connected", false) ? "connected" : "not connected", num(c, "applied_version").c_str(),
+                error.empty() ? "" : ", last error: ", error.c_str());
+  }
+  std::printf("\n");
 
   Table ports({"PORT", "KIND", "ID", "LINK", "RX PACKETS", "RX BYTES", "TX PACKETS", "TX BYTES", "DROPS",
                "SG IN DENIED", "SG OUT DENIED", "RX MISSED"});

@@ -101,7 +101,7 @@ json worker_json(const Worker& w, const WorkerGraph& graph) {
 
 }  // namespace
 
-json stats_report(const Dataplane& dp) {
+json stats_report(const Dataplane& dp, const ControllerStatus& controller) {
   json ports = json::array();
   for (const DataplanePort& p : dp.ports()) ports.push_back(port_json(p, dp.workers()));
 
@@ -116,7 +116,7 @@ json stats_report(const Dataplane& dp) {
   for (size_t i = 0; i < dp.workers().size(); ++i)
     workers.push_back(worker_json(*dp.workers()[i], *dp.graphs()[i]));
 
-  return {
+  json report = {
       {"node", dp.config().node},
       {"mode", forwarding_mode_name(dp.mode())},
       {"generation", dp.snapshot().generation},
@@ -126,10 +126,12 @@ json stats_report(const Dataplane& dp) {
       {"drops", std::move(drops)},
       {"workers", std::move(workers)},
   };
+  if (controller) report["controller"] = controller();
+  return report;
 }
 
-json status_report(const Dataplane& dp) {
-  return {
+json status_report(const Dataplane& dp, const ControllerStatus& controller) {
+  json report = {
       {"node", dp.config().node},
       {"mode", forwarding_mode_name(dp.mode())},
       {"generation", dp.snapshot().generation},
@@ -137,11 +139,13 @@ json status_report(const Dataplane& dp) {
       {"ports", dp.ports().size()},
       {"workers", dp.workers().size()},
   };
+  if (controller) report["controller"] = controller();
+  return report;
 }
 
-void register_control_commands(ControlServer& server, const Dataplane& dp) {
-  server.add_command("stats", [&dp](const json&) { return stats_report(dp); });
-  server.add_command("status", [&dp](const json&) { return status_report(dp); });
+void register_control_commands(ControlServer& server, const Dataplane& dp, ControllerStatus controller) {
+  server.add_command("stats", [&dp, controller](const json&) { return stats_report(dp, controller); });
+  server.add_command("status", [&dp, controller](const json&) { return status_report(dp, controller); });
 }
 
 }  // namespace weft::dp

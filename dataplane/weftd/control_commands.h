@@ -5,8 +5,10 @@
 //           worker its polls, sleeps and busy cycles; counters summed over
 //           the workers. `weftctl node stats` prints it.
 //   status  node name, mode, snapshot generation, applied policy version.
+// Both carry a "controller" object in controller mode (controller_mode.h).
 // Main lcore only (the control socket's io_context).
 
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "dataplane/control_socket/control_server.h"
@@ -14,9 +16,13 @@
 
 namespace weft::dp {
 
-nlohmann::json stats_report(const Dataplane& dp);
-nlohmann::json status_report(const Dataplane& dp);
+// What the node's controller connection looks like now; empty outside
+// controller mode.
+using ControllerStatus = std::function<nlohmann::json()>;
 
-void register_control_commands(ControlServer& server, const Dataplane& dp);
+nlohmann::json stats_report(const Dataplane& dp, const ControllerStatus& controller = {});
+nlohmann::json status_report(const Dataplane& dp, const ControllerStatus& controller = {});
+
+void register_control_commands(ControlServer& server, const Dataplane& dp, ControllerStatus controller = {});
 
 }  // namespace weft::dp

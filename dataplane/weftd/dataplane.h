@@ -58,6 +58,9 @@ class Dataplane {
   // Makes `snap` current; returns its generation. The old snapshot is freed
   // once every worker has moved past it.
   uint32_t publish(std::unique_ptr<Snapshot> snap);
+  // Blocks until every worker has moved past the snapshots published before
+  // and frees them: afterwards no packet sees older tables.
+  void synchronize() { publisher_.synchronize(); }
   const Snapshot& snapshot() const { return *publisher_.current(); }
 
   const NodeConfig& config() const { return cfg_; }

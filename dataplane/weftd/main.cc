@@ -1,6 +1,7 @@
 // weftd: one node's dataplane. Loads node.yaml, starts DPDK's EAL, opens the
-// underlay and every bound vNIC, runs the workers, and serves the control
-// socket from the main lcore until SIGTERM or SIGINT.
+// underlay and every bound vNIC, runs the workers, and from the main lcore
+// serves the control socket and takes its tables from a local policy
+// (--policy) or from the controller node.yaml names, until SIGTERM or SIGINT.
 //
 //   weftd --config node.yaml [--policy FILE_OR_DIR ...] [--xconnect] [-- EAL ARGS...]
 //
@@ -22,6 +23,7 @@
 #include "dataplane/config/node_config.h"
 #include "dataplane/control_socket/control_server.h"
 #include "dataplane/weftd/control_commands.h"
+#include "dataplane/weftd/controller_mode.h"
 #include "dataplane/weftd/dataplane.h"
 #include "dataplane/weftd/eal_args.h"
 #include "dataplane/weftd/standalone.h"
@@ -80,7 +82,8 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
 }
 
 // Everything between rte_eal_init and rte_eal_cleanup. `tables`: the local
-// policy compiled for this node (standalone mode), or null.
+// policy compiled for this node (standalone mode), or null: then the tables
+// come from the controller when node.yaml names one.
 int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::NodeTables* tables) {
   boost::asio::io_context io;
   const ForwardingMode mode = opt.xconnect ? ForwardingMode::kXconnect : ForwardingMode::kPolicy;
@@ -102,8 +105,18 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
     std::fprintf(stderr, "weftd: %s\n", error.c_str());
     return 1;
   }
+  std::unique_ptr<agent::ControllerAgent> agent;
+  ControllerStatus controller_status;
+  if (tables == nullptr && mode == ForwardingMode::kPolicy && cfg.controller) {
+    agent = start_controller_agent(io, *dp, cfg, error);
+    if (!agent) {
+      std::fprintf(stderr, "weftd: %s\n", error.c_str());
+      return 2;
+    }
+    controller_status = [&agent, &cfg] { return controller_status_json(*agent, *cfg.controller); };
+  }
   ControlServer control(io, cfg.control_socket);
-  register_control_commands(control, *dp);
+  register_control_commands(control, *dp, controller_status);
   if (!control.start(error)) {
     std::fprintf(stderr, "weftd: %s\n", error.c_str());
     return 1;
@@ -113,6 +126,7 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     std::fprintf(stderr, "weftd: %s: stopping\n", signo == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (agent) agent->stop();
     control.stop();
     dp->stop();
     io.stop();
@@ -122,10 +136,15 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
                cfg.node.c_str(), dp->ports().size(), dp->workers().size(),
                std::string(forwarding_mode_name(mode)).c_str(),
                hugepages ? "hugepages" : "ordinary memory", cfg.control_socket.c_str());
-  if (mode == ForwardingMode::kPolicy && tables == nullptr)
-    std::fprintf(stderr, "weftd: no policy applied yet: packets are dropped as no_policy\n");
+  if (agent)
+    std::fprintf(stderr, "weftd: controller mode: tables from %s:%u; until they come, packets are dropped as no_policy\n",
+                 cfg.controller->host.c_str(), cfg.controller->port);
+  else if (mode == ForwardingMode::kPolicy && tables == nullptr)
+    std::fprintf(stderr, "weftd: no policy applied yet and no controller in %s: packets are dropped as no_policy\n",
+                 cfg.file.c_str());
 
   io.run();
+  agent.reset();
   control.stop();
   dp.reset();  // workers joined, ports closed, memory freed
   return 0;

@@ -166,7 +166,8 @@ counters() {
     ports: [.ports[] | {name, rx_packets, tx_packets, drops, rx_missed, rx_nombuf, tx_errors}]}'
 }
 [ "$(jq .lost "$work/flow.json")" -eq 0 ] ||
-  fail "datagrams lost across updates; $A: $(counters "$A"); $B: $(counters "$B")"
+  fail "datagrams lost across updates; $A: $(counters "$A"); $B: $(counters "$B");" \
+    "receiver's UDP: $(ovl_in vb cat /proc/net/snmp | grep '^Udp:' | tail -1)"
 [ "$(jq .reordered "$work/flow.json")" -eq 0 ] || fail "datagrams reordered across updates"
 [ "$(jq .sent "$work/flow.json")" -gt 1000 ] || fail "the flow was too short to mean anything"
 

@@ -20,7 +20,14 @@ END = 0xFFFFFFFFFFFFFFFF
 
 def recv(port, out):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    # A receiver the scheduler sets aside for a moment must not lose what
+    # the network delivered: a buffer for seconds of the flow, past
+    # net.core.rmem_max when we may (root).
+    so_rcvbufforce = getattr(socket, "SO_RCVBUFFORCE", 33)  # Linux; Python lacks the name
+    try:
+        s.setsockopt(socket.SOL_SOCKET, so_rcvbufforce, 16 << 20)
+    except PermissionError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
     s.bind(("0.0.0.0", port))
     seen, reordered, duplicates, highest, sent = set(), 0, 0, -1, None
     while True:
@@ -50,12 +57,18 @@ def send(host, port, pps, stop):
     period = 1.0 / pps
     seq, start = 0, time.monotonic()
     payload = b"\0" * 56
+    sent_at = 0
     while not os.path.exists(stop):
         s.sendto(struct.pack("!Q", seq) + payload, (host, port))
         seq += 1
-        delay = start + seq * period - time.monotonic()
+        sent_at += 1
+        delay = start + sent_at * period - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        elif delay < -0.01:
+            # Set aside by the scheduler: resume the fixed rate from now
+            # rather than catch up in a burst the flow never had.
+            start, sent_at = time.monotonic(), 0
     # The END marker may itself be lost; send it a few times.
     for _ in range(5):
         s.sendto(struct.pack("!QQ", END, seq), (host, port))
