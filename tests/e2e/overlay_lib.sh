@@ -143,17 +143,29 @@ ovl_weftd() {
   } >"$cfg"
   local policy_args=() f
   for f in "$@"; do policy_args+=(--policy "$f"); done
-  "$WEFTD" --config "$cfg" "${policy_args[@]}" >"$OVL_WORK/$node.log" 2>&1 &
-  OVL_PID[$node]=$!
-  OVL_PIDS+=($!)
   OVL_SOCK[$node]=$sock
-  local deadline=$((SECONDS + 60))
-  until "$WEFTCTL" node stats --socket "$sock" --json >/dev/null 2>&1; do
-    if ! kill -0 "${OVL_PID[$node]}" 2>/dev/null; then
-      ovl_log "weftd $node exited:"; cat "$OVL_WORK/$node.log" >&2; return 1
-    fi
-    [ $SECONDS -lt $deadline ] || { ovl_log "weftd $node: no control socket after 60 s"; return 1; }
-    sleep 0.2
+  # DPDK's af_packet PMD names its PACKET_FANOUT group (pid ^ ifindex), and
+  # the kernel refuses a group id another process's socket on another
+  # interface of this namespace already holds: two weftd here collide now
+  # and then. A new process has a new pid.
+  local attempt
+  for attempt in 1 2 3; do
+    "$WEFTD" --config "$cfg" "${policy_args[@]}" >"$OVL_WORK/$node.log" 2>&1 &
+    OVL_PID[$node]=$!
+    OVL_PIDS+=($!)
+    local deadline=$((SECONDS + 60))
+    until "$WEFTCTL" node stats --socket "$sock" --json >/dev/null 2>&1; do
+      if ! kill -0 "${OVL_PID[$node]}" 2>/dev/null; then
+        if [ $attempt -lt 3 ] && grep -q "could not set PACKET_FANOUT" "$OVL_WORK/$node.log"; then
+          ovl_log "weftd $node: af_packet fanout group id taken (pid ^ ifindex), starting again"
+          continue 2
+        fi
+        ovl_log "weftd $node exited:"; cat "$OVL_WORK/$node.log" >&2; return 1
+      fi
+      [ $SECONDS -lt $deadline ] || { ovl_log "weftd $node: no control socket after 60 s"; return 1; }
+      sleep 0.2
+    done
+    return 0
   done
 }
 
