@@ -1,5 +1,7 @@
 #include "dataplane/pipeline/pipeline.h"
 
+#include <cstring>
+
 #include "dataplane/stats/counters.h"
 
 namespace weft::dp {
@@ -31,6 +33,36 @@ void Pipeline::enqueue(rte_mbuf* m, NodeId next) noexcept {
   in.pkts[in.n++] = m;
 }
 
+// The runner's hottest loop: after every stage, every packet moves to the
+// input of the node it names. A stage almost always sends its whole burst
+// to one node (parse to the gate, flow lookup hits to encap, ...): that is
+// one pass reading `next` and one memcpy, instead of a load, store and
+// counter update per packet whose chain through `to.n` the CPU cannot
+// overlap. Mixed bursts take the per-packet path; only a full input or a
+// backward move (a stage bug) takes enqueue's slow path.
+void Pipeline::scatter(size_t id, rte_mbuf* const* pkts, uint16_t count) noexcept {
+  const size_t first = meta(pkts[0])->next;
+  uint16_t same = 1;
+  while (same < count && meta(pkts[same])->next == first) ++same;
+  if (same == count && first > id && first < kNodeCount &&
+      inputs_[first].n + count <= kNodeCapacity) [[likely]] {
+    Input& to = inputs_[first];
+    std::memcpy(to.pkts + to.n, pkts, count * sizeof(rte_mbuf*));
+    to.n = static_cast<uint16_t>(to.n + count);
+    return;
+  }
+  for (uint16_t i = 0; i < count; ++i) {
+    rte_mbuf* m = pkts[i];
+    const size_t next = meta(m)->next;
+    if (next > id && next < kNodeCount && inputs_[next].n < kNodeCapacity) [[likely]] {
+      Input& to = inputs_[next];
+      to.pkts[to.n++] = m;
+      continue;
+    }
+    enqueue(m, static_cast<NodeId>(next));
+  }
+}
+
 void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
                    PacketOutput& out) noexcept {
   ctx.pipeline = this;
@@ -58,19 +90,7 @@ void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
     } else {
       stage->process(ctx, in.pkts, count);
     }
-    // The scatter is per packet and per stage, the runner's hottest loop:
-    // a forward move into an input with room is two stores, inline; only
-    // the rest (a full input, a stage bug) takes enqueue's slow path.
-    for (uint16_t i = 0; i < count; ++i) {
-      rte_mbuf* m = in.pkts[i];
-      const size_t next = meta(m)->next;
-      if (next > id && next < kNodeCount && inputs_[next].n < kNodeCapacity) [[likely]] {
-        Input& to = inputs_[next];
-        to.pkts[to.n++] = m;
-        continue;
-      }
-      enqueue(m, static_cast<NodeId>(next));
-    }
+    scatter(id, in.pkts, count);
   }
   current_ = kTxNode - 1;
   transmit_all(ctx, out);
@@ -83,8 +103,21 @@ void Pipeline::transmit_all(StageCtx& ctx, PacketOutput& out) noexcept {
   const uint16_t n = tx.n;
   tx.n = 0;
 
-  // Group by output port with a counting sort: usually one or two ports per
-  // burst, so each gets one transmit call.
+  // Most bursts leave on one port (a burst comes from one rx port and its
+  // flows mostly share a destination): then the burst goes out as it is,
+  // and the counting sort below, with its passes over every port, is skipped.
+  const uint16_t first = meta(tx.pkts[0])->out_port;
+  uint16_t same = 0;
+  uint64_t bytes = 0;
+  for (; same < n && meta(tx.pkts[same])->out_port == first; ++same)
+    bytes += rte_pktmbuf_pkt_len(tx.pkts[same]);
+  if (same == n && first < kMaxPorts) [[likely]] {
+    transmit_port(ctx, out, first, tx.pkts, n, bytes);
+    return;
+  }
+
+  // Group by output port with a counting sort, so each port gets one
+  // transmit call.
   uint16_t count[kMaxPorts] = {};
   for (uint16_t i = 0; i < n; ++i) {
     uint16_t port = meta(tx.pkts[i])->out_port;
@@ -116,21 +149,27 @@ void Pipeline::transmit_all(StageCtx& ctx, PacketOutput& out) noexcept {
   for (uint16_t p = 0; p < kMaxPorts; ++p) {
     if (count[p] == 0) continue;
     rte_mbuf** batch = sorted + start[p];
-    uint64_t bytes = 0;
-    for (uint16_t i = 0; i < count[p]; ++i) bytes += rte_pktmbuf_pkt_len(batch[i]);
-    uint16_t sent = out.transmit(p, batch, count[p]);
-    if (ctx.stats != nullptr) {
-      // Bytes are counted before transmit (the PMD owns sent mbufs after);
-      // subtract what did not go out.
-      uint64_t unsent_bytes = 0;
-      for (uint16_t i = sent; i < count[p]; ++i) unsent_bytes += rte_pktmbuf_pkt_len(batch[i]);
-      ctx.stats->ports[p].tx_packets.add(sent);
-      ctx.stats->ports[p].tx_bytes.add(bytes - unsent_bytes);
-    }
-    for (uint16_t i = sent; i < count[p]; ++i) {
-      drop(batch[i], DropReason::tx_full);
-      if (dropped.n < kNodeCapacity) dropped.pkts[dropped.n++] = batch[i]; else rte_pktmbuf_free(batch[i]);
-    }
+    uint64_t port_bytes = 0;
+    for (uint16_t i = 0; i < count[p]; ++i) port_bytes += rte_pktmbuf_pkt_len(batch[i]);
+    transmit_port(ctx, out, p, batch, count[p], port_bytes);
+  }
+}
+
+void Pipeline::transmit_port(StageCtx& ctx, PacketOutput& out, uint16_t port, rte_mbuf** batch,
+                             uint16_t n, uint64_t bytes) noexcept {
+  const uint16_t sent = out.transmit(port, batch, n);
+  if (ctx.stats != nullptr) {
+    // Bytes are counted before transmit (the PMD owns sent mbufs after);
+    // subtract what did not go out.
+    uint64_t unsent_bytes = 0;
+    for (uint16_t i = sent; i < n; ++i) unsent_bytes += rte_pktmbuf_pkt_len(batch[i]);
+    ctx.stats->ports[port].tx_packets.add(sent);
+    ctx.stats->ports[port].tx_bytes.add(bytes - unsent_bytes);
+  }
+  Input& dropped = inputs_[kDropNode];
+  for (uint16_t i = sent; i < n; ++i) {
+    drop(batch[i], DropReason::tx_full);
+    if (dropped.n < kNodeCapacity) dropped.pkts[dropped.n++] = batch[i]; else rte_pktmbuf_free(batch[i]);
   }
 }
 

@@ -51,7 +51,13 @@ class Pipeline {
     rte_mbuf* pkts[kNodeCapacity];
   };
 
+  // Moves the packets node `id` just processed to the inputs they name.
+  void scatter(size_t id, rte_mbuf* const* pkts, uint16_t count) noexcept;
   void transmit_all(StageCtx& ctx, PacketOutput& out) noexcept;
+  // Hands `batch`, all for `port`, to `out`; counts what went out and
+  // queues the rest on kDrop as tx_full. `bytes`: the batch's total length.
+  void transmit_port(StageCtx& ctx, PacketOutput& out, uint16_t port, rte_mbuf** batch, uint16_t n,
+                     uint64_t bytes) noexcept;
   void drop_all(StageCtx& ctx) noexcept;
 
   std::array<Stage*, kNodeCount> stages_{};
