@@ -76,8 +76,10 @@ TEST(OverlayBuilder, BuildsTheNodesTables) {
   EXPECT_TRUE(b.routable);
   EXPECT_EQ(b.next_hop, T.kVtepB);
   EXPECT_EQ(b.outer.ip.time_to_live, 64);
-  EXPECT_EQ(b.outer.ip.src_addr, rte_cpu_to_be_32(T.kVtepA));
-  EXPECT_EQ(b.outer.udp.dst_port, rte_cpu_to_be_16(4789));
+  // By value: the template is packed wire headers, and EXPECT_EQ binds a
+  // reference, which a misaligned field may not take.
+  EXPECT_EQ(static_cast<rte_be32_t>(b.outer.ip.src_addr), rte_cpu_to_be_32(T.kVtepA));
+  EXPECT_EQ(static_cast<rte_be16_t>(b.outer.udp.dst_port), rte_cpu_to_be_16(4789));
   // node-c: off the underlay subnet, and this base has no next hop.
   const dp::OverlayVtep& c = t.vteps.at(fdb(*s, kRedVni, T.kRed4.mac)->value);
   EXPECT_FALSE(c.routable);
