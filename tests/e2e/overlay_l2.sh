@@ -104,10 +104,8 @@ mac_of() { ovl_in "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr'; }
 [ "$(mac_of ra 10.0.1.11)" = 02:00:0a:00:01:0b ] || fail "red-a resolved 10.0.1.11 to $(mac_of ra 10.0.1.11)"
 
 echo "== the underlay carries VXLAN with the network's VNI"
-ip netns exec "$OVL_UL" tcpdump -i br0 -nn -c 4 -l 'udp port 4789' >"$work/vxlan.txt" 2>/dev/null &
-tcpdump_pid=$!
-OVL_PIDS+=("$tcpdump_pid")
-sleep 0.5   # tcpdump's filter must be in place before the pings go (it has no readiness signal)
+ovl_capture "$OVL_UL" br0 "$work/vxlan.txt" -c 4 'udp port 4789' || fail "tcpdump on the underlay"
+tcpdump_pid=$OVL_CAPTURE_PID
 ovl_in ra ping -c 3 -i 0.2 -W 1 10.0.1.11 >/dev/null || true
 ovl_in ba ping -c 3 -i 0.2 -W 1 10.0.1.10 >/dev/null || true
 for _ in $(seq 50); do kill -0 "$tcpdump_pid" 2>/dev/null || break; sleep 0.1; done
@@ -143,11 +141,8 @@ echo "UDP: $received of $(jq '.end.sum.packets' "$work/udp.json") datagrams arri
 echo "== isolation: blue, in the same range, reaches no red VM"
 ovl_in ra ip neigh flush dev eth0
 ovl_in rb ip neigh flush dev eth0
-ip netns exec "${OVL_PREFIX}ra" tcpdump -i eth0 -nn -l 'ether src 02:00:0b:00:01:14' >"$work/leak-ra.txt" 2>/dev/null &
-OVL_PIDS+=($!)
-ip netns exec "${OVL_PREFIX}rb" tcpdump -i eth0 -nn -l 'ether src 02:00:0b:00:01:14' >"$work/leak-rb.txt" 2>/dev/null &
-OVL_PIDS+=($!)
-sleep 0.5
+ovl_capture "${OVL_PREFIX}ra" eth0 "$work/leak-ra.txt" 'ether src 02:00:0b:00:01:14' || fail "tcpdump in red-a"
+ovl_capture "${OVL_PREFIX}rb" eth0 "$work/leak-rb.txt" 'ether src 02:00:0b:00:01:14' || fail "tcpdump in red-b"
 ovl_in ba ping -c 2 -i 0.2 -W 1 10.0.1.11 >/dev/null 2>&1 && fail "blue-a reached 10.0.1.11 (red-b's address)"
 ovl_in ba ping -c 2 -i 0.2 -W 1 10.0.1.30 >/dev/null 2>&1 && fail "blue-a reached the kernel VTEP's red endpoint"
 ovl_in ba ping -c 2 -i 0.2 -W 1 10.0.1.10 >/dev/null || fail "blue-a no longer reaches blue-b"

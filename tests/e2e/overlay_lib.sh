@@ -169,6 +169,23 @@ ovl_weftd() {
   done
 }
 
+# Starts tcpdump in namespace $1 (a full name) on interface $2 writing
+# decoded packets to $3, with the rest as tcpdump arguments (filter last);
+# returns once its filter is in place ("listening on" on stderr), so no
+# packet sent afterwards is missed. Its pid: OVL_CAPTURE_PID.
+ovl_capture() {
+  local ns=$1 iface=$2 out=$3; shift 3
+  ip netns exec "$ns" tcpdump -i "$iface" -nn -l "$@" >"$out" 2>"$out.err" &
+  OVL_CAPTURE_PID=$!
+  OVL_PIDS+=("$OVL_CAPTURE_PID")
+  local deadline=$((SECONDS + 10))
+  until grep -q "listening on" "$out.err" 2>/dev/null; do
+    kill -0 "$OVL_CAPTURE_PID" 2>/dev/null || { ovl_log "tcpdump on $ns/$iface: $(cat "$out.err")"; return 1; }
+    [ $SECONDS -lt $deadline ] || { ovl_log "tcpdump on $ns/$iface: not listening after 10 s"; return 1; }
+    sleep 0.05
+  done
+}
+
 ovl_stats() { "$WEFTCTL" node stats --socket "${OVL_SOCK[$1]}" --json; }
 # A drop counter of node $1.
 ovl_drops() { ovl_stats "$1" | jq -r --arg r "$2" '.drops[] | select(.reason == $r) | .count'; }
