@@ -149,7 +149,7 @@ void print_tables(const json& s) {
 
   // Each worker's connection table (the flow cache), in policy mode.
   Table conntrack({"WORKER", "CONNECTIONS", "ASSURED", "EMBRYONIC", "CLOSING", "CAPACITY", "BYTES/ENTRY",
-                   "CREATED", "EXPIRED", "EVICTED", "FULL"});
+                   "CREATED", "EXPIRED", "EVICTED", "CUT", "FULL"});
   size_t tables = 0;
   for (const json& w : s.value("workers", json::array())) {
     if (!w.contains("conntrack")) continue;
@@ -159,7 +159,7 @@ void print_tables(const json& s) {
       for (const auto& [cls, n] : c.at("evicted").items()) evicted += n.get<uint64_t>();
     conntrack.add({num(w, "index"), num(c, "connections"), num(c, "assured"), num(c, "embryonic"),
                    num(c, "closing"), num(c, "capacity"), num(c, "bytes_per_entry"), num(c, "created"),
-                   num(c, "expired"), std::to_string(evicted), num(c, "full")});
+                   num(c, "expired"), std::to_string(evicted), num(c, "cut"), num(c, "full")});
     ++tables;
   }
   if (tables != 0) {

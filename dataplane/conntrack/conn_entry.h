@@ -56,6 +56,13 @@ inline constexpr size_t kConnClassCount = static_cast<size_t>(ConnClass::kCount)
 inline constexpr uint8_t kConnOrigSide = 1 << 0;     // the originator is key side 1
 inline constexpr uint8_t kConnReplySeen = 1 << 1;    // a packet has gone the reply way
 inline constexpr uint8_t kConnCloserReply = 1 << 2;  // TCP: the reply side sent the first FIN
+// Cut: the security groups of snapshot `generation` denied this connection.
+// The entry stays, a tombstone that remembers who opened the connection:
+// its packets drop both ways until a newer snapshot allows it again.
+// Removing it instead would let the next segment of the side that may
+// still send (say, a server with open egress) be picked up as a connection
+// of its own, and the other side's packets pass as its replies.
+inline constexpr uint8_t kConnCut = 1 << 3;
 
 struct alignas(64) ConnEntry {
   ConnKey key;

@@ -194,6 +194,7 @@ TrackResult track(ConnEntry& e, ConnDir dir, const PacketTuple& t) {
 }
 
 ConnClass class_of(const ConnEntry& e) {
+  if (e.flags & kConnCut) return ConnClass::kClosing;  // the first to go under pressure
   switch (e.state) {
     case S::kTcpTimeWait:
     case S::kTcpClose:

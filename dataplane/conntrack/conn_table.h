@@ -84,7 +84,8 @@ struct ConnTableStats {
 
   Counter created;
   Counter expired;                   // idle past the timeout
-  Counter removed;                   // by the caller: reopened, or denied by a new policy
+  Counter removed;                   // by the caller: reopened on the same tuple
+  Counter cut;                       // denied by a new policy (kConnCut), tombstones made
   Counter evicted[kConnClassCount];  // to make room, by class of the victim
   Counter full;                      // inserts that found no room
 };
@@ -114,6 +115,14 @@ class ConnTable {
 
   // Removes an entry in use.
   void remove(uint32_t idx) noexcept;
+
+  // The security groups of snapshot `generation` denied entry `idx`: it
+  // becomes a tombstone (kConnCut, conn_entry.h) with no recorded actions,
+  // on the closing list, so it is the first to go when room is short. It
+  // keeps its state and timeout: while the ends keep sending, it stays.
+  void cut(uint32_t idx, uint32_t generation, uint64_t now) noexcept;
+  // A newer snapshot allows entry `idx` again: no longer a tombstone.
+  void uncut(uint32_t idx, uint64_t now) noexcept;
 
   // A packet of entry `idx` was seen at `now` and track() may have moved
   // its state: stamps it and moves it to the list of its new class.

@@ -41,6 +41,7 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
       if (e.generation != snap.generation) {
         e.generation = snap.generation;
         e.act(dir == ConnDir::kOriginal ? ConnDir::kReply : ConnDir::kOriginal) = FlowAction{};
+        if (e.flags & kConnCut) table_.uncut(idx, now);  // cut before, allowed again now
       }
       FlowAction& a = e.act(dir);
       a.next = next;

@@ -133,6 +133,8 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         if (e.generation != generation) {
           md->ct = ct_meta(CtDisposition::kStale, dir);
           send_to(m, walk_);
+        } else if (e.flags & kConnCut) {
+          drop(m, DropReason::ct_cut);
         } else if (!a.recorded()) {
           md->ct = ct_meta(CtDisposition::kPath, dir);
           send_to(m, walk_);

@@ -10,7 +10,9 @@
 //          jumps to the recorded next node (kTx, or kVxlanEncap with the
 //          VTEP) with the recorded output: one lookup and no other table
 //   hit, entry decided under an older snapshot -> the full walk (kStale):
-//          the security groups decide again, kFlowCommit re-records
+//          the security groups decide again, kFlowCommit re-records; a
+//          connection they deny is cut (ConnTable::cut)
+//   hit, a cut connection under this snapshot -> ct_cut, either way
 //   hit, this direction not recorded yet (the first reply) -> the walk (kPath)
 //   miss, a packet that may open a connection -> the walk (kNew)
 //   ICMP error quoting a tracked connection -> the walk, as RELATED

@@ -129,10 +129,11 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
       drop(m, DropReason::sg_ingress_denied);
       if (ctx.stats != nullptr) ctx.stats->ports[o.dst_port].sg_ingress_denied.inc();
     }
-    // A connection the new policy no longer allows ends here, both ways.
+    // A connection the new policy no longer allows ends here, both ways:
+    // its entry stays as a tombstone that drops either side's packets.
     if (d == CtDisposition::kStale && !replica) {
       const uint32_t idx = table_.lookup(tuples[i].key, ctx.now_tsc);
-      if (idx != ConnTable::kNone) table_.remove(idx);
+      if (idx != ConnTable::kNone) table_.cut(idx, snap.generation, ctx.now_tsc);
     }
   }
 }

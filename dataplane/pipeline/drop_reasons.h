@@ -76,6 +76,7 @@ namespace weft::dp {
   X(ct_table_full, "new connection and no conntrack entry free or evictable")   \
   X(ct_related_untracked, "ICMP error about no tracked connection")             \
   X(ct_port_mismatch, "packet of a connection on another port than its own")    \
+  X(ct_cut, "packet of a connection a policy change denied, either way")        \
   X(ct_fragment, "IPv4 fragment: no reassembly, so no ports to match")          \
   X(ct_not_ipv4, "IPv6 on the overlay: ports and security groups are IPv4")
 

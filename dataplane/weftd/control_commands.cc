@@ -75,6 +75,7 @@ json conntrack_json(const ConnTable& t) {
       {"created", s.created.get()},
       {"expired", s.expired.get()},
       {"removed", s.removed.get()},
+      {"cut", s.cut.get()},
       {"evicted", std::move(evicted)},
       {"full", s.full.get()},
   };

@@ -210,6 +210,32 @@ TEST(ConnTable, FullTableGivesUpClosingThenEmbryonicOldestFirst) {
   (void)embryonic_old;
 }
 
+TEST(ConnTable, ACutConnectionIsATombstoneEvictedFirst) {
+  auto t = make_table(2);
+  const uint32_t cut = open(*t, 0, ConnState::kTcpSynSent, 0);
+  establish(*t, cut, 0);
+  const uint32_t kept = open(*t, 1, ConnState::kTcpSynSent, 1);
+  establish(*t, kept, 1);
+  ASSERT_EQ(t->size(ConnClass::kAssured), 2u);
+
+  t->cut(cut, 7, 2);
+  const ConnEntry& e = t->entry(cut);
+  EXPECT_TRUE(e.flags & kConnCut);
+  EXPECT_EQ(e.generation, 7u);
+  EXPECT_EQ(e.state, ConnState::kTcpEstablished);  // its state, and so its timeout, stay
+  EXPECT_EQ(t->size(ConnClass::kClosing), 1u);
+  EXPECT_EQ(t->stats().cut.get(), 1u);
+  t->uncut(cut, 3);
+  EXPECT_FALSE(t->entry(cut).flags & kConnCut);
+  EXPECT_EQ(t->size(ConnClass::kAssured), 2u);
+
+  // Cut again, it is what a full table gives up for a new connection.
+  t->cut(cut, 8, 4);
+  EXPECT_NE(open(*t, 2, ConnState::kTcpSynSent, 5), ConnTable::kNone);
+  EXPECT_EQ(t->lookup(key(0), 5), ConnTable::kNone);
+  EXPECT_EQ(t->lookup(key(1), 5), kept);
+}
+
 TEST(ConnTable, SynFloodLeavesEstablishedConnections) {
   constexpr uint32_t kMax = 1024;
   constexpr uint32_t kEstablished = 300;
