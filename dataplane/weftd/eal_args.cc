@@ -132,4 +132,13 @@ void check_lcores_available(const NodeConfig& cfg, Diagnostics& diags) {
   }
 }
 
+void check_workers_for_mode(const NodeConfig& cfg, bool xconnect, Diagnostics& diags) {
+  if (xconnect || cfg.workers() <= 1) return;
+  diags.error(cfg.dpdk.lcores_pos,
+              "dpdk.lcores: " + std::to_string(cfg.workers()) +
+                  " workers; policy mode runs one (the main lcore and one worker, e.g. \"0,1\"): "
+                  "connection tracking is per worker, and the two directions of a connection may "
+                  "reach different workers (--xconnect takes more)");
+}
+
 }  // namespace weft::dp

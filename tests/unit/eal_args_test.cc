@@ -26,6 +26,18 @@ bool has(const EalPlan& p, std::initializer_list<std::string> seq) {
 
 constexpr HugepageInfo kPlenty{true, 1ull << 30};
 
+TEST(EalArgs, PolicyModeRunsOneWorker) {
+  Diagnostics one, two, xconnect;
+  check_workers_for_mode(config("dpdk: {lcores: \"0,1\"}\n"), false, one);
+  EXPECT_TRUE(one.ok()) << one.format();
+  check_workers_for_mode(config("dpdk: {lcores: \"0,1,2\"}\n"), false, two);
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.format().find("n.yaml:3:"), std::string::npos) << two.format();  // at dpdk.lcores
+  EXPECT_NE(two.format().find("2 workers; policy mode runs one"), std::string::npos) << two.format();
+  check_workers_for_mode(config("dpdk: {lcores: \"0,1,2\"}\n"), true, xconnect);
+  EXPECT_TRUE(xconnect.ok()) << xconnect.format();
+}
+
 TEST(EalArgs, LcoresPrefixAndNoPci) {
   EalPlan p = plan_eal(config("dpdk: {lcores: \"1,0\"}\n"), kPlenty, {});
   EXPECT_TRUE(has(p, {"-l", "1,0"}));
