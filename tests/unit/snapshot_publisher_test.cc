@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "dataplane/tables/publisher.h"
@@ -75,6 +76,42 @@ TEST(SnapshotPublisher, RetiresInOrder) {
   EXPECT_EQ(pub.reclaim(), 0u);
   rte_rcu_qsbr_thread_offline(v, 0);
   rte_rcu_qsbr_thread_unregister(v, 0);
+}
+
+// synchronize() is what weftd's controller mode waits on before it acks a
+// version: it must not return while a reader may still use an older
+// snapshot, and must free it once none can.
+TEST(SnapshotPublisher, SynchronizeWaitsForEveryOnlineReader) {
+  SnapshotPublisher pub(1);
+  pub.publish(snapshot_with(1));
+  std::atomic<bool> holding{false}, release{false}, done{false};
+  std::atomic<bool> intact{false};
+  std::thread reader([&] {
+    rte_rcu_qsbr* v = pub.qsbr();
+    rte_rcu_qsbr_thread_register(v, 0);
+    rte_rcu_qsbr_thread_online(v, 0);
+    const Snapshot* held = pub.current();  // generation 1, mid-burst
+    holding = true;
+    while (!release) std::this_thread::yield();
+    intact = held->ports[0].name == name_of(1);  // ASan: no use after free
+    rte_rcu_qsbr_quiescent(v, 0);
+    rte_rcu_qsbr_thread_offline(v, 0);
+    rte_rcu_qsbr_thread_unregister(v, 0);
+  });
+  while (!holding) std::this_thread::yield();
+  pub.publish(snapshot_with(2));
+  std::thread writer([&] {
+    pub.synchronize();
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(done) << "synchronize() returned while a reader held generation 1";
+  release = true;
+  writer.join();
+  reader.join();
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(intact);
+  EXPECT_EQ(pub.pending(), 0u);
 }
 
 // A reader hammering current() while the writer publishes and reclaims: the
