@@ -135,8 +135,11 @@ for _ in $(seq 50); do [ -s "$work/iperf-udp.pid" ] && ovl_in rb ss -ltn | grep 
 OVL_PIDS+=("$(cat "$work/iperf-udp.pid")")
 ovl_in ra iperf3 -c 10.0.1.11 -p 5202 -u -b 20M -l 1200 -t 2 -J >"$work/udp.json" || fail "iperf3 UDP: $(cat "$work/udp.json")"
 received=$(jq '.end.sum.packets - .end.sum.lost_packets' "$work/udp.json")
-echo "UDP: $received of $(jq '.end.sum.packets' "$work/udp.json") datagrams arrived"
-[ "$received" -gt 0 ] || fail "no UDP datagram arrived"
+sent=$(jq '.end.sum.packets' "$work/udp.json")
+echo "UDP: $received of $sent datagrams arrived"
+# 20 Mbit/s is far below what the path carries: a loss of more than a few
+# percent is a fault, not congestion.
+[ "$sent" -gt 0 ] && [ $((received * 100)) -ge $((sent * 90)) ] || fail "UDP: only $received of $sent datagrams arrived"
 
 echo "== isolation: blue, in the same range, reaches no red VM"
 ovl_in ra ip neigh flush dev eth0
