@@ -66,6 +66,22 @@ TEST_F(FlowcacheStateTest, HandshakeDataAndCloseFromTheClient) {
   EXPECT_EQ(state(), "none");
 }
 
+TEST_F(FlowcacheStateTest, CloseFromTheServer) {
+  ASSERT_TRUE(passed(client(kSyn)));
+  ASSERT_TRUE(passed(server(kSynAck)));
+  ASSERT_TRUE(passed(client(kAck)));
+  EXPECT_TRUE(passed(server(kFinAck)));
+  EXPECT_EQ(state(), "FIN_WAIT");
+  EXPECT_TRUE(passed(client(kAck)));
+  EXPECT_EQ(state(), "CLOSE_WAIT");
+  EXPECT_TRUE(passed(client(kAck)));  // the client may still send
+  EXPECT_TRUE(passed(client(kFinAck)));
+  EXPECT_EQ(state(), "LAST_ACK");
+  EXPECT_TRUE(passed(server(kAck)));
+  EXPECT_EQ(state(), "TIME_WAIT");
+  EXPECT_EQ(conntrack().size(dp::ConnClass::kClosing), 1u);
+}
+
 TEST_F(FlowcacheStateTest, ResetAndReopen) {
   ASSERT_TRUE(passed(client(kSyn)));
   ASSERT_TRUE(passed(server(kSynAck)));
