@@ -40,6 +40,12 @@ class FlowcacheStateTest : public FlowCacheFixture {
     return idx == dp::ConnTable::kNone ? "none" : dp::conn_state_name(conntrack().entry(idx).state);
   }
   static bool passed(const Outcome& o) { return o.sent.size() == 1 && o.drops.empty(); }
+  // The client's connection through its handshake, to ESTABLISHED.
+  void establish() {
+    ASSERT_TRUE(passed(client(kSyn)));
+    ASSERT_TRUE(passed(server(kSynAck)));
+    ASSERT_TRUE(passed(client(kAck)));
+  }
 };
 
 TEST_F(FlowcacheStateTest, HandshakeDataAndCloseFromTheClient) {
@@ -67,9 +73,7 @@ TEST_F(FlowcacheStateTest, HandshakeDataAndCloseFromTheClient) {
 }
 
 TEST_F(FlowcacheStateTest, CloseFromTheServer) {
-  ASSERT_TRUE(passed(client(kSyn)));
-  ASSERT_TRUE(passed(server(kSynAck)));
-  ASSERT_TRUE(passed(client(kAck)));
+  ASSERT_NO_FATAL_FAILURE(establish());
   EXPECT_TRUE(passed(server(kFinAck)));
   EXPECT_EQ(state(), "FIN_WAIT");
   EXPECT_TRUE(passed(client(kAck)));
@@ -83,9 +87,7 @@ TEST_F(FlowcacheStateTest, CloseFromTheServer) {
 }
 
 TEST_F(FlowcacheStateTest, ResetAndReopen) {
-  ASSERT_TRUE(passed(client(kSyn)));
-  ASSERT_TRUE(passed(server(kSynAck)));
-  ASSERT_TRUE(passed(client(kAck)));
+  ASSERT_NO_FATAL_FAILURE(establish());
   EXPECT_TRUE(passed(server(kRst)));
   EXPECT_EQ(state(), "CLOSE");
   // A new SYN on the closed tuple is a new connection, judged again.
@@ -127,9 +129,7 @@ TEST_F(FlowcacheStateTest, EmbryonicConnectionsTimeOut) {
 }
 
 TEST_F(FlowcacheStateTest, EstablishedConnectionsLiveADay) {
-  ASSERT_TRUE(passed(client(kSyn)));
-  ASSERT_TRUE(passed(server(kSynAck)));
-  ASSERT_TRUE(passed(client(kAck)));
+  ASSERT_NO_FATAL_FAILURE(establish());
   at(now() + 23 * 3600 * kSec);
   EXPECT_TRUE(passed(server(kAck)));  // still a hit after 23 idle hours
   at(now() + 24 * 3600 * kSec + 1);
