@@ -70,14 +70,9 @@ YAML
 }
 
 sb_port=0 api_port=0
-start_controller() {  # log file
-  "$CONTROLLER" --state-dir "$work/state" --listen "127.0.0.1:$sb_port" --api "127.0.0.1:$api_port" \
-    --tls-ca "$pki/ca.pem" --tls-cert "$pki/controller.pem" --tls-key "$pki/controller.key" 2>"$1" &
-  ctl_pid=$!
-  OVL_PIDS+=("$ctl_pid")
-  wait_for 20 grep -q "serving policy version" "$1" || fail "controller did not start: $(cat "$1")"
-  sb_port=$(sed -n 's/.*southbound 127.0.0.1:\([0-9]*\),.*/\1/p' "$1")
-  api_port=$(sed -n 's/.*API 127.0.0.1:\([0-9]*\).*/\1/p' "$1")
+start_controller() {  # log file; a restart keeps the ports
+  ovl_controller "$CONTROLLER" "$work/state" "$pki" "$1" "$sb_port" "$api_port" || fail "controller did not start"
+  ctl_pid=$OVL_CTL_PID sb_port=$OVL_SB_PORT api_port=$OVL_API_PORT
 }
 api() { echo --controller "https://127.0.0.1:$api_port" --ca "$pki/ca.pem" --cert "$pki/client.pem" --key "$pki/client.key"; }
 status_json() { "$WEFTCTL" status $(api) --json 2>/dev/null || true; }

@@ -186,6 +186,26 @@ ovl_capture() {
   done
 }
 
+# Starts weft-controller ($1) with state under $2, TLS material from the
+# dev CA in $3 (scripts/dev-ca), stderr to $4, on 127.0.0.1: southbound port
+# $5 and API port $6 (0, the default: any free one). Returns once it serves;
+# then OVL_CTL_PID, OVL_SB_PORT and OVL_API_PORT say where.
+ovl_controller() {
+  local exe=$1 state=$2 pki=$3 log=$4 sb=${5:-0} api=${6:-0}
+  "$exe" --state-dir "$state" --listen "127.0.0.1:$sb" --api "127.0.0.1:$api" \
+    --tls-ca "$pki/ca.pem" --tls-cert "$pki/controller.pem" --tls-key "$pki/controller.key" 2>"$log" &
+  OVL_CTL_PID=$!
+  OVL_PIDS+=("$OVL_CTL_PID")
+  local deadline=$((SECONDS + 20))
+  until grep -q "serving policy version" "$log"; do
+    kill -0 "$OVL_CTL_PID" 2>/dev/null || { ovl_log "weft-controller exited: $(cat "$log")"; return 1; }
+    [ $SECONDS -lt $deadline ] || { ovl_log "weft-controller: not serving after 20 s: $(cat "$log")"; return 1; }
+    sleep 0.2
+  done
+  OVL_SB_PORT=$(sed -n 's/.*southbound 127.0.0.1:\([0-9]*\),.*/\1/p' "$log")
+  OVL_API_PORT=$(sed -n 's/.*API 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+}
+
 ovl_stats() { "$WEFTCTL" node stats --socket "${OVL_SOCK[$1]}" --json; }
 # A drop counter of node $1.
 ovl_drops() { ovl_stats "$1" | jq -r --arg r "$2" '.drops[] | select(.reason == $r) | .count'; }
