@@ -130,11 +130,15 @@ void print_tables(const json& s) {
   ports.print(stdout);
 
   std::printf("\n");
-  Table drops({"DROP REASON", "PACKETS", "MEANING"});
+  Table drops({"DROP REASON", "PACKETS", "STAGE", "MEANING"});
   size_t shown = 0;
   for (const json& d : s.value("drops", json::array())) {
     if (d.value("count", uint64_t{0}) == 0) continue;
-    drops.add({d.value("reason", "?"), num(d, "count"), d.value("description", "")});
+    // One line per stage that dropped for this reason: "where" is half the answer.
+    const json stages = d.value("stages", json::object());
+    if (stages.empty()) drops.add({d.value("reason", "?"), num(d, "count"), "", d.value("description", "")});
+    for (const auto& [stage, count] : stages.items())
+      drops.add({d.value("reason", "?"), std::to_string(count.get<uint64_t>()), stage, d.value("description", "")});
     ++shown;
   }
   if (shown == 0) std::printf("no packets dropped\n");

@@ -25,7 +25,7 @@ void ArpResponderStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
       rte_mbuf* m = burst[i];
       const PktMeta* md = meta(m);
       const auto* arp = rte_pktmbuf_mtod_offset(m, const rte_arp_hdr*, md->outer.l3);
-      send_to(m, NodeId::kL2Lookup);
+      send(m, ArpResponderNext::kForward);
       if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) continue;
       const rte_be32_t tip = arp->arp_data.arp_tip;
       // Gratuitous: an announcement for the others to hear, not a question.
@@ -50,7 +50,7 @@ void ArpResponderStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
       if (rte_is_same_ether_addr(&answer, &arp->arp_data.arp_sha)) continue;
       arp_reply_in_place(eth, arp, answer);
       md->out_port = md->in_port;
-      send_to(m, NodeId::kTx);
+      send(m, ArpResponderNext::kAnswer);
     }
   }
 }

@@ -24,8 +24,11 @@
 
 namespace weft::dp {
 
-class ArpResponderStage final : public Stage {
+enum class ArpResponderNext : uint8_t { kAnswer, kForward, kCount };
+
+class ArpResponderStage final : public StageWith<ArpResponderNext> {
  public:
+  ArpResponderStage() noexcept : StageWith({"answer", "forward"}) {}
   std::string_view name() const override { return "arp_responder"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 };

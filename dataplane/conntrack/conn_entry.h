@@ -13,10 +13,12 @@
 //
 // Owned by a ConnTable (conn_table.h): one worker reads and writes it.
 
+#include <rte_byteorder.h>
+
 #include <cstdint>
 
 #include "dataplane/conntrack/conn_key.h"
-#include "dataplane/flowcache/flow_action.h"
+#include "dataplane/conntrack/flow_action.h"
 
 namespace weft::dp {
 
@@ -63,6 +65,10 @@ inline constexpr uint8_t kConnCloserReply = 1 << 2;  // TCP: the reply side sent
 // still send (say, a server with open egress) be picked up as a connection
 // of its own, and the other side's packets pass as its replies.
 inline constexpr uint8_t kConnCut = 1 << 3;
+// Translated (NAT, a load balancer's backend): the connection has a second
+// key, its reply tuple, and its translation (ConnXlate, in the table's side
+// array at the same index).
+inline constexpr uint8_t kConnXlate = 1 << 4;
 
 struct alignas(64) ConnEntry {
   ConnKey key;
@@ -86,5 +92,22 @@ struct alignas(64) ConnEntry {
   const FlowAction& act(ConnDir d) const { return action[static_cast<size_t>(d)]; }
 };
 static_assert(sizeof(ConnEntry) == 64, "a connection is one cache line");
+
+// What a translated connection's packets are rewritten to, and the key its
+// replies are found by. The original direction leaves with (src, sport) ->
+// (dst, dport) written into its headers; a reply arrives from (dst, dport)
+// to (src, sport) and leaves with the addresses the original direction
+// had before translation, so the originator sees the peer it addressed.
+//
+// Binding state: chosen once, when the connection is made, and kept for
+// its lifetime whatever later snapshots decide about its path.
+struct ConnXlate {
+  ConnKey reply_key;     // what the replies' tuple builds (its zone included)
+  rte_be32_t src, dst;   // the original direction, after translation
+  rte_be16_t sport, dport;
+  uint8_t reply_side;    // key side of reply_key that replies come from
+  uint8_t pad_[3];
+};
+static_assert(sizeof(ConnXlate) == 32);
 
 }  // namespace weft::dp

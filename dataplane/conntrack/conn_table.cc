@@ -61,7 +61,8 @@ uint32_t buckets_for(uint32_t max_entries) {
 
 size_t ConnTable::bytes_for(uint32_t max_entries) {
   static_assert(sizeof(Bucket) == kLine, "a bucket is one cache line");
-  return size_t{buckets_for(max_entries)} * sizeof(Bucket) + size_t{max_entries} * sizeof(ConnEntry);
+  return size_t{buckets_for(max_entries)} * sizeof(Bucket) +
+         size_t{max_entries} * (sizeof(ConnEntry) + sizeof(ConnXlate));
 }
 
 size_t ConnTable::bytes_per_entry(uint32_t max_entries) {
@@ -109,6 +110,7 @@ std::unique_ptr<ConnTable> ConnTable::create(const ConnTableConfig& cfg, std::st
   }
   t->buckets_ = static_cast<Bucket*>(t->memory_);
   t->entries_ = reinterpret_cast<ConnEntry*>(static_cast<char*>(t->memory_) + bucket_bytes);
+  t->xlates_ = reinterpret_cast<ConnXlate*>(t->entries_ + cfg.max_entries);
   t->bucket_mask_ = buckets - 1;
   t->capacity_ = cfg.max_entries;
   for (uint32_t i = 0; i < cfg.max_entries; ++i) {
@@ -153,18 +155,21 @@ ConnTable::Place ConnTable::place(uint32_t hash) const noexcept {
   return p;
 }
 
+// Returns the slot value (the entry's index, kReplySlot when it is the
+// reply key that matched), or kNone.
 uint32_t ConnTable::find(const ConnKey& key, const Place& p) const noexcept {
   for (uint32_t b : {p.primary, p.secondary}) {
     const Bucket& bucket = buckets_[b];
     for (uint32_t m = slots_matching(bucket.sig, p.sig); m != 0; m = next_match(m)) {
-      const uint32_t idx = bucket.idx[first_slot(m)];
-      if (entries_[idx].key == key) return idx;
+      const uint32_t slot = bucket.idx[first_slot(m)];
+      if (slot_key(slot) == key) return slot;
     }
   }
   return kNone;
 }
 
-void ConnTable::lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint32_t* out) noexcept {
+void ConnTable::lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint32_t* out,
+                            bool* via_reply) noexcept {
   Place pl[kMaxBulk];
   uint32_t cand[kMaxBulk];
   bool second[kMaxBulk];  // no signature matched in the first bucket
@@ -181,7 +186,7 @@ void ConnTable::lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint3
     second[i] = m == 0;
     if (m != 0) {
       cand[i] = b.idx[first_slot(m)];
-      rte_prefetch0(&entries_[cand[i]]);
+      prefetch_slot(cand[i]);
     } else {
       cand[i] = kNone;
       rte_prefetch0(&buckets_[pl[i].secondary]);
@@ -193,32 +198,37 @@ void ConnTable::lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint3
     const uint32_t m = slots_matching(b.sig, pl[i].sig);
     if (m != 0) {
       cand[i] = b.idx[first_slot(m)];
-      rte_prefetch0(&entries_[cand[i]]);
+      prefetch_slot(cand[i]);
     }
   }
   for (uint32_t i = 0; i < n; ++i) {
-    uint32_t idx = cand[i];
+    uint32_t slot = cand[i];
     // A signature clash, or an entry released by an earlier key of this
     // burst (the same connection, expired): search properly.
-    if (idx != kNone &&
-        (entries_[idx].state == ConnState::kFree || !(entries_[idx].key == keys[i])))
-      idx = find(keys[i], pl[i]);
+    if (slot != kNone && (entries_[slot & ~kReplySlot].state == ConnState::kFree ||
+                          !(slot_key(slot) == keys[i])))
+      slot = find(keys[i], pl[i]);
+    uint32_t idx = slot == kNone ? kNone : slot & ~kReplySlot;
     if (idx != kNone && is_expired(entries_[idx], now)) {
       release(idx);
       stats_.expired.inc();
       idx = kNone;
     }
     out[i] = idx;
+    if (via_reply != nullptr) via_reply[i] = idx != kNone && (slot & kReplySlot);
   }
 }
 
-uint32_t ConnTable::lookup(const ConnKey& key, uint64_t now) noexcept {
+uint32_t ConnTable::lookup(const ConnKey& key, uint64_t now, bool* via_reply) noexcept {
   uint32_t idx = kNone;
-  lookup_bulk(&key, 1, now, &idx);
+  lookup_bulk(&key, 1, now, &idx, via_reply);
   return idx;
 }
 
-bool ConnTable::take_slot(const Place& p, uint64_t now, uint16_t*& sig, uint32_t*& idx) noexcept {
+// `keep`: an entry that must not be evicted to make room (the one a
+// reply key is being added for), or kNone.
+bool ConnTable::take_slot(const Place& p, uint64_t now, uint32_t keep, uint16_t*& sig,
+                          uint32_t*& idx) noexcept {
   auto use = [&](Bucket& b, uint32_t s) {
     sig = &b.sig[s];
     idx = &b.idx[s];
@@ -251,10 +261,12 @@ bool ConnTable::take_slot(const Place& p, uint64_t now, uint16_t*& sig, uint32_t
   for (uint32_t b : {p.primary, p.secondary}) {
     Bucket& bucket = buckets_[b];
     for (uint32_t s = 0; s < kSlots; ++s) {
-      const ConnEntry& e = entries_[bucket.idx[s]];
+      const uint32_t owner = bucket.idx[s] & ~kReplySlot;
+      if (owner == keep) continue;
+      const ConnEntry& e = entries_[owner];
       const uint32_t r = is_expired(e, now) ? 0 : static_cast<uint32_t>(e.cls) + 1;
       if (r < rank || (r == rank && victim != kNone && e.last_seen < idle_since)) {
-        victim = bucket.idx[s];
+        victim = owner;
         rank = r;
         idle_since = e.last_seen;
         where = &bucket;
@@ -268,6 +280,9 @@ bool ConnTable::take_slot(const Place& p, uint64_t now, uint16_t*& sig, uint32_t
   else
     stats_.evicted[rank - 1].inc();
   release(victim);
+  // The victim's release emptied its slots, among them this one, unless
+  // the victim was there by its other key: take whichever slot it freed.
+  if (where->sig[where_slot] != 0) return take_slot(p, now, keep, sig, idx);
   return use(*where, where_slot);
 }
 
@@ -299,7 +314,7 @@ uint32_t ConnTable::insert(const ConnKey& key, ConnState state, uint8_t orig_sid
   uint16_t* sig_slot;
   uint32_t* idx_slot;
   uint32_t idx;
-  if (!take_slot(p, now, sig_slot, idx_slot) || (idx = take_entry(now)) == kNone) {
+  if (!take_slot(p, now, kNone, sig_slot, idx_slot) || (idx = take_entry(now)) == kNone) {
     stats_.full.inc();
     return kNone;
   }
@@ -316,16 +331,36 @@ uint32_t ConnTable::insert(const ConnKey& key, ConnState state, uint8_t orig_sid
   return idx;
 }
 
+bool ConnTable::translate(uint32_t idx, const ConnXlate& x, uint64_t now) noexcept {
+  const Place p = place(conn_hash(x.reply_key));
+  if (find(x.reply_key, p) != kNone) {
+    stats_.xlate_clash.inc();
+    return false;
+  }
+  uint16_t* sig_slot;
+  uint32_t* idx_slot;
+  if (!take_slot(p, now, idx, sig_slot, idx_slot)) {
+    stats_.full.inc();
+    return false;
+  }
+  xlates_[idx] = x;
+  entries_[idx].flags |= kConnXlate;
+  *sig_slot = p.sig;
+  *idx_slot = idx | kReplySlot;
+  stats_.translated.inc();
+  return true;
+}
+
 void ConnTable::remove(uint32_t idx) noexcept {
   release(idx);
   stats_.removed.inc();
 }
 
-void ConnTable::clear_slot(const Place& p, uint32_t idx) noexcept {
+void ConnTable::clear_slot(const Place& p, uint32_t slot) noexcept {
   for (uint32_t b : {p.primary, p.secondary}) {
     Bucket& bucket = buckets_[b];
     for (uint32_t m = slots_matching(bucket.sig, p.sig); m != 0; m = next_match(m)) {
-      if (bucket.idx[first_slot(m)] == idx) {
+      if (bucket.idx[first_slot(m)] == slot) {
         bucket.sig[first_slot(m)] = 0;
         return;
       }
@@ -336,6 +371,7 @@ void ConnTable::clear_slot(const Place& p, uint32_t idx) noexcept {
 void ConnTable::release(uint32_t idx) noexcept {
   ConnEntry& e = entries_[idx];
   clear_slot(place(conn_hash(e.key)), idx);
+  if (e.flags & kConnXlate) clear_slot(place(conn_hash(xlates_[idx].reply_key)), idx | kReplySlot);
   unlink(idx);
   e.state = ConnState::kFree;
   e.next = free_;

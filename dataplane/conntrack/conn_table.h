@@ -24,8 +24,19 @@
 // Buckets are sized for at most half their slots in use, so most keys sit
 // in their first bucket and a lookup reads one.
 //
-// Memory: 64 bytes per entry plus 16 of buckets (bytes_per_entry()), so
-// the default 256k entries take 20 MiB per worker, 1M take 80 MiB.
+// Translated connections. Under NAT or a load balancer the two directions
+// of a connection carry different tuples (client -> VIP, backend ->
+// client), so one canonical key cannot find both. translate() gives an
+// entry a second key, its reply tuple, in the same buckets (a slot's index
+// carries a bit saying which of the entry's keys it holds) and keeps the
+// translation in a side array (ConnXlate, conn_entry.h) that untranslated
+// connections never touch: every packet is still one lookup, and a hit on
+// the reply key reads the side entry as well as the entry.
+//
+// Memory: 64 bytes per entry, 32 of translation and 16 of buckets
+// (bytes_per_entry()), so the default 256k entries take 28 MiB per worker,
+// 1M take 112 MiB. Without hugepages, the side array's pages of a table
+// that translates nothing are never touched, so never resident.
 //
 // Eviction. Every entry sits on the list of its class (ConnClass: closing,
 // embryonic, assured), in the order it joined it. When every entry is in
@@ -44,6 +55,8 @@
 // Time is an argument (`now`, in TSC ticks of `tsc_hz`); tests use a fake
 // clock. Single-threaded: one worker owns a table and is its only user;
 // stats() may be read from any thread.
+
+#include <rte_prefetch.h>
 
 #include <atomic>
 #include <cstddef>
@@ -86,6 +99,8 @@ struct ConnTableStats {
   Counter expired;                   // idle past the timeout
   Counter removed;                   // by the caller: reopened on the same tuple
   Counter cut;                       // denied by a new policy (kConnCut), tombstones made
+  Counter translated;                // translate() calls that bound a translation
+  Counter xlate_clash;               // translate() calls refused: the reply key was taken
   Counter evicted[kConnClassCount];  // to make room, by class of the victim
   Counter full;                      // inserts that found no room
 };
@@ -104,9 +119,32 @@ class ConnTable {
   ConnTable& operator=(const ConnTable&) = delete;
 
   // out[i]: the index of keys[i]'s entry, or kNone. n <= kMaxBulk. An entry
-  // found expired is removed and reported as kNone.
-  void lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint32_t* out) noexcept;
-  uint32_t lookup(const ConnKey& key, uint64_t now) noexcept;
+  // found expired is removed and reported as kNone. `via_reply` (optional):
+  // whether keys[i] matched its entry's reply key (translate()).
+  void lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint32_t* out,
+                   bool* via_reply = nullptr) noexcept;
+  uint32_t lookup(const ConnKey& key, uint64_t now, bool* via_reply = nullptr) noexcept;
+
+  // The direction of a packet whose source is on key side `src_side` of
+  // the key that found entry `idx` (`via_reply` as lookup_bulk reported).
+  // False for a packet that matched a reply key from the other side: the
+  // translated tuple of the original direction, which no packet on this
+  // node should carry (a clash with another connection's tuple).
+  bool direction(uint32_t idx, bool via_reply, uint8_t src_side, ConnDir& dir) const noexcept {
+    if (!via_reply) {
+      dir = entries_[idx].dir_of(src_side);
+      return true;
+    }
+    dir = ConnDir::kReply;
+    return src_side == xlates_[idx].reply_side;
+  }
+
+  // Binds translation `x` to entry `idx` (kConnXlate), which must not have
+  // one yet: its reply key joins the table. False, and the entry left as
+  // it was, when that key is already another connection's (the caller
+  // picks another translation, or drops) or no slot can be had for it.
+  bool translate(uint32_t idx, const ConnXlate& x, uint64_t now) noexcept;
+  const ConnXlate& xlate(uint32_t idx) const noexcept { return xlates_[idx]; }
 
   // Adds `key` (which must not be in the table) in `state`, opened from key
   // side `orig_side`, seen at `now`; evicts to make room (see above).
@@ -166,17 +204,28 @@ class ConnTable {
   ConnTable() = default;
   Place place(uint32_t hash) const noexcept;
   uint32_t other_bucket(uint32_t bucket, uint16_t sig) const noexcept;
+  // A bucket slot's index: the entry's, with kReplySlot when the slot
+  // holds its reply key.
+  static constexpr uint32_t kReplySlot = 1u << 31;
+  const ConnKey& slot_key(uint32_t slot) const noexcept {
+    return (slot & kReplySlot) ? xlates_[slot & ~kReplySlot].reply_key : entries_[slot].key;
+  }
   uint32_t find(const ConnKey& key, const Place& p) const noexcept;
-  bool take_slot(const Place& p, uint64_t now, uint16_t*& sig, uint32_t*& idx) noexcept;
+  bool take_slot(const Place& p, uint64_t now, uint32_t keep, uint16_t*& sig, uint32_t*& idx) noexcept;
   uint32_t take_entry(uint64_t now) noexcept;
   void release(uint32_t idx) noexcept;
-  void clear_slot(const Place& p, uint32_t idx) noexcept;
+  void clear_slot(const Place& p, uint32_t slot) noexcept;
+  void prefetch_slot(uint32_t slot) const noexcept {
+    rte_prefetch0(&entries_[slot & ~kReplySlot]);
+    if (slot & kReplySlot) rte_prefetch0(&xlates_[slot & ~kReplySlot]);
+  }
   void unlink(uint32_t idx) noexcept;
   void append(uint32_t idx, ConnClass c) noexcept;
 
   Bucket* buckets_ = nullptr;
   ConnEntry* entries_ = nullptr;
-  void* memory_ = nullptr;  // the table: buckets, then entries
+  ConnXlate* xlates_ = nullptr;  // by entry index; valid where kConnXlate
+  void* memory_ = nullptr;  // the table: buckets, entries, translations
   void* mapping_ = nullptr;  // kHeap: the whole mapping, memory_ inside it
   size_t mapping_bytes_ = 0;
   TableMemory memory_kind_ = TableMemory::kHeap;

@@ -2,7 +2,6 @@
 
 #include "dataplane/conntrack/conn_state.h"
 #include "dataplane/flowcache/ct_meta.h"
-#include "dataplane/flowcache/walk.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
@@ -13,12 +12,13 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     PktMeta* md = meta(m);
-    const NodeId next = walk_next(snap, *md);
+    const TailStep tail = tail_step(*md, snap.underlay_port);
     const CtDisposition d = ct_disposition(md->ct);
     PacketTuple t;
     extract_tuple(rte_pktmbuf_mtod(m, const uint8_t*), md->outer, md->vni, t);
 
-    uint32_t idx = table_.lookup(t.key, now);
+    bool via_reply = false;
+    uint32_t idx = table_.lookup(t.key, now, &via_reply);
     if (idx == ConnTable::kNone && d == CtDisposition::kNew) {
       const auto state = open_state(conn_proto(t.key), t);  // kFlowLookup checked it may
       if (state) idx = table_.insert(t.key, *state, t.src_side, now);
@@ -29,7 +29,8 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     } else if (idx != ConnTable::kNone && d == CtDisposition::kNew) {
       // Made by an earlier packet of this burst: this one is a later packet.
       ConnEntry& e = table_.entry(idx);
-      if (track(e, e.dir_of(t.src_side), t) == TrackResult::kInvalid) {
+      ConnDir dir;
+      if (!table_.direction(idx, via_reply, t.src_side, dir) || track(e, dir, t) == TrackResult::kInvalid) {
         drop(m, DropReason::ct_invalid);
         continue;
       }
@@ -37,21 +38,25 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     }
     if (idx != ConnTable::kNone) {
       ConnEntry& e = table_.entry(idx);
-      const ConnDir dir = e.dir_of(t.src_side);
+      ConnDir dir;
+      if (!table_.direction(idx, via_reply, t.src_side, dir)) {
+        drop(m, DropReason::ct_tuple_clash);
+        continue;
+      }
       if (e.generation != snap.generation) {
         e.generation = snap.generation;
         e.act(dir == ConnDir::kOriginal ? ConnDir::kReply : ConnDir::kOriginal) = FlowAction{};
         if (e.flags & kConnCut) table_.uncut(idx, now);  // cut before, allowed again now
       }
       FlowAction& a = e.act(dir);
-      a.next = next;
+      a.tail = tail;
       a.in_port = md->in_port;
       a.out_port = md->out_port;
-      a.tunnel = next == NodeId::kVxlanEncap ? md->tunnel : 0;
-      a.rewrite = 0;
+      a.tunnel = md->out_port == snap.underlay_port ? md->tunnel : 0;
+      a.rewrite = md->rewrite;
     }
     md->generation = snap.generation;
-    send_to(m, next);
+    send(m, tail_edge<FlowCommitNext>(tail));
   }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // kFlowCommit: the end of a flow-cache miss's walk. The packet's result, as
-// the walk left it (the next node, kTx or kVxlanEncap, the output port and
-// the VTEP) is recorded in its connection's entry for the direction it
+// the walk left it (its tail step, the output port, the VTEP, the rewrite)
+// is recorded in its connection's entry for the direction it
 // went, with the snapshot generation it was decided under; every later
 // packet of that direction is then a kFlowLookup hit.
 //
@@ -16,7 +16,7 @@
 //                         next packet
 //   first reply        -> its direction recorded
 //
-// Then the packet goes on to its next node. An entry that vanished since
+// Then the packet goes on to its tail step (pipeline/tail.h). An entry that vanished since
 // kFlowLookup (evicted by a new connection of the same burst) is not
 // recreated: its packet is forwarded as allowed, and the next one walks.
 //
@@ -27,9 +27,12 @@
 
 namespace weft::dp {
 
-class FlowCommitStage final : public Stage {
+enum class FlowCommitNext : uint8_t { kRewrite, kEncap, kLocal, kCount };
+
+class FlowCommitStage final : public StageWith<FlowCommitNext> {
  public:
-  explicit FlowCommitStage(ConnTable& table) noexcept : table_(table) {}
+  explicit FlowCommitStage(ConnTable& table) noexcept
+      : StageWith({"rewrite", "encap", "local"}), table_(table) {}
 
   std::string_view name() const override { return "flow_commit"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

@@ -50,7 +50,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     if (md->outer.l3_type != L3Type::kIpv4) {
       if (md->outer.l3_type == L3Type::kArp) {
         md->ct = ct_meta(CtDisposition::kUntracked);
-        send_to(m, walk_);
+        send(m, FlowLookupNext::kWalk);
       } else {
         drop(m, DropReason::ct_not_ipv4);
       }
@@ -64,7 +64,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
       md->ct = ct_meta(dhcp_request(data, md->outer) ? CtDisposition::kUntracked
                                                      : CtDisposition::kStateless);
-      send_to(m, walk_);
+      send(m, FlowLookupNext::kWalk);
       continue;
     }
     PacketTuple& t = tuples[count];
@@ -77,7 +77,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         break;
       case TupleKind::kStateless:
         md->ct = ct_meta(CtDisposition::kStateless);
-        send_to(m, walk_);
+        send(m, FlowLookupNext::kWalk);
         continue;
       case TupleKind::kFragment:
         drop(m, DropReason::ct_fragment);
@@ -100,19 +100,22 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
   for (uint32_t k = 0; k < count; ++k) keys[k] = tuples[k].key;
 
   uint32_t idx[ConnTable::kMaxBulk];
-  table_.lookup_bulk(keys, count, now, idx);
+  bool via_reply[ConnTable::kMaxBulk];
+  table_.lookup_bulk(keys, count, now, idx, via_reply);
   uint32_t hits = 0;
 
   for (uint32_t k = 0; k < count; ++k) {
     rte_mbuf* m = pkts[which[k]];
     PktMeta* md = meta(m);
     const PacketTuple& t = tuples[k];
+    md->rewrite = 0;
+    md->xlate_conn = kNoConn;
     if (quoted[k]) {
       if (idx[k] == ConnTable::kNone) {
         drop(m, DropReason::ct_related_untracked);
       } else {
         md->ct = ct_meta(CtDisposition::kRelated);
-        send_to(m, walk_);
+        send(m, FlowLookupNext::kWalk);
       }
       continue;
     }
@@ -121,7 +124,11 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
       idx[k] = ConnTable::kNone;
     if (idx[k] != ConnTable::kNone) {
       ConnEntry& e = table_.entry(idx[k]);
-      const ConnDir dir = e.dir_of(t.src_side);
+      ConnDir dir;
+      if (!table_.direction(idx[k], via_reply[k], t.src_side, dir)) {
+        drop(m, DropReason::ct_tuple_clash);
+        continue;
+      }
       const TrackResult r = track(e, dir, t);
       if (r == TrackResult::kInvalid) {
         drop(m, DropReason::ct_invalid);
@@ -130,31 +137,35 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
       if (r == TrackResult::kOk) {
         table_.touch(idx[k], now);
         const FlowAction& a = e.act(dir);
+        // The translation is the connection's whichever way it walks.
+        if (e.flags & kConnXlate) md->xlate_conn = idx[k] | (dir == ConnDir::kReply ? kXlateReply : 0);
         if (e.generation != generation) {
           md->ct = ct_meta(CtDisposition::kStale, dir);
-          send_to(m, walk_);
+          send(m, FlowLookupNext::kWalk);
         } else if (e.flags & kConnCut) {
           drop(m, DropReason::ct_cut);
         } else if (!a.recorded()) {
           md->ct = ct_meta(CtDisposition::kPath, dir);
-          send_to(m, walk_);
+          send(m, FlowLookupNext::kWalk);
         } else if (a.in_port != md->in_port) {
           drop(m, DropReason::ct_port_mismatch);
         } else {
           md->out_port = a.out_port;
           md->tunnel = a.tunnel;
+          md->rewrite = a.rewrite;
           md->generation = generation;
-          send_to(m, a.next);
+          send(m, tail_edge<FlowLookupNext>(a.tail));
           ++hits;
         }
         continue;
       }
       // kReopen: a new connection on a closed one's tuple.
       table_.remove(idx[k]);
+      md->xlate_conn = kNoConn;
     }
     if (open_state(conn_proto(t.key), t)) {
       md->ct = ct_meta(CtDisposition::kNew);
-      send_to(m, walk_);
+      send(m, FlowLookupNext::kWalk);
     } else {
       drop(m, DropReason::ct_invalid);
     }

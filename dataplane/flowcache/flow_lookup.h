@@ -7,8 +7,10 @@
 //
 //   hit, entry decided under this snapshot, this direction recorded
 //       -> the TCP/UDP/ICMP state moves on (conn_state.h), and the packet
-//          jumps to the recorded next node (kTx, or kVxlanEncap with the
-//          VTEP) with the recorded output: one lookup and no other table
+//          jumps to the recorded tail step (pipeline/tail.h: rewrite, encap
+//          or local tx) with the recorded output, rewrite and, for a
+//          translated connection, its translation: one lookup and no other
+//          table
 //   hit, entry decided under an older snapshot -> the full walk (kStale):
 //          the security groups decide again, kFlowCommit re-records; a
 //          connection they deny is cut (ConnTable::cut)
@@ -24,7 +26,9 @@
 // open one (a SYN-ACK or RST with no connection, an echo reply to nothing)
 // ct_invalid; a recorded direction arriving on another port
 // ct_port_mismatch; an ICMP error about nothing tracked
-// ct_related_untracked; fragments ct_fragment; IPv6 ct_not_ipv4.
+// ct_related_untracked; fragments ct_fragment; IPv6 ct_not_ipv4; a packet
+// that matched a translated connection's reply key from its own side
+// ct_tuple_clash.
 // Every burst also sweeps a few entries for expiry (ConnTable::expire).
 //
 // Runs on the worker that owns the table; one table per worker, shared
@@ -35,14 +39,15 @@
 
 namespace weft::dp {
 
-class FlowLookupStage final : public Stage {
+// kWalk: not a hit, the full pipeline decides; the others: the tail.
+enum class FlowLookupNext : uint8_t { kWalk, kRewrite, kEncap, kLocal, kCount };
+
+class FlowLookupStage final : public StageWith<FlowLookupNext> {
  public:
   static constexpr uint32_t kDefaultSweepPerBurst = 8;
 
-  // `walk`: where packets that are not cache hits go (kL2Lookup).
-  FlowLookupStage(ConnTable& table, NodeId walk = NodeId::kL2Lookup,
-                  uint32_t sweep_per_burst = kDefaultSweepPerBurst) noexcept
-      : table_(table), walk_(walk), sweep_(sweep_per_burst) {}
+  explicit FlowLookupStage(ConnTable& table, uint32_t sweep_per_burst = kDefaultSweepPerBurst) noexcept
+      : StageWith({"walk", "rewrite", "encap", "local"}), table_(table), sweep_(sweep_per_burst) {}
 
   std::string_view name() const override { return "flow_lookup"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
@@ -51,7 +56,6 @@ class FlowLookupStage final : public Stage {
   void lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept;
 
   ConnTable& table_;
-  NodeId walk_;
   uint32_t sweep_;
 };
 

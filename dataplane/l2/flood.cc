@@ -5,65 +5,59 @@
 #include <algorithm>
 
 #include "dataplane/pipeline/pipeline.h"
+#include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
 namespace {
 
-// Where one copy goes: a local port (kTx) or a remote VTEP (kVxlanEncap).
+// Where one copy goes: a local port, or a remote VTEP through the underlay.
 struct Member {
-  NodeId next;
   uint16_t port;
   uint16_t tunnel;
 };
-
-void count_drop(StageCtx& ctx, DropReason r) {
-  if (ctx.stats != nullptr) ctx.stats->drops[static_cast<size_t>(r)].inc();
-}
 
 void aim(rte_mbuf* m, const Member& to) {
   PktMeta* md = meta(m);
   md->out_port = to.port;
   md->tunnel = to.tunnel;
-  send_to(m, to.next);
 }
 
-void flood_one(StageCtx& ctx, const Snapshot& snap, const OverlayNetwork& net, rte_mbuf* m,
-               NodeId via) {
+}  // namespace
+
+void FloodStage::flood_one(StageCtx& ctx, const Snapshot& snap, const OverlayNetwork& net,
+                           rte_mbuf* m) noexcept {
   const PktMeta* md = meta(m);
-  auto next = [via](NodeId n) { return via == NodeId::kCount ? n : via; };
   // Local ports first (all but the ingress port), then the VTEPs, unless
-  // the frame came from one.
+  // the frame came from one. The builder lists each local port once, and
+  // there are at most kMaxPorts of them.
   Member members[kMaxPorts];
   uint32_t local = 0;
   for (uint16_t port : net.flood_ports)
-    if (port != md->in_port) members[local++] = {next(NodeId::kTx), port, 0};
+    if (port != md->in_port && local < kMaxPorts) members[local++] = {port, 0};
   const size_t total = local + (md->in_port == snap.underlay_port ? 0 : net.flood_vteps.size());
   if (total == 0) {
     drop(m, DropReason::flood_no_members);
     return;
   }
   auto member = [&](size_t k) {
-    return k < local ? members[k]
-                     : Member{next(NodeId::kVxlanEncap), snap.underlay_port, net.flood_vteps[k - local]};
+    return k < local ? members[k] : Member{snap.underlay_port, net.flood_vteps[k - local]};
   };
 
   // Copies for all but the last member, which takes the original.
   for (size_t k = 0; k + 1 < total; ++k) {
     rte_mbuf* c = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
     if (c == nullptr) {
-      count_drop(ctx, DropReason::flood_copy_failed);
+      if (ctx.stats != nullptr) ctx.stats->count_drop(NodeId::kFlood, DropReason::flood_copy_failed);
       continue;
     }
     *meta(c) = *md;  // rte_pktmbuf_copy leaves the private area behind
-    const Member to = member(k);
-    aim(c, to);
-    ctx.pipeline->enqueue(c, to.next);
+    aim(c, member(k));
+    ctx.pipeline->enqueue(c, edge(FloodNext::kCopy));
   }
   aim(m, member(total - 1));
+  send(m, FloodNext::kCopy);
 }
-
-}  // namespace
 
 void FloodStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const Snapshot& snap = *ctx.snap;
@@ -84,10 +78,10 @@ void FloodStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
       // Every VNI that got this far is a network of the snapshot: port
       // security and decap took it from there.
       if (!(hits & (uint64_t{1} << i))) {
-        drop(burst[i], DropReason::no_route);
+        drop(burst[i], DropReason::internal_error);
         continue;
       }
-      flood_one(ctx, snap, snap.overlay.networks[data_index(data[i])], burst[i], via_);
+      flood_one(ctx, snap, snap.overlay.networks[data_index(data[i])], burst[i]);
     }
   }
 }

@@ -24,18 +24,21 @@
 
 namespace weft::dp {
 
-class FloodStage final : public Stage {
+struct OverlayNetwork;  // tables/overlay_tables.h
+
+// kCopy: every copy, the original included, out_port (and tunnel) set:
+// the security groups judge each (kSecurityGroupFlood).
+enum class FloodNext : uint8_t { kCopy, kCount };
+
+class FloodStage final : public StageWith<FloodNext> {
  public:
-  // `via`: where every copy goes, out_port and tunnel set, before kTx or
-  // kVxlanEncap (the flow cache's security-group check of replicas,
-  // kSecurityGroupFlood); kCount: straight there.
-  explicit FloodStage(NodeId via = NodeId::kCount) noexcept : via_(via) {}
+  FloodStage() noexcept : StageWith({"copy"}) {}
 
   std::string_view name() const override { return "flood"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 
  private:
-  NodeId via_;
+  void flood_one(StageCtx& ctx, const Snapshot& snap, const OverlayNetwork& net, rte_mbuf* m) noexcept;
 };
 
 }  // namespace weft::dp

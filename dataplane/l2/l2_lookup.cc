@@ -24,7 +24,7 @@ void L2LookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept
       const PktMeta* md = meta(m);
       const auto* eth = rte_pktmbuf_mtod_offset(m, const rte_ether_hdr*, md->outer.l2);
       if (rte_is_multicast_ether_addr(&eth->dst_addr)) {  // broadcast included
-        send_to(m, NodeId::kFlood);
+        send(m, L2LookupNext::kFlood);
         continue;
       }
       keys[unicast] = fdb_key(md->vni, eth->dst_addr);
@@ -40,7 +40,7 @@ void L2LookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept
       rte_mbuf* m = burst[which[k]];
       PktMeta* md = meta(m);
       if (!(hits & (uint64_t{1} << k))) {
-        send_to(m, NodeId::kFlood);
+        send(m, L2LookupNext::kFlood);
         continue;
       }
       const FdbEntry e = fdb_entry(data[k]);
@@ -50,7 +50,7 @@ void L2LookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept
             drop(m, DropReason::l2_same_port);
           } else {
             md->out_port = e.value;
-            send_to(m, to(NodeId::kTx));
+            send(m, L2LookupNext::kUnicast);
           }
           break;
         case FdbKind::kRemote:
@@ -61,12 +61,11 @@ void L2LookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept
           } else {
             md->tunnel = e.value;
             md->out_port = snap.underlay_port;
-            send_to(m, to(NodeId::kVxlanEncap));
+            send(m, L2LookupNext::kUnicast);
           }
           break;
         case FdbKind::kRouter:
-          if (routed_ == NodeId::kDrop) drop(m, DropReason::no_route);
-          else send_to(m, routed_);
+          drop(m, DropReason::no_route);
           break;
         case FdbKind::kUnbound:
           drop(m, DropReason::l2_port_unbound);

@@ -5,13 +5,13 @@
 //
 //   broadcast or multicast destination     -> kFlood
 //   unknown unicast                        -> kFlood
-//   a vNIC on this node                    -> kTx on that port
+//   a vNIC on this node                    -> kUnicast, out_port that port
 //       ... the port it came in on         -> drop l2_same_port
 //       ... a port bound to no vNIC        -> drop l2_port_unbound
-//   a port on another node                 -> kVxlanEncap (PktMeta::tunnel = its VTEP)
+//   a port on another node                 -> kUnicast, out_port the underlay,
+//                                             PktMeta::tunnel its VTEP
 //       ... for a frame from the underlay  -> drop l2_underlay_to_underlay
-//   the network's router MAC               -> the routing node given at
-//                                             construction (kDrop: no_route)
+//   the network's router MAC               -> drop no_route (no router yet)
 //
 // The VNI is part of every key, so a frame can only ever find entries of
 // its own network: isolation needs no check of its own. Frames come from
@@ -24,24 +24,16 @@
 
 namespace weft::dp {
 
-class L2LookupStage final : public Stage {
+// kUnicast: a known port, out_port (and tunnel) set: the security groups
+// come next. kFlood: everyone else.
+enum class L2LookupNext : uint8_t { kUnicast, kFlood, kCount };
+
+class L2LookupStage final : public StageWith<L2LookupNext> {
  public:
-  // `routed`: where frames for the distributed router go. `unicast`: where
-  // frames for a known port go, out_port and tunnel set, before kTx or
-  // kVxlanEncap (the flow cache's security-group check, kSecurityGroup);
-  // kCount: straight there.
-  explicit L2LookupStage(NodeId routed = NodeId::kDrop, NodeId unicast = NodeId::kCount) noexcept
-      : routed_(routed), unicast_(unicast) {}
+  L2LookupStage() noexcept : StageWith({"unicast", "flood"}) {}
 
   std::string_view name() const override { return "l2_lookup"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
-
- private:
-  // The node a known unicast frame goes to, given where it would go.
-  NodeId to(NodeId next) const { return unicast_ == NodeId::kCount ? next : unicast_; }
-
-  NodeId routed_;
-  NodeId unicast_;
 };
 
 }  // namespace weft::dp

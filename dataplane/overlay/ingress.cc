@@ -11,16 +11,16 @@ void IngressStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
     const PktMeta* md = meta(m);
     switch (snap.ports[md->in_port].role) {
       case PortRole::kVnic:
-        if (snap.overlay.vnics[md->in_port].in_policy) send_to(m, NodeId::kPortSecurity);
+        if (snap.overlay.vnics[md->in_port].in_policy) send(m, IngressNext::kVnic);
         else drop(m, DropReason::port_not_in_policy);
         break;
       case PortRole::kUnderlay:
-        if (md->outer.flags & kFlagVxlan) send_to(m, NodeId::kVxlanDecap);
-        else if (md->outer.l3_type == L3Type::kArp) send_to(m, NodeId::kUnderlayArp);
+        if (md->outer.flags & kFlagVxlan) send(m, IngressNext::kTunnel);
+        else if (md->outer.l3_type == L3Type::kArp) send(m, IngressNext::kUnderlayArp);
         else drop(m, DropReason::underlay_not_vxlan);
         break;
-      case PortRole::kUnused:
-        drop(m, DropReason::no_route);
+      case PortRole::kUnused:  // the worker polls only ports the Dataplane set up
+        drop(m, DropReason::internal_error);
         break;
     }
   }

@@ -16,8 +16,11 @@
 
 namespace weft::dp {
 
-class IngressStage final : public Stage {
+enum class IngressNext : uint8_t { kVnic, kTunnel, kUnderlayArp, kCount };
+
+class IngressStage final : public StageWith<IngressNext> {
  public:
+  IngressStage() noexcept : StageWith({"vnic", "tunnel", "underlay_arp"}) {}
   std::string_view name() const override { return "ingress"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 };

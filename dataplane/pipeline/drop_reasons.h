@@ -43,6 +43,8 @@ namespace weft::dp {
   X(no_route, "no forwarding entry for the destination")                        \
   X(tx_full, "transmit queue full")                                             \
   X(pipeline_overflow, "more packets than a stage's input can hold")           \
+  X(internal_error,                                                             \
+    "a wiring mistake: an unwired edge, a node with no stage, a bad index")     \
   /* L2 overlay: ingress, underlay ARP, VXLAN decap */                          \
   X(port_not_in_policy, "frame from a vNIC bound to no port of the policy")     \
   X(underlay_not_vxlan, "underlay packet that is neither VXLAN nor ARP")        \
@@ -78,7 +80,12 @@ namespace weft::dp {
   X(ct_port_mismatch, "packet of a connection on another port than its own")    \
   X(ct_cut, "packet of a connection a policy change denied, either way")        \
   X(ct_fragment, "IPv4 fragment: no reassembly, so no ports to match")          \
-  X(ct_not_ipv4, "IPv6 on the overlay: ports and security groups are IPv4")
+  X(ct_not_ipv4, "IPv6 on the overlay: ports and security groups are IPv4")    \
+  X(ct_tuple_clash,                                                             \
+    "a translated connection's reply tuple, sent the wrong way")                 \
+  /* the tail: rewrite (rewrite/) */                                            \
+  X(l3_ttl_exceeded, "routed IPv4 packet with TTL <= 1")                        \
+  X(l3_mtu_exceeded, "routed IPv4 packet larger than the destination's MTU")
 
 enum class DropReason : uint16_t {
   kNone = 0,

@@ -36,6 +36,11 @@ inline constexpr uint8_t kFlagLaterFragment = 1 << 2;  // fragment offset != 0: 
 inline constexpr uint8_t kFlagIpOptions = 1 << 3;      // IPv4 options / IPv6 ext headers
 inline constexpr uint8_t kFlagVxlan = 1 << 4;          // outer frame carries VXLAN
 
+// PktMeta::xlate_conn: no translation. Otherwise the connection's entry
+// index, with kXlateReply set when the packet goes its reply way.
+inline constexpr uint32_t kNoConn = UINT32_MAX;
+inline constexpr uint32_t kXlateReply = 1u << 31;
+
 struct PktMeta {
   FrameLayers outer;  // the frame as received
   FrameLayers inner;  // the VXLAN payload frame; valid when outer.flags & kFlagVxlan
@@ -49,7 +54,15 @@ struct PktMeta {
   uint32_t generation = 0;   // snapshot generation the packet was classified with
   uint16_t tunnel = 0;       // remote VTEP (index into the snapshot's overlay.vteps) for kVxlanEncap
   uint8_t ct = 0;            // conntrack disposition (flowcache/ct_meta.h), set by kFlowLookup
+  uint8_t drop_node = 0;     // NodeId of the stage that dropped it; set by the Pipeline
+  // The tail's header rewrite (rewrite/): an index into the snapshot's
+  // rewrite table (0: none), and the translated connection whose binding
+  // (NAT, load-balancer backend) applies, kNoConn when none. Set by the
+  // stage that decides the packet's path, or by a flow-cache hit.
+  uint16_t rewrite = 0;
+  uint32_t xlate_conn = kNoConn;
 };
+
 
 inline constexpr uint16_t kMetaPrivSize =
     static_cast<uint16_t>((sizeof(PktMeta) + RTE_MBUF_PRIV_ALIGN - 1) & ~(RTE_MBUF_PRIV_ALIGN - 1));

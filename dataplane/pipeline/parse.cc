@@ -347,7 +347,7 @@ constexpr uint16_t kPrefetchAhead = 4;
 void prefetch_headers(rte_mbuf* m) { rte_prefetch0(rte_pktmbuf_mtod(m, const void*)); }
 }  // namespace
 
-ParseStage::ParseStage(NodeId next) noexcept : next_(next) { vxlan_port_.fill(true); }
+ParseStage::ParseStage() noexcept : StageWith({"parsed"}) { vxlan_port_.fill(true); }
 
 void ParseStage::set_vxlan_port(uint16_t port, bool enabled) noexcept {
   if (port < vxlan_port_.size()) vxlan_port_[port] = enabled;
@@ -366,9 +366,11 @@ void ParseStage::process(StageCtx& /*ctx*/, rte_mbuf** pkts, uint16_t n) noexcep
                                       rte_pktmbuf_pkt_len(m), *md, vxlan);
     md->out_port = 0;
     md->generation = 0;
+    md->rewrite = 0;
+    md->xlate_conn = kNoConn;
     if (r == R::kNone) {
       md->drop_reason = 0;
-      send_to(m, next_);
+      send(m, ParseNext::kParsed);
     } else {
       drop(m, r);
     }

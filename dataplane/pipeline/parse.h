@@ -86,13 +86,12 @@ DropReason parse_packet(const uint8_t* data, uint32_t seg_len, uint32_t pkt_len,
 // (NAT) and need the hash of the result.
 uint32_t flow_hash(const uint8_t* data, const FrameLayers& layers) noexcept;
 
-class ParseStage final : public Stage {
- public:
-  static constexpr NodeId kDefaultNext =
-      static_cast<NodeId>(static_cast<uint8_t>(NodeId::kParse) + 1);
+enum class ParseNext : uint8_t { kParsed, kCount };
 
-  // Good packets go to `next`; malformed ones to kDrop with their reason.
-  explicit ParseStage(NodeId next = kDefaultNext) noexcept;
+class ParseStage final : public StageWith<ParseNext> {
+ public:
+  // Good packets go on (kParsed); malformed ones to kDrop with their reason.
+  ParseStage() noexcept;
 
   // Ports whose UDP/4789 traffic is decapsulated VXLAN. All ports by
   // default; weftd should narrow this to the underlay port, so that a VM's
@@ -104,8 +103,8 @@ class ParseStage final : public Stage {
   std::string_view name() const override { return "parse"; }
 
   // Each packet must carry its in_port (and trace) from rx. This sets
-  // outer, inner, vni, flow_hash, out_port (0), generation (0), next and
-  // drop_reason; fields that later stages add are theirs to write before
+  // outer, inner, vni, flow_hash, out_port (0), generation (0), rewrite
+  // (0), xlate_conn (kNoConn), next and drop_reason; fields that later stages add are theirs to write before
   // they read them.
   // A chained mbuf (vhost-user builds them for frames larger than one
   // mbuf) is parsed in place over its first segment, which holds the whole
@@ -116,7 +115,6 @@ class ParseStage final : public Stage {
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 
  private:
-  NodeId next_;
   std::array<bool, kMaxPorts> vxlan_port_;
 };
 

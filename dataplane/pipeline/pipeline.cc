@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "dataplane/stats/counters.h"
+#include "dataplane/pipeline/worker_stats.h"
 
 namespace weft::dp {
 
@@ -16,21 +16,31 @@ void Pipeline::enqueue(rte_mbuf* m, NodeId next) noexcept {
   // A packet may only move forward; anything else is a stage bug, and
   // dropping it keeps the graph walk finite.
   if (id <= current_ || id >= kNodeCount) {
-    drop(m, DropReason::pipeline_overflow);
+    drop(m, DropReason::internal_error);
     id = kDropNode;
+  }
+  if (id == kDropNode) {
+    to_drop(m, current_);
+    return;
   }
   Input& in = inputs_[id];
   if (in.n == kNodeCapacity) {
-    if (id == kDropNode) {  // even the drop node is full: free right here
-      rte_pktmbuf_free(m);
-      return;
-    }
     drop(m, DropReason::pipeline_overflow);
-    enqueue(m, NodeId::kDrop);
+    to_drop(m, id);
     return;
   }
   meta(m)->next = static_cast<uint8_t>(id);
   in.pkts[in.n++] = m;
+}
+
+void Pipeline::to_drop(rte_mbuf* m, size_t node) noexcept {
+  meta(m)->drop_node = static_cast<uint8_t>(node);
+  Input& dropped = inputs_[kDropNode];
+  if (dropped.n == kNodeCapacity) {  // even the drop node is full: free right here
+    rte_pktmbuf_free(m);
+    return;
+  }
+  dropped.pkts[dropped.n++] = m;
 }
 
 // The runner's hottest loop: after every stage, every packet moves to the
@@ -46,6 +56,8 @@ void Pipeline::scatter(size_t id, rte_mbuf* const* pkts, uint16_t count) noexcep
   while (same < count && meta(pkts[same])->next == first) ++same;
   if (same == count && first > id && first < kNodeCount &&
       inputs_[first].n + count <= kNodeCapacity) [[likely]] {
+    if (first == kDropNode)
+      for (uint16_t i = 0; i < count; ++i) meta(pkts[i])->drop_node = static_cast<uint8_t>(id);
     Input& to = inputs_[first];
     std::memcpy(to.pkts + to.n, pkts, count * sizeof(rte_mbuf*));
     to.n = static_cast<uint16_t>(to.n + count);
@@ -55,6 +67,7 @@ void Pipeline::scatter(size_t id, rte_mbuf* const* pkts, uint16_t count) noexcep
     rte_mbuf* m = pkts[i];
     const size_t next = meta(m)->next;
     if (next > id && next < kNodeCount && inputs_[next].n < kNodeCapacity) [[likely]] {
+      if (next == kDropNode) meta(m)->drop_node = static_cast<uint8_t>(id);
       Input& to = inputs_[next];
       to.pkts[to.n++] = m;
       continue;
@@ -71,7 +84,7 @@ void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
     Input& in = inputs_[current_];
     if (in.n == kNodeCapacity) {
       drop(pkts[i], DropReason::pipeline_overflow);
-      inputs_[kDropNode].pkts[inputs_[kDropNode].n++] = pkts[i];
+      to_drop(pkts[i], current_);
       continue;
     }
     meta(pkts[i])->next = static_cast<uint8_t>(current_);
@@ -85,8 +98,8 @@ void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
     uint16_t count = in.n;
     in.n = 0;
     Stage* stage = stages_[id];
-    if (stage == nullptr) {
-      for (uint16_t i = 0; i < count; ++i) drop(in.pkts[i], DropReason::no_route);
+    if (stage == nullptr) {  // the graph named a node it built no stage for
+      for (uint16_t i = 0; i < count; ++i) drop(in.pkts[i], DropReason::internal_error);
     } else {
       stage->process(ctx, in.pkts, count);
     }
@@ -121,8 +134,8 @@ void Pipeline::transmit_all(StageCtx& ctx, PacketOutput& out) noexcept {
   uint16_t count[kMaxPorts] = {};
   for (uint16_t i = 0; i < n; ++i) {
     uint16_t port = meta(tx.pkts[i])->out_port;
-    if (port >= kMaxPorts) {
-      drop(tx.pkts[i], DropReason::no_route);
+    if (port >= kMaxPorts) {  // no stage sets a port it was not given
+      drop(tx.pkts[i], DropReason::internal_error);
       continue;
     }
     ++count[port];
@@ -140,6 +153,7 @@ void Pipeline::transmit_all(StageCtx& ctx, PacketOutput& out) noexcept {
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = tx.pkts[i];
     if (meta(m)->next == static_cast<uint8_t>(NodeId::kDrop)) {
+      meta(m)->drop_node = static_cast<uint8_t>(kTxNode);
       if (dropped.n < kNodeCapacity) dropped.pkts[dropped.n++] = m; else rte_pktmbuf_free(m);
       continue;
     }
@@ -169,6 +183,7 @@ void Pipeline::transmit_port(StageCtx& ctx, PacketOutput& out, uint16_t port, rt
   Input& dropped = inputs_[kDropNode];
   for (uint16_t i = sent; i < n; ++i) {
     drop(batch[i], DropReason::tx_full);
+    meta(batch[i])->drop_node = static_cast<uint8_t>(kTxNode);
     if (dropped.n < kNodeCapacity) dropped.pkts[dropped.n++] = batch[i]; else rte_pktmbuf_free(batch[i]);
   }
 }
@@ -179,8 +194,12 @@ void Pipeline::drop_all(StageCtx& ctx) noexcept {
   if (ctx.stats != nullptr) {
     for (uint16_t i = 0; i < in.n; ++i) {
       const PktMeta* md = meta(in.pkts[i]);
-      uint16_t reason = md->drop_reason < kDropReasonCount ? md->drop_reason : 0;
-      ctx.stats->drops[reason].inc();
+      // No reason: a packet sent along an edge nobody wired.
+      const auto reason = md->drop_reason != 0 && md->drop_reason < kDropReasonCount
+                              ? static_cast<DropReason>(md->drop_reason)
+                              : DropReason::internal_error;
+      const auto node = md->drop_node < kNodeCount ? static_cast<NodeId>(md->drop_node) : NodeId::kDrop;
+      ctx.stats->count_drop(node, reason);
       if (md->in_port < kMaxPorts) ctx.stats->ports[md->in_port].drops.inc();
     }
   }

@@ -53,6 +53,8 @@ class Pipeline {
 
   // Moves the packets node `id` just processed to the inputs they name.
   void scatter(size_t id, rte_mbuf* const* pkts, uint16_t count) noexcept;
+  // Queues `m`, already marked dropped, on kDrop, counted against `node`.
+  void to_drop(rte_mbuf* m, size_t node) noexcept;
   void transmit_all(StageCtx& ctx, PacketOutput& out) noexcept;
   // Hands `batch`, all for `port`, to `out`; counts what went out and
   // queues the rest on kDrop as tx_full. `bytes`: the batch's total length.

@@ -7,7 +7,7 @@ namespace weft::dp {
 void PolicyGateStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const bool open = ctx.snap != nullptr && ctx.snap->has_policy();
   for (uint16_t i = 0; i < n; ++i) {
-    if (open) send_to(pkts[i], next_);
+    if (open) send(pkts[i], PolicyGateNext::kOpen);
     else drop(pkts[i], DropReason::no_policy);
   }
 }

@@ -10,18 +10,14 @@
 
 namespace weft::dp {
 
-class PolicyGateStage final : public Stage {
- public:
-  static constexpr NodeId kDefaultNext =
-      static_cast<NodeId>(static_cast<uint8_t>(NodeId::kPolicyGate) + 1);
+enum class PolicyGateNext : uint8_t { kOpen, kCount };
 
-  explicit PolicyGateStage(NodeId next = kDefaultNext) noexcept : next_(next) {}
+class PolicyGateStage final : public StageWith<PolicyGateNext> {
+ public:
+  PolicyGateStage() noexcept : StageWith({"open"}) {}
 
   std::string_view name() const override { return "policy_gate"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
-
- private:
-  NodeId next_;
 };
 
 }  // namespace weft::dp

@@ -1,17 +1,27 @@
 #pragma once
-// The stage interface every pipeline stage implements.
+// The stage interface every pipeline stage implements, and its next edges.
 //
-// A stage takes a burst and decides, for every packet, the next node: it
-// writes `meta(m)->next` (a NodeId) or calls `drop(m, reason)`. It never
-// frees or transmits packets itself; the Pipeline (pipeline.h) moves them
-// along the graph, transmits at kTx and frees and counts at kDrop.
+// A stage takes a burst and decides, for every packet, where it goes next:
+// along one of its own named edges (`send(m, Next::kSomething)`) or to the
+// drop node (`drop(m, reason)`). It never frees or transmits packets
+// itself; the Pipeline (pipeline.h) moves them along the graph, transmits
+// at kTx and frees and counts at kDrop.
+//
+// Edges. Each stage declares what can follow it as its own `enum class
+// Next` (ending in kCount) and derives from `StageWith<Next>`; it never
+// names another stage. Which node an edge leads to is decided in one
+// place, the graph table (dataplane/weftd/graph.cc), which checks that
+// every edge of every stage is wired before a worker starts. An edge left
+// unwired anyway leads to kDrop with no reason, counted as internal_error.
 //
 // Stages run on worker lcores only, are noexcept, and read tables only
 // through `StageCtx::snap`, which stays valid for the whole burst (RCU).
 
 #include <rte_mbuf.h>
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "dataplane/pipeline/drop_reasons.h"
@@ -20,11 +30,11 @@
 namespace weft::dp {
 
 struct Snapshot;     // the node's compiled tables, see dataplane/tables/snapshot.h
-struct WorkerStats;  // dataplane/stats/counters.h
+struct WorkerStats;  // dataplane/pipeline/worker_stats.h
 class Pipeline;      // dataplane/pipeline/pipeline.h
 
-// Graph nodes, in topological order: a stage may only send packets to a node
-// with a larger id. kTx and kDrop are terminal. Insert new stages where they
+// Graph nodes, in topological order: a packet may only move to a node with
+// a larger id. kTx and kDrop are terminal. Insert new stages where they
 // belong in the packet's path.
 enum class NodeId : uint8_t {
   kParse = 0,
@@ -36,18 +46,30 @@ enum class NodeId : uint8_t {
   kVxlanDecap,    // tunnel packets from known peers to known VNIs -> inner frame
   kPortSecurity,  // vNIC frames: source MAC and IP must be the port's
   kArpResponder,  // ARP suppression: known addresses answered locally
-  kFlowLookup,    // flow cache: a known connection jumps to kTx / kVxlanEncap (flowcache/)
+  kFlowLookup,    // flow cache: a known connection jumps to the tail (flowcache/)
   kL2Lookup,      // (VNI, destination MAC) -> local port, remote VTEP or flood
   kFlood,         // broadcast and unknown unicast: one copy per flood-list member
-  kSecurityGroupFlood,  // each flood copy judged alone by the security groups (flowcache/)
-  kSecurityGroup,  // new connections: the ports' security groups decide (flowcache/)
+  kSecurityGroupFlood,  // each flood copy judged alone by the security groups (acl/)
+  kSecurityGroup,  // new connections: the ports' security groups decide (acl/)
   kFlowCommit,     // the walk's result recorded in the connection's entry (flowcache/)
+  // The tail every forwarded packet ends in, from a walk or a cache hit:
+  kRewrite,       // MACs, TTL, addresses and ports, checksums (rewrite/)
   kVxlanEncap,    // frames for a remote VTEP -> VXLAN on the underlay
   kTx,
   kDrop,
   kCount
 };
 inline constexpr size_t kNodeCount = static_cast<size_t>(NodeId::kCount);
+
+// Node names, as counters and traces show them: the name of the stage each
+// node runs in weftd's graph.
+inline constexpr std::array<std::string_view, kNodeCount> kNodeNames = {
+    "parse",          "policy_gate",          "xconnect",       "ingress",     "underlay_arp",
+    "vxlan_decap",    "port_security",        "arp_responder",  "flow_lookup", "l2_lookup",
+    "flood",          "security_group_flood", "security_group", "flow_commit", "rewrite",
+    "vxlan_encap",    "tx",                   "drop",
+};
+constexpr std::string_view node_name(NodeId id) { return kNodeNames[static_cast<size_t>(id)]; }
 
 struct StageCtx {
   const Snapshot* snap = nullptr;  // may be null before the first policy
@@ -62,14 +84,51 @@ class Stage {
   virtual ~Stage() = default;
   virtual std::string_view name() const = 0;
   virtual void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept = 0;
-};
 
-inline void send_to(rte_mbuf* m, NodeId next) { meta(m)->next = static_cast<uint8_t>(next); }
+  // The stage's next edges, by their index in its Next enum: their names,
+  // and the node each leads to. For the graph's wiring check and traces.
+  virtual std::span<const std::string_view> edge_names() const = 0;
+  virtual NodeId edge(size_t index) const = 0;
+  virtual bool wired(size_t index) const = 0;
+};
 
 inline void drop(rte_mbuf* m, DropReason reason) {
   PktMeta* md = meta(m);
   md->next = static_cast<uint8_t>(NodeId::kDrop);
   md->drop_reason = static_cast<uint16_t>(reason);
 }
+
+// The base of a stage whose next edges are the enum `Next` (ending in
+// kCount), named by `names` in the same order.
+template <typename Next>
+class StageWith : public Stage {
+ public:
+  using Edge = Next;
+  static constexpr size_t kEdges = static_cast<size_t>(Next::kCount);
+  using Names = std::array<std::string_view, kEdges>;
+
+  explicit StageWith(const Names& names) noexcept : names_(names) { to_.fill(NodeId::kDrop); }
+
+  // Main lcore, before the worker starts (the graph table).
+  void wire(Next e, NodeId to) noexcept {
+    to_[static_cast<size_t>(e)] = to;
+    wired_[static_cast<size_t>(e)] = true;
+  }
+  NodeId edge(Next e) const noexcept { return to_[static_cast<size_t>(e)]; }
+
+  std::span<const std::string_view> edge_names() const final { return names_; }
+  NodeId edge(size_t index) const final { return to_[index]; }
+  bool wired(size_t index) const final { return wired_[index]; }
+
+ protected:
+  void send(rte_mbuf* m, Next e) const noexcept {
+    meta(m)->next = static_cast<uint8_t>(to_[static_cast<size_t>(e)]);
+  }
+
+ private:
+  std::array<NodeId, kEdges> to_;
+  std::array<bool, kEdges> wired_{};
+  Names names_;
+};
 
 }  // namespace weft::dp

@@ -25,7 +25,7 @@ void XconnectStage::process(StageCtx&, rte_mbuf** pkts, uint16_t n) noexcept {
       continue;
     }
     md->out_port = out;
-    send_to(pkts[i], NodeId::kTx);
+    send(pkts[i], XconnectNext::kOut);
   }
 }
 

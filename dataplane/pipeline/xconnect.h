@@ -16,11 +16,13 @@
 
 namespace weft::dp {
 
-class XconnectStage final : public Stage {
+enum class XconnectNext : uint8_t { kOut, kCount };
+
+class XconnectStage final : public StageWith<XconnectNext> {
  public:
   static constexpr uint16_t kNoPeer = UINT16_MAX;
 
-  XconnectStage() { peer_.fill(kNoPeer); }
+  XconnectStage() noexcept : StageWith({"out"}) { peer_.fill(kNoPeer); }
 
   // testpmd's "paired" topology over `ports` in order: (0,1), (2,3), ...; a
   // last odd port forwards to itself.

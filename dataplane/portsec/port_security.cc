@@ -70,7 +70,7 @@ void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
       continue;
     }
     md->vni = vn.vni;
-    send_to(m, md->outer.l3_type == L3Type::kArp ? NodeId::kArpResponder : ip_next_);
+    send(m, md->outer.l3_type == L3Type::kArp ? PortSecurityNext::kArp : PortSecurityNext::kIp);
   }
 }
 

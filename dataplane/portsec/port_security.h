@@ -14,7 +14,7 @@
 //   802.1Q/802.1ad tagged    a vNIC carries one network     portsec_vlan
 //
 // A frame that passes gets its network's VNI in PktMeta::vni and goes on to
-// kArpResponder (ARP) or kL2Lookup (everything else).
+// ARP suppression (kArp) or the flow cache (kIp: everything else).
 //
 // Runs on the worker that owns it; reads the snapshot only.
 
@@ -22,17 +22,14 @@
 
 namespace weft::dp {
 
-class PortSecurityStage final : public Stage {
+enum class PortSecurityNext : uint8_t { kIp, kArp, kCount };
+
+class PortSecurityStage final : public StageWith<PortSecurityNext> {
  public:
-  // `ip_next`: where frames that pass go, ARP excepted (kArpResponder):
-  // kL2Lookup, or the flow cache in front of it (kFlowLookup).
-  explicit PortSecurityStage(NodeId ip_next = NodeId::kL2Lookup) noexcept : ip_next_(ip_next) {}
+  PortSecurityStage() noexcept : StageWith({"ip", "arp"}) {}
 
   std::string_view name() const override { return "port_security"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
-
- private:
-  NodeId ip_next_;
 };
 
 }  // namespace weft::dp

@@ -1,7 +1,8 @@
 #pragma once
-// Dataplane counters: per port and per drop reason, one block per worker.
+// Dataplane counters: the single-writer Counter, and what is counted per
+// port. A worker's whole block is WorkerStats (pipeline/worker_stats.h).
 //
-// Each worker is the only writer of its own WorkerStats; the control socket
+// Each worker is the only writer of its own counters; the control socket
 // thread reads them all and sums. Counter is a relaxed atomic whose update is
 // a plain load+store (no locked instruction), which is race-free because
 // there is a single writer, and still lets the reader see whole values.
@@ -12,7 +13,6 @@
 #include <atomic>
 #include <cstdint>
 
-#include "dataplane/pipeline/drop_reasons.h"
 
 namespace weft::dp {
 
@@ -34,17 +34,9 @@ struct PortStats {
   Counter tx_packets, tx_bytes;
   Counter drops;  // packets that arrived on this port and were dropped, any reason
   // New connections this port's security groups refused: into it (its
-  // ingress rules) and out of it (its egress rules); flowcache/sg_check.h.
+  // ingress rules) and out of it (its egress rules); acl/security_group_stage.h.
   Counter sg_ingress_denied, sg_egress_denied;
 };
 
-struct alignas(RTE_CACHE_LINE_SIZE) WorkerStats {
-  PortStats ports[kMaxPorts];
-  Counter drops[kDropReasonCount];
-  Counter polls, idle_polls, sleeps;
-  // TSC cycles of the loop iterations that received packets, rx to tx; over
-  // the packets received, the dataplane's cost in cycles per packet.
-  Counter busy_cycles;
-};
 
 }  // namespace weft::dp

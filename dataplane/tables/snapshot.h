@@ -18,6 +18,7 @@
 #include <string>
 
 #include "dataplane/acl/security_group_table.h"
+#include "dataplane/rewrite/rewrite_table.h"
 #include "dataplane/stats/counters.h"
 #include "dataplane/tables/overlay_tables.h"
 #include "dataplane/underlay/neighbor_table.h"
@@ -56,6 +57,8 @@ struct Snapshot {
   // Security groups of the bound ports (acl/security_group_table.h), filled
   // by build_snapshot through build_security_groups (acl/sg_builder.h).
   SecurityGroupTable security_groups;
+  // Header rewrites of routed paths (rewrite/rewrite_table.h), by index.
+  RewriteTable rewrites;
 
   bool has_policy() const { return policy_version != 0; }
 };

@@ -6,7 +6,7 @@
 
 namespace weft::dp {
 
-void probe_neighbor(StageCtx& ctx, const Snapshot& snap, uint32_t target_ip) noexcept {
+void probe_neighbor(StageCtx& ctx, const Snapshot& snap, uint32_t target_ip, NodeId tx) noexcept {
   rte_mbuf* m = rte_pktmbuf_alloc(ctx.pool);
   if (m == nullptr) return;
   auto* frame = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, kArpFrameLen));
@@ -22,7 +22,7 @@ void probe_neighbor(StageCtx& ctx, const Snapshot& snap, uint32_t target_ip) noe
   md->outer.l3_type = L3Type::kArp;
   md->in_port = snap.underlay_port;  // a drop (tx_full) is counted against the underlay
   md->out_port = snap.underlay_port;
-  ctx.pipeline->enqueue(m, NodeId::kTx);
+  ctx.pipeline->enqueue(m, tx);
 }
 
 }  // namespace weft::dp

@@ -17,6 +17,7 @@
 
 namespace weft::dp {
 
-void probe_neighbor(StageCtx& ctx, const Snapshot& snap, uint32_t target_ip) noexcept;
+// `tx`: the node that transmits on the underlay (the caller's edge to it).
+void probe_neighbor(StageCtx& ctx, const Snapshot& snap, uint32_t target_ip, NodeId tx) noexcept;
 
 }  // namespace weft::dp

@@ -33,7 +33,7 @@ void UnderlayArpStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     if (op == RTE_ARP_OP_REQUEST) {
       arp_reply_in_place(eth, arp, snap.underlay.mac);
       md->out_port = md->in_port;
-      send_to(m, NodeId::kTx);
+      send(m, UnderlayArpNext::kReply);
     } else if (op == RTE_ARP_OP_REPLY && slot != NeighborTable::kNone) {
       drop(m, DropReason::underlay_arp_learned);
     } else {

@@ -23,8 +23,11 @@
 
 namespace weft::dp {
 
-class UnderlayArpStage final : public Stage {
+enum class UnderlayArpNext : uint8_t { kReply, kCount };
+
+class UnderlayArpStage final : public StageWith<UnderlayArpNext> {
  public:
+  UnderlayArpStage() noexcept : StageWith({"reply"}) {}
   std::string_view name() const override { return "underlay_arp"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 };

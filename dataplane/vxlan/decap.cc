@@ -95,7 +95,7 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
       rte_pktmbuf_adj(m, inner);
       md->outer = shifted(md->inner, inner);
       md->inner = FrameLayers{};
-      send_to(m, next_);
+      send(m, VxlanDecapNext::kInner);
     }
   }
 }

@@ -11,8 +11,8 @@
 // so a forged tunnel packet from anywhere else is dropped and counted, and
 // an oversized frame is never delivered (nor fragmented). An accepted packet
 // loses its outer headers (rte_pktmbuf_adj: no copy), its metadata now
-// describes the inner frame, PktMeta::vni keeps the VNI, and it goes to
-// kL2Lookup for delivery to a local port; in_port stays the underlay, which
+// describes the inner frame, PktMeta::vni keeps the VNI, and it goes on
+// (kInner: the flow cache, then L2 lookup) for delivery to a local port; in_port stays the underlay, which
 // is how L2 lookup and flood know never to send it back to a VTEP.
 //
 // Source VTEPs and VNIs are looked up in bulk, once per run of packets
@@ -24,17 +24,14 @@
 
 namespace weft::dp {
 
-class VxlanDecapStage final : public Stage {
+enum class VxlanDecapNext : uint8_t { kInner, kCount };
+
+class VxlanDecapStage final : public StageWith<VxlanDecapNext> {
  public:
-  // `next`: where inner frames go: kL2Lookup, or the flow cache in front of
-  // it (kFlowLookup).
-  explicit VxlanDecapStage(NodeId next = NodeId::kL2Lookup) noexcept : next_(next) {}
+  VxlanDecapStage() noexcept : StageWith({"inner"}) {}
 
   std::string_view name() const override { return "vxlan_decap"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
-
- private:
-  NodeId next_;
 };
 
 }  // namespace weft::dp

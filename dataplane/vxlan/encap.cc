@@ -55,7 +55,7 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     rte_mbuf* m = pkts[i];
     PktMeta* md = meta(m);
     if (md->tunnel >= t.vteps.size()) {  // L2 lookup and flood only name VTEPs of the snapshot
-      drop(m, DropReason::no_route);
+      drop(m, DropReason::internal_error);
       continue;
     }
     const OverlayVtep& vtep = t.vteps[md->tunnel];
@@ -64,7 +64,7 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
       resolved = vtep.routable && neighbors.lookup(vtep.neighbor, next_hop);
       if (vtep.routable && (!resolved || neighbors.stale(vtep.neighbor, ctx.now_tsc)) &&
           neighbors.should_probe(vtep.neighbor, ctx.now_tsc))
-        probe_neighbor(ctx, snap, vtep.next_hop);
+        probe_neighbor(ctx, snap, vtep.next_hop, edge(VxlanEncapNext::kOut));
     }
     const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
     if (frame_len - md->outer.l3 > t.vnics[md->in_port].mtu) {
@@ -84,7 +84,7 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     write_outer_per_packet(outer, next_hop, vtep.ip_partial_sum, frame_len, md->vni, md->flow_hash);
     describe_encapsulated(md);
     md->out_port = snap.underlay_port;
-    send_to(m, NodeId::kTx);
+    send(m, VxlanEncapNext::kOut);
   }
 }
 

@@ -30,8 +30,12 @@
 
 namespace weft::dp {
 
-class VxlanEncapStage final : public Stage {
+enum class VxlanEncapNext : uint8_t { kOut, kCount };
+
+class VxlanEncapStage final : public StageWith<VxlanEncapNext> {
  public:
+  VxlanEncapStage() noexcept : StageWith({"out"}) {}
+
   std::string_view name() const override { return "vxlan_encap"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 };

@@ -4,6 +4,7 @@
 #include <rte_ethdev.h>
 
 #include "dataplane/pipeline/drop_reasons.h"
+#include "dataplane/pipeline/worker_stats.h"
 
 namespace weft::dp {
 
@@ -106,11 +107,21 @@ json stats_report(const Dataplane& dp, const ControllerStatus& controller) {
   json ports = json::array();
   for (const DataplanePort& p : dp.ports()) ports.push_back(port_json(p, dp.workers()));
 
+  // Each reason's total, and by the stage that dropped (only stages that did).
   json drops = json::array();
   for (size_t r = 1; r < kDropReasonCount; ++r) {  // 0 is "none"
     uint64_t count = 0;
-    for (const auto& w : dp.workers()) count += w->stats().drops[r].get();
-    drops.push_back({{"reason", kDropReasonNames[r]}, {"count", count}, {"description", kDropReasonDescriptions[r]}});
+    json stages = json::object();
+    for (size_t node = 0; node < kNodeCount; ++node) {
+      uint64_t n = 0;
+      for (const auto& w : dp.workers()) n += w->stats().drops[node][r].get();
+      if (n != 0) stages[std::string(kNodeNames[node])] = n;
+      count += n;
+    }
+    drops.push_back({{"reason", kDropReasonNames[r]},
+                     {"count", count},
+                     {"stages", std::move(stages)},
+                     {"description", kDropReasonDescriptions[r]}});
   }
 
   json workers = json::array();

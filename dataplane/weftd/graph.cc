@@ -4,10 +4,10 @@
 #include <rte_eal.h>
 #include <rte_lcore.h>
 
+#include "dataplane/acl/security_group_stage.h"
 #include "dataplane/arp/arp_responder.h"
 #include "dataplane/flowcache/flow_commit.h"
 #include "dataplane/flowcache/flow_lookup.h"
-#include "dataplane/flowcache/sg_check.h"
 #include "dataplane/l2/flood.h"
 #include "dataplane/l2/l2_lookup.h"
 #include "dataplane/overlay/ingress.h"
@@ -15,12 +15,15 @@
 #include "dataplane/pipeline/policy_gate.h"
 #include "dataplane/pipeline/xconnect.h"
 #include "dataplane/portsec/port_security.h"
+#include "dataplane/rewrite/rewrite.h"
 #include "dataplane/underlay/underlay_arp.h"
 #include "dataplane/vxlan/decap.h"
 #include "dataplane/vxlan/encap.h"
 
 namespace weft::dp {
 namespace {
+
+using N = NodeId;
 
 template <typename S, typename... Args>
 S& add_stage(WorkerGraph& g, NodeId id, Args&&... args) {
@@ -31,59 +34,109 @@ S& add_stage(WorkerGraph& g, NodeId id, Args&&... args) {
   return ref;
 }
 
+// Wires `stage`'s edges, each to its node: the whole of a stage's
+// successors in one line of the tables below.
+template <typename S>
+void wire(S& stage, std::initializer_list<std::pair<typename S::Edge, NodeId>> edges) {
+  for (const auto& [e, to] : edges) stage.wire(e, to);
+}
+
+// The policy-mode graph: the L2 overlay, the flow cache and the security
+// groups, then the tail. IPv4 from either side meets the flow cache first:
+// a hit jumps to the tail, a miss walks L2 lookup (and flood), then the
+// security groups, and its result is recorded (docs/architecture.md).
+bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string* error) {
+  ConnTableConfig ct = options.conntrack;
+  if (ct.tsc_hz == 0) ct.tsc_hz = rte_get_tsc_hz();
+  ct.socket_id = static_cast<int>(rte_socket_id());
+  // Without hugepages the EAL's memory is 4 KiB pages: the table is
+  // better off on transparent huge pages of its own.
+  if (ct.memory == TableMemory::kDpdk && !rte_eal_has_hugepages()) ct.memory = TableMemory::kHeap;
+  std::string why;
+  g.conntrack = ConnTable::create(ct, why);
+  if (!g.conntrack) {
+    if (error != nullptr) *error = why;
+    return false;
+  }
+  ConnTable& table = *g.conntrack;
+
+  wire(add_stage<PolicyGateStage>(g, N::kPolicyGate), {{PolicyGateNext::kOpen, N::kIngress}});
+  wire(add_stage<IngressStage>(g, N::kIngress), {{IngressNext::kVnic, N::kPortSecurity},
+                                                  {IngressNext::kTunnel, N::kVxlanDecap},
+                                                  {IngressNext::kUnderlayArp, N::kUnderlayArp}});
+  wire(add_stage<UnderlayArpStage>(g, N::kUnderlayArp), {{UnderlayArpNext::kReply, N::kTx}});
+  wire(add_stage<VxlanDecapStage>(g, N::kVxlanDecap), {{VxlanDecapNext::kInner, N::kFlowLookup}});
+  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity), {{PortSecurityNext::kIp, N::kFlowLookup},
+                                                            {PortSecurityNext::kArp, N::kArpResponder}});
+  wire(add_stage<ArpResponderStage>(g, N::kArpResponder), {{ArpResponderNext::kAnswer, N::kTx},
+                                                            {ArpResponderNext::kForward, N::kFlowLookup}});
+  wire(add_stage<FlowLookupStage>(g, N::kFlowLookup, table), {{FlowLookupNext::kWalk, N::kL2Lookup},
+                                                               {FlowLookupNext::kRewrite, N::kRewrite},
+                                                               {FlowLookupNext::kEncap, N::kVxlanEncap},
+                                                               {FlowLookupNext::kLocal, N::kTx}});
+  wire(add_stage<L2LookupStage>(g, N::kL2Lookup), {{L2LookupNext::kUnicast, N::kSecurityGroup},
+                                                    {L2LookupNext::kFlood, N::kFlood}});
+  wire(add_stage<FloodStage>(g, N::kFlood), {{FloodNext::kCopy, N::kSecurityGroupFlood}});
+  for (auto [node, mode] : {std::pair{N::kSecurityGroupFlood, SgMode::kReplicas},
+                            std::pair{N::kSecurityGroup, SgMode::kConnections}})
+    wire(add_stage<SecurityGroupStage>(g, node, table, mode), {{SecurityGroupNext::kCommit, N::kFlowCommit},
+                                                               {SecurityGroupNext::kRewrite, N::kRewrite},
+                                                               {SecurityGroupNext::kEncap, N::kVxlanEncap},
+                                                               {SecurityGroupNext::kLocal, N::kTx}});
+  wire(add_stage<FlowCommitStage>(g, N::kFlowCommit, table), {{FlowCommitNext::kRewrite, N::kRewrite},
+                                                               {FlowCommitNext::kEncap, N::kVxlanEncap},
+                                                               {FlowCommitNext::kLocal, N::kTx}});
+  wire(add_stage<RewriteStage>(g, N::kRewrite, table), {{RewriteNext::kEncap, N::kVxlanEncap},
+                                                         {RewriteNext::kLocal, N::kTx}});
+  wire(add_stage<VxlanEncapStage>(g, N::kVxlanEncap), {{VxlanEncapNext::kOut, N::kTx}});
+  return true;
+}
+
 }  // namespace
+
+std::string check_graph(const Pipeline& p) {
+  for (size_t id = 0; id < static_cast<size_t>(N::kTx); ++id) {
+    const Stage* s = p.stage(static_cast<NodeId>(id));
+    if (s == nullptr) continue;
+    const auto names = s->edge_names();
+    for (size_t e = 0; e < names.size(); ++e) {
+      const auto to = static_cast<size_t>(s->edge(e));
+      if (!s->wired(e)) return std::string(s->name()) + ": edge '" + std::string(names[e]) + "' is not wired";
+      if (to <= id || to >= kNodeCount)
+        return std::string(s->name()) + ": edge '" + std::string(names[e]) + "' does not lead forward";
+      if (to < static_cast<size_t>(N::kTx) && p.stage(static_cast<NodeId>(to)) == nullptr)
+        return std::string(s->name()) + ": edge '" + std::string(names[e]) + "' leads to a node with no stage";
+    }
+  }
+  return {};
+}
 
 std::unique_ptr<WorkerGraph> build_worker_graph(ForwardingMode mode, uint16_t underlay_port,
                                                 std::span<const uint16_t> ports,
                                                 const GraphOptions& options, std::string* error) {
   auto g = std::make_unique<WorkerGraph>();
-  g->entry = NodeId::kParse;
+  g->entry = N::kParse;
 
-  const NodeId after_parse =
-      mode == ForwardingMode::kXconnect ? NodeId::kXconnect : NodeId::kPolicyGate;
-  auto& parse = add_stage<ParseStage>(*g, NodeId::kParse, after_parse);
+  auto& parse = add_stage<ParseStage>(*g, N::kParse);
   // Only the underlay carries tunnels: a VM's own UDP to port 4789 is
   // plain UDP.
   parse.set_vxlan_all_ports(false);
   parse.set_vxlan_port(underlay_port, true);
 
   switch (mode) {
-    case ForwardingMode::kPolicy: {
-      ConnTableConfig ct = options.conntrack;
-      if (ct.tsc_hz == 0) ct.tsc_hz = rte_get_tsc_hz();
-      ct.socket_id = static_cast<int>(rte_socket_id());
-      // Without hugepages the EAL's memory is 4 KiB pages: the table is
-      // better off on transparent huge pages of its own.
-      if (ct.memory == TableMemory::kDpdk && !rte_eal_has_hugepages()) ct.memory = TableMemory::kHeap;
-      std::string why;
-      g->conntrack = ConnTable::create(ct, why);
-      if (!g->conntrack) {
-        if (error != nullptr) *error = why;
-        return nullptr;
-      }
-      ConnTable& table = *g->conntrack;
-      add_stage<PolicyGateStage>(*g, NodeId::kPolicyGate, NodeId::kIngress);
-      // The L2 overlay; each stage names its successors itself. IPv4 from
-      // either side meets the flow cache first: a hit jumps to kTx or
-      // kVxlanEncap, a miss walks L2 lookup (and flood), then the security
-      // groups, and its result is recorded (docs/architecture.md).
-      add_stage<IngressStage>(*g, NodeId::kIngress);
-      add_stage<UnderlayArpStage>(*g, NodeId::kUnderlayArp);
-      add_stage<VxlanDecapStage>(*g, NodeId::kVxlanDecap, NodeId::kFlowLookup);
-      add_stage<PortSecurityStage>(*g, NodeId::kPortSecurity, NodeId::kFlowLookup);
-      add_stage<ArpResponderStage>(*g, NodeId::kArpResponder);
-      add_stage<FlowLookupStage>(*g, NodeId::kFlowLookup, table, NodeId::kL2Lookup);
-      add_stage<L2LookupStage>(*g, NodeId::kL2Lookup, NodeId::kDrop, NodeId::kSecurityGroup);
-      add_stage<FloodStage>(*g, NodeId::kFlood, NodeId::kSecurityGroupFlood);
-      add_stage<SecurityGroupStage>(*g, NodeId::kSecurityGroupFlood, table, SgMode::kReplicas);
-      add_stage<SecurityGroupStage>(*g, NodeId::kSecurityGroup, table, SgMode::kConnections);
-      add_stage<FlowCommitStage>(*g, NodeId::kFlowCommit, table);
-      add_stage<VxlanEncapStage>(*g, NodeId::kVxlanEncap);
+    case ForwardingMode::kPolicy:
+      parse.wire(ParseNext::kParsed, N::kPolicyGate);
+      if (!build_policy_graph(*g, options, error)) return nullptr;
       break;
-    }
     case ForwardingMode::kXconnect:
-      add_stage<XconnectStage>(*g, NodeId::kXconnect, XconnectStage::paired(ports));
+      parse.wire(ParseNext::kParsed, N::kXconnect);
+      wire(add_stage<XconnectStage>(*g, N::kXconnect, XconnectStage::paired(ports)),
+           {{XconnectNext::kOut, N::kTx}});
       break;
+  }
+  if (std::string why = check_graph(g->pipeline); !why.empty()) {
+    if (error != nullptr) *error = "pipeline graph: " + why;
+    return nullptr;
   }
   return g;
 }

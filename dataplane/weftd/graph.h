@@ -4,7 +4,7 @@
 // state such as a flow cache), built on the main lcore before it starts.
 //
 // Adding a stage: give it a NodeId in stage.h where it belongs in the path,
-// construct it here, and point the stage before it at it.
+// construct it here, wire its edges and the edges that lead to it.
 
 #include <cstdint>
 #include <memory>
@@ -46,6 +46,10 @@ struct GraphOptions {
 // `ports` are every port the worker polls, underlay first; the xconnect
 // patch panel pairs them in this order. Null, with `error`, when the
 // connection table cannot be allocated.
+// Empty when every stage of `p` has all its edges wired, each forward to a
+// node that has a stage (or kTx, kDrop); else what is wrong.
+std::string check_graph(const Pipeline& p);
+
 std::unique_ptr<WorkerGraph> build_worker_graph(ForwardingMode mode, uint16_t underlay_port,
                                                 std::span<const uint16_t> ports,
                                                 const GraphOptions& options = {},

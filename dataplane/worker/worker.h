@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "dataplane/pipeline/pipeline.h"
-#include "dataplane/stats/counters.h"
+#include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/tables/publisher.h"
 #include "dataplane/worker/eth_tx.h"
 

@@ -100,8 +100,9 @@ using ParseStage = dp::ParseStage;
 class ParseTest : public PipelineFixture {
  protected:
   void SetUp() override {
+    parse_.wire(dp::ParseNext::kParsed, NodeId::kPolicyGate);
     set_stage(NodeId::kParse, parse_);
-    set_stage(ParseStage::kDefaultNext, to_tx_);
+    set_stage(NodeId::kPolicyGate, to_tx_);
   }
 
   ParseStage parse_;
@@ -430,7 +431,8 @@ TEST_F(ParseTest, PcapInPcapOut) {
 }
 
 TEST_F(ParseTest, SendsGoodPacketsToTheConfiguredNode) {
-  ParseStage straight_to_tx(NodeId::kTx);
+  ParseStage straight_to_tx;
+  straight_to_tx.wire(dp::ParseNext::kParsed, NodeId::kTx);
   set_stage(NodeId::kParse, straight_to_tx);
   run(eth4().udp(1, 2).bytes(), {.in_port = 4});
   ASSERT_EQ(sent().size(), 1u);

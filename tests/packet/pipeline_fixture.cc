@@ -40,7 +40,7 @@ uint16_t CaptureOutput::transmit(uint16_t port, rte_mbuf** pkts, uint16_t n) noe
 void SendToPort::process(dp::StageCtx& /*ctx*/, rte_mbuf** pkts, uint16_t n) noexcept {
   for (uint16_t i = 0; i < n; ++i) {
     dp::meta(pkts[i])->out_port = port_;
-    dp::send_to(pkts[i], dp::NodeId::kTx);
+    send(pkts[i], SendToPortNext::kTx);
   }
 }
 
@@ -101,19 +101,23 @@ std::vector<Bytes> PipelineFixture::sent_frames() const {
 }
 
 uint64_t PipelineFixture::drops(dp::DropReason reason) const {
-  return stats_->drops[static_cast<size_t>(reason)].get();
+  return stats_->drops_of(reason);
+}
+
+uint64_t PipelineFixture::drops_at(dp::NodeId node, dp::DropReason reason) const {
+  return stats_->drops[static_cast<size_t>(node)][static_cast<size_t>(reason)].get();
 }
 
 uint64_t PipelineFixture::total_drops() const {
   uint64_t sum = 0;
-  for (const dp::Counter& c : stats_->drops) sum += c.get();
+  for (size_t r = 0; r < dp::kDropReasonCount; ++r) sum += stats_->drops_of(static_cast<dp::DropReason>(r));
   return sum;
 }
 
 std::string PipelineFixture::drop_summary() const {
   std::string s;
   for (size_t r = 0; r < dp::kDropReasonCount; ++r) {
-    if (const uint64_t n = stats_->drops[r].get(); n != 0) {
+    if (const uint64_t n = stats_->drops_of(static_cast<dp::DropReason>(r)); n != 0) {
       if (!s.empty()) s += ' ';
       s += std::string(dp::kDropReasonNames[r]) + "=" + std::to_string(n);
     }

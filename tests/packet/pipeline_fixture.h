@@ -8,11 +8,13 @@
 //    protected:
 //     void SetUp() override {
 //       xconnect_.connect(1, 2);
+//       parse_.wire(ParseNext::kParsed, NodeId::kXconnect);
+//       xconnect_.wire(XconnectNext::kOut, NodeId::kTx);
 //       set_stage(NodeId::kParse, parse_);
 //       set_stage(NodeId::kXconnect, xconnect_);
 //       // set_snapshot(&snapshot_) for stages that read tables
 //     }
-//     ParseStage parse_{NodeId::kXconnect};
+//     ParseStage parse_;
 //     XconnectStage xconnect_;
 //   };
 //
@@ -49,7 +51,7 @@
 #include "dataplane/pipeline/meta.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/stage.h"
-#include "dataplane/stats/counters.h"
+#include "dataplane/pipeline/worker_stats.h"
 #include "tests/packet/eal_env.h"
 #include "tests/packet/packet_builder.h"
 
@@ -102,9 +104,11 @@ class CaptureOutput final : public dp::PacketOutput {
 
 // A stage that sends everything to kTx on one port: stands in for the rest
 // of the pipeline in tests of a single stage.
-class SendToPort final : public dp::Stage {
+enum class SendToPortNext : uint8_t { kTx, kCount };
+
+class SendToPort final : public dp::StageWith<SendToPortNext> {
  public:
-  explicit SendToPort(uint16_t port) : port_(port) {}
+  explicit SendToPort(uint16_t port) : StageWith({"tx"}), port_(port) { wire(SendToPortNext::kTx, dp::NodeId::kTx); }
   std::string_view name() const override { return "send-to-port"; }
   void process(dp::StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 
@@ -144,6 +148,7 @@ class PipelineFixture : public ::testing::Test {
   std::vector<Bytes> sent_frames() const;
 
   const std::vector<Captured>& sent() const { return out_.captured; }
+  uint64_t drops_at(dp::NodeId node, dp::DropReason reason) const;  // one stage's
   uint64_t drops(dp::DropReason reason) const;
   uint64_t total_drops() const;
   std::string drop_summary() const;  // "bad_ipv4_ihl=1 no_route=2", for messages

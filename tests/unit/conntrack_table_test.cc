@@ -290,3 +290,122 @@ TEST(ConnTable, RejectsBadConfig) {
 
 }  // namespace
 }  // namespace weft::dp
+
+// --- translated connections ----------------------------------------------------
+
+namespace weft::dp {
+namespace {
+
+// A client's connection to a VIP, given to a backend (DNAT): the client's
+// packets carry client -> VIP, the backend's replies backend -> client.
+struct Dnat {
+  rte_be32_t client = htonl(0x0a000105), vip = htonl(0x0a000164), backend = htonl(0x0a000207);
+  rte_be16_t cport = htons(40000), vport = htons(80), bport = htons(8080);
+};
+
+TEST(ConnTable, ATranslatedConnectionIsFoundByItsReplyTuple) {
+  auto t = make_table(1024);
+  const Dnat d;
+  uint8_t orig_side, reply_side;
+  const ConnKey orig = make_conn_key(kVni, IPPROTO_TCP, d.client, d.cport, d.vip, d.vport, orig_side);
+  const ConnKey reply = make_conn_key(kVni, IPPROTO_TCP, d.backend, d.bport, d.client, d.cport, reply_side);
+  const uint32_t idx = t->insert(orig, ConnState::kTcpSynSent, orig_side, 0);
+  ASSERT_NE(idx, ConnTable::kNone);
+  EXPECT_EQ(t->lookup(reply, 0), ConnTable::kNone) << "before the translation, the reply tuple is no one's";
+
+  ConnXlate x{};
+  x.reply_key = reply;
+  x.reply_side = reply_side;
+  x.src = d.client;
+  x.sport = d.cport;
+  x.dst = d.backend;
+  x.dport = d.bport;
+  ASSERT_TRUE(t->translate(idx, x, 0));
+
+  bool via_reply = false;
+  EXPECT_EQ(t->lookup(orig, 0, &via_reply), idx);
+  EXPECT_FALSE(via_reply);
+  ASSERT_EQ(t->lookup(reply, 0, &via_reply), idx) << "the backend's reply finds the client's connection";
+  EXPECT_TRUE(via_reply);
+  ConnDir dir;
+  ASSERT_TRUE(t->direction(idx, true, reply_side, dir));
+  EXPECT_EQ(dir, ConnDir::kReply);
+  EXPECT_FALSE(t->direction(idx, true, 1 - reply_side, dir))
+      << "the translated tuple sent the other way is a clash, not this connection";
+  ASSERT_TRUE(t->direction(idx, false, orig_side, dir));
+  EXPECT_EQ(dir, ConnDir::kOriginal);
+
+  // Bulk lookups of both keys, in one burst, agree.
+  const ConnKey both[2] = {reply, orig};
+  uint32_t out[2];
+  bool vr[2];
+  t->lookup_bulk(both, 2, 0, out, vr);
+  EXPECT_EQ(out[0], idx);
+  EXPECT_TRUE(vr[0]);
+  EXPECT_EQ(out[1], idx);
+  EXPECT_FALSE(vr[1]);
+  EXPECT_EQ(t->stats().translated.get(), 1u);
+
+  // The binding outlives a new decision: cut and allowed again, it stays.
+  t->cut(idx, 2, 0);
+  t->uncut(idx, 0);
+  EXPECT_EQ(t->lookup(reply, 0), idx);
+  EXPECT_EQ(t->xlate(idx).dst, d.backend);
+
+  // Removed, both keys go.
+  t->remove(idx);
+  EXPECT_EQ(t->lookup(orig, 0), ConnTable::kNone);
+  EXPECT_EQ(t->lookup(reply, 0), ConnTable::kNone);
+}
+
+TEST(ConnTable, ATranslationWhoseReplyTupleIsTakenIsRefused) {
+  auto t = make_table(1024);
+  const Dnat d;
+  uint8_t side, reply_side;
+  // Someone already talks backend:8080 <-> client:40000 directly.
+  const ConnKey direct = make_conn_key(kVni, IPPROTO_TCP, d.client, d.cport, d.backend, d.bport, side);
+  const uint32_t other = t->insert(direct, ConnState::kTcpEstablished, side, 0);
+  ASSERT_NE(other, ConnTable::kNone);
+  const ConnKey orig = make_conn_key(kVni, IPPROTO_TCP, d.client, d.cport, d.vip, d.vport, side);
+  const uint32_t idx = t->insert(orig, ConnState::kTcpSynSent, side, 0);
+  ConnXlate x{};
+  x.reply_key = make_conn_key(kVni, IPPROTO_TCP, d.backend, d.bport, d.client, d.cport, reply_side);
+  x.reply_side = reply_side;
+  EXPECT_FALSE(t->translate(idx, x, 0));
+  EXPECT_FALSE(t->entry(idx).flags & kConnXlate);
+  EXPECT_EQ(t->lookup(direct, 0), other) << "the other connection keeps its tuple";
+  EXPECT_EQ(t->stats().xlate_clash.get(), 1u);
+}
+
+TEST(ConnTable, TranslatedConnectionsExpireAndAreEvictedWithBothKeys) {
+  auto t = make_table(64);
+  // Fill the table with translated embryonic connections, then keep
+  // inserting: every eviction must take both of the victim's keys, so the
+  // buckets never hold a key whose entry has moved on.
+  for (uint32_t n = 0; n < 2000; ++n) {
+    uint8_t side, reply_side;
+    const ConnKey k = key(n, IPPROTO_TCP, &side);
+    const uint32_t idx = t->insert(k, ConnState::kTcpSynSent, side, n);
+    if (idx == ConnTable::kNone) continue;
+    ConnXlate x{};
+    x.reply_key = make_conn_key(kVni, IPPROTO_TCP, htonl(0x0b000000u + n), htons(8080),
+                                k.addr[side], k.port[side], reply_side);
+    x.reply_side = reply_side;
+    if (!t->translate(idx, x, n)) continue;
+    // Every live entry is still found by both of its keys, nothing else.
+    if (n % 97 == 0) {
+      for (uint32_t i = 0; i < t->capacity(); ++i) {
+        const ConnEntry& e = t->entry(i);
+        if (e.state == ConnState::kFree) continue;
+        EXPECT_EQ(t->lookup(e.key, n), i);
+        if (e.flags & kConnXlate) {
+          EXPECT_EQ(t->lookup(t->xlate(i).reply_key, n), i);
+        }
+      }
+    }
+  }
+  EXPECT_LE(t->size(), t->capacity());
+}
+
+}  // namespace
+}  // namespace weft::dp

@@ -2,7 +2,7 @@
 // kSecurityGroup: the stateful security groups' decision, on the flow
 // cache's slow path. The packets that reach it have walked the pipeline
 // after a flow-cache miss (kFlowLookup), so L2 lookup has said where they
-// go: a local vNIC (kTx) or a remote VTEP (kVxlanEncap).
+// go: a local vNIC or a remote VTEP.
 //
 // A new connection is checked where its ends are (SPEC.md: egress at the
 // source, ingress at the destination): against the egress rules of its
@@ -15,16 +15,16 @@
 // the same rules as its first packet did. All checks of a burst are two
 // rte_acl classifications, one per direction (SecurityGroupTable).
 //
-//   new or stale connection, allowed   -> kFlowCommit (records it)
+//   new or stale connection, allowed   -> kCommit: kFlowCommit records it
 //   new connection, denied             -> drop sg_egress_denied or
 //                                         sg_ingress_denied, counted on the
 //                                         port whose rules refused it
 //   stale connection, denied           -> the same, and its entry removed:
 //                                         the new policy cut it
 //   ICMP neither echo nor error        -> the same checks, then straight on
-//   first packet of a reply direction  -> kFlowCommit, no check: replies of
+//   first packet of a reply direction  -> kCommit, no check: replies of
 //                                         an allowed connection always pass
-//   ICMP error RELATED, ARP            -> straight on (kTx / kVxlanEncap)
+//   ICMP error RELATED, ARP            -> straight on to the tail
 //
 // The same stage, as kSecurityGroupFlood, judges the copies of a flooded
 // frame (broadcast, multicast, unknown unicast), which are no connection:
@@ -46,11 +46,14 @@ enum class SgMode : uint8_t {
   kReplicas,     // kSecurityGroupFlood: flood copies, each judged alone
 };
 
-class SecurityGroupStage final : public Stage {
+// kCommit: a connection's walk is recorded (kFlowCommit); the others: the
+// tail (pipeline/tail.h), for what is not recorded.
+enum class SecurityGroupNext : uint8_t { kCommit, kRewrite, kEncap, kLocal, kCount };
+
+class SecurityGroupStage final : public StageWith<SecurityGroupNext> {
  public:
-  explicit SecurityGroupStage(ConnTable& table, SgMode mode = SgMode::kConnections,
-                              NodeId commit = NodeId::kFlowCommit) noexcept
-      : table_(table), mode_(mode), commit_(commit) {}
+  explicit SecurityGroupStage(ConnTable& table, SgMode mode = SgMode::kConnections) noexcept
+      : StageWith({"commit", "rewrite", "encap", "local"}), table_(table), mode_(mode) {}
 
   std::string_view name() const override {
     return mode_ == SgMode::kConnections ? "security_group" : "security_group_flood";
@@ -62,7 +65,6 @@ class SecurityGroupStage final : public Stage {
 
   ConnTable& table_;
   SgMode mode_;
-  NodeId commit_;
 };
 
 }  // namespace weft::dp

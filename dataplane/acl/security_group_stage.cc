@@ -1,12 +1,12 @@
-#include "dataplane/flowcache/sg_check.h"
+#include "dataplane/acl/security_group_stage.h"
 
 #include <netinet/in.h>
 
 #include <algorithm>
 
 #include "dataplane/flowcache/ct_meta.h"
-#include "dataplane/flowcache/walk.h"
-#include "dataplane/stats/counters.h"
+#include "dataplane/pipeline/tail.h"
+#include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
@@ -44,7 +44,7 @@ Opening opening(const Snapshot& snap, const PktMeta& md, const PacketTuple& t, b
       o.l4 = 0;
   }
   const uint16_t in = snap.ports[md.in_port].role == PortRole::kVnic ? md.in_port : kNoPort;
-  const uint16_t out = walk_next(snap, md) == NodeId::kTx ? md.out_port : kNoPort;
+  const uint16_t out = md.out_port != snap.underlay_port ? md.out_port : kNoPort;
   o.src_port = reply ? out : in;
   o.dst_port = reply ? in : out;
   return o;
@@ -78,12 +78,12 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     const CtDisposition d =
         md->outer.l3_type == L3Type::kIpv4 ? ct_disposition(ct) : CtDisposition::kUntracked;
     if (d == CtDisposition::kUntracked || d == CtDisposition::kRelated) {
-      send_to(m, walk_next(snap, *md));
+      send(m, tail_edge<SecurityGroupNext>(tail_step(*md, snap.underlay_port)));
       continue;
     }
     const bool replica = mode_ == SgMode::kReplicas;
     if (d == CtDisposition::kPath && !replica) {
-      send_to(m, commit_);
+      send(m, SecurityGroupNext::kCommit);
       continue;
     }
     // kFlowLookup took this tuple apart already; it is cheaper to do again
@@ -119,7 +119,10 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     const CtDisposition d = ct_disposition(md->ct);
     const bool replica = mode_ == SgMode::kReplicas;
     if (egress_ok && ingress_ok) {
-      send_to(m, replica || d == CtDisposition::kStateless ? walk_next(snap, *md) : commit_);
+      if (replica || d == CtDisposition::kStateless)
+        send(m, tail_edge<SecurityGroupNext>(tail_step(*md, snap.underlay_port)));
+      else
+        send(m, SecurityGroupNext::kCommit);
       continue;
     }
     if (!egress_ok) {

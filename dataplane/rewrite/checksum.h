@@ -1,0 +1,45 @@
+#pragma once
+// Incremental Internet checksum updates (RFC 1624, eqn. 3): when a header
+// field changes from `old` to `now`, the checksum over it is patched
+// without summing the header again. Fields are taken as they sit in the
+// packet (network byte order), which the one's complement sum does not
+// care about as long as the checksum is treated alike.
+//
+//   csum_replace16(ip + 10, old_ttl_proto, new_ttl_proto);   // the checksum's bytes
+//   csum_replace32(tcp + 16, old_src, new_src);
+//
+// Checksums are addressed as bytes: packet headers are packed structs at
+// any alignment, so they are read and written with memcpy.
+//
+// Pure functions; any thread.
+
+#include <cstdint>
+#include <cstring>
+
+namespace weft::dp {
+
+// HC' = ~(~HC + ~m + m'), folded.
+inline uint16_t csum_update(uint16_t sum, uint32_t partial) {
+  uint32_t s = static_cast<uint16_t>(~sum) + partial;
+  s = (s & 0xffff) + (s >> 16);
+  s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(~s);
+}
+
+inline void csum_patch(uint8_t* sum_at, uint32_t partial) {
+  uint16_t sum;
+  std::memcpy(&sum, sum_at, sizeof sum);
+  sum = csum_update(sum, partial);
+  std::memcpy(sum_at, &sum, sizeof sum);
+}
+
+inline void csum_replace16(uint8_t* sum_at, uint16_t old, uint16_t now) {
+  csum_patch(sum_at, static_cast<uint16_t>(~old) + uint32_t{now});
+}
+
+inline void csum_replace32(uint8_t* sum_at, uint32_t old, uint32_t now) {
+  csum_patch(sum_at, static_cast<uint16_t>(~old) + static_cast<uint16_t>(~(old >> 16)) +
+                         (now & 0xffff) + (now >> 16));
+}
+
+}  // namespace weft::dp

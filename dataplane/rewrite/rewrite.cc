@@ -1,0 +1,155 @@
+#include "dataplane/rewrite/rewrite.h"
+
+#include <netinet/in.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include <cstring>
+
+#include "dataplane/pipeline/wire.h"
+#include "dataplane/rewrite/checksum.h"
+#include "dataplane/tables/snapshot.h"
+
+namespace weft::dp {
+namespace {
+
+template <typename T>
+T load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename T>
+void store(uint8_t* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+constexpr size_t kIpChecksum = offsetof(rte_ipv4_hdr, hdr_checksum);
+constexpr size_t kIpTtl = offsetof(rte_ipv4_hdr, time_to_live);
+constexpr size_t kIpSrc = offsetof(rte_ipv4_hdr, src_addr);
+constexpr size_t kIpDst = offsetof(rte_ipv4_hdr, dst_addr);
+
+// The IPv4 checksum covers TTL and protocol as one 16-bit word.
+void decrement_ttl(uint8_t* ip) {
+  const auto old_word = load<uint16_t>(ip + kIpTtl);
+  --ip[kIpTtl];
+  csum_replace16(ip + kIpChecksum, old_word, load<uint16_t>(ip + kIpTtl));
+}
+
+// Where the L4 checksum lives that covers the IPv4 addresses (the pseudo
+// header) and the ports: null when there is none to patch (UDP's optional
+// checksum unused, a protocol without ports).
+uint8_t* l4_checksum(uint8_t* l4, uint8_t proto) {
+  switch (proto) {
+    case IPPROTO_TCP:
+      return l4 + offsetof(rte_tcp_hdr, cksum);
+    case IPPROTO_UDP: {
+      uint8_t* sum = l4 + offsetof(rte_udp_hdr, dgram_cksum);
+      return load<uint16_t>(sum) != 0 ? sum : nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+void set_address(uint8_t* ip, uint8_t* l4sum, size_t field, rte_be32_t now) {
+  const auto old = load<rte_be32_t>(ip + field);
+  if (old == now) return;
+  csum_replace32(ip + kIpChecksum, old, now);
+  if (l4sum != nullptr) csum_replace32(l4sum, old, now);
+  store(ip + field, now);
+}
+
+void set_port(uint8_t* sum, uint8_t* field, rte_be16_t now) {
+  const auto old = load<rte_be16_t>(field);
+  if (old == now) return;
+  if (sum != nullptr) csum_replace16(sum, old, now);
+  store(field, now);
+}
+
+// Rewrites the packet's tuple to (src, sport) -> (dst, dport). ICMP echo
+// carries the identifier as both "ports" (conn_key.h); its checksum covers
+// no pseudo header.
+void set_tuple(uint8_t* data, const PktMeta& md, rte_be32_t src, rte_be16_t sport, rte_be32_t dst,
+               rte_be16_t dport) {
+  uint8_t* ip = data + md.outer.l3;
+  const uint8_t proto = ip[offsetof(rte_ipv4_hdr, next_proto_id)];
+  uint8_t* l4 = md.outer.l4 != 0 ? data + md.outer.l4 : nullptr;
+  uint8_t* l4sum = l4 != nullptr ? l4_checksum(l4, proto) : nullptr;
+  set_address(ip, l4sum, kIpSrc, src);
+  set_address(ip, l4sum, kIpDst, dst);
+  if (l4 == nullptr) return;
+  switch (proto) {
+    case IPPROTO_TCP:
+    case IPPROTO_UDP:  // source port, then destination port
+      set_port(l4sum, l4, sport);
+      set_port(l4sum, l4 + 2, dport);
+      break;
+    case IPPROTO_ICMP: {
+      // An echo request carries the originator's identifier, a reply the
+      // same identifier back: the side the reply is addressed to.
+      const rte_be16_t id = l4[0] == RTE_IP_ICMP_ECHO_REQUEST ? sport : dport;
+      set_port(l4 + offsetof(rte_icmp_hdr, icmp_cksum), l4 + offsetof(rte_icmp_hdr, icmp_ident), id);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void translate(uint8_t* data, const PktMeta& md, const ConnEntry& e, const ConnXlate& x, bool reply) {
+  if (!reply) {
+    set_tuple(data, md, x.src, x.sport, x.dst, x.dport);
+    return;
+  }
+  // Back to the tuple the originator sent, seen from the other end.
+  const uint8_t o = e.orig_side();
+  set_tuple(data, md, e.key.addr[1 - o], e.key.port[1 - o], e.key.addr[o], e.key.port[o]);
+}
+
+}  // namespace
+
+void RewriteStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  const Snapshot& snap = *ctx.snap;
+  const RewriteTable& rewrites = snap.rewrites;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    PktMeta* md = meta(m);
+    if (md->rewrite >= rewrites.size() || md->outer.l3_type != L3Type::kIpv4) {
+      drop(m, DropReason::internal_error);  // only routed and translated IPv4 is sent here
+      continue;
+    }
+    uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
+    uint8_t* ip = data + md->outer.l3;
+    const RewriteEntry& r = rewrites[md->rewrite];
+    if (r.flags & kRewriteTtl) {
+      if (ip[kIpTtl] <= 1) {
+        drop(m, DropReason::l3_ttl_exceeded);
+        continue;
+      }
+      decrement_ttl(ip);
+    }
+    if (r.mtu != 0 && load_be16(ip + offsetof(rte_ipv4_hdr, total_length)) > r.mtu) {
+      drop(m, DropReason::l3_mtu_exceeded);
+      continue;
+    }
+    if (r.flags & kRewriteMacs) {
+      auto* eth = reinterpret_cast<rte_ether_hdr*>(data + md->outer.l2);
+      eth->src_addr = r.src_mac;
+      eth->dst_addr = r.dst_mac;
+    }
+    if (md->xlate_conn != kNoConn) {
+      const uint32_t idx = md->xlate_conn & ~kXlateReply;
+      if (idx >= table_.capacity()) {
+        drop(m, DropReason::internal_error);
+        continue;
+      }
+      translate(data, *md, table_.entry(idx), table_.xlate(idx), md->xlate_conn & kXlateReply);
+    }
+    send(m, md->out_port == snap.underlay_port ? RewriteNext::kEncap : RewriteNext::kLocal);
+  }
+}
+
+}  // namespace weft::dp

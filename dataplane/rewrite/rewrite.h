@@ -1,0 +1,43 @@
+#pragma once
+// kRewrite: the first step of the tail (pipeline/tail.h). Packets come here
+// from a flow-cache hit or a walk that decided on a rewrite
+// (PktMeta::rewrite, an entry of the snapshot's RewriteTable) or a
+// translated connection (PktMeta::xlate_conn), and leave for encap or local
+// tx with, in this order:
+//
+//   TTL        one hop off, the IPv4 checksum patched (RFC 1624); a packet
+//              that arrives with TTL <= 1 is not forwarded: drop
+//              l3_ttl_exceeded
+//   MTU        an IPv4 packet larger than the destination network's MTU:
+//              drop l3_mtu_exceeded (never fragmented)
+//   MACs       the router's as source, the destination port's
+//   addresses  the connection's translation (ConnXlate): the original
+//   and ports  direction to its translated tuple, a reply back to what the
+//              originator addressed; IPv4, TCP, UDP (a zero UDP checksum
+//              stays zero) and ICMP echo checksums patched incrementally
+//
+// Every later packet of a flow passes here the same way as the first, so a
+// cache hit and a walk leave identical bytes.
+//
+// Runs on the worker that owns the connection table (translations are
+// read from it); reads the snapshot.
+
+#include "dataplane/conntrack/conn_table.h"
+#include "dataplane/pipeline/stage.h"
+
+namespace weft::dp {
+
+enum class RewriteNext : uint8_t { kEncap, kLocal, kCount };
+
+class RewriteStage final : public StageWith<RewriteNext> {
+ public:
+  explicit RewriteStage(const ConnTable& table) noexcept : StageWith({"encap", "local"}), table_(table) {}
+
+  std::string_view name() const override { return "rewrite"; }
+  void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
+
+ private:
+  const ConnTable& table_;
+};
+
+}  // namespace weft::dp
