@@ -44,4 +44,18 @@ std::string format_mac(const Mac& mac);
 
 inline bool mac_is_multicast(const Mac& m) { return (m[0] & 1) != 0; }
 
+// The 48-bit address in the low bits of a uint64, first octet most
+// significant: the form the compiled tables (NodeTables) carry, written by
+// the compiler and read by weftd's table builders.
+constexpr uint64_t mac_to_u64(const Mac& mac) {
+  uint64_t v = 0;
+  for (uint8_t b : mac) v = v << 8 | b;
+  return v;
+}
+constexpr Mac mac_from_u64(uint64_t v) {
+  Mac mac{};
+  for (int i = 5; i >= 0; --i, v >>= 8) mac[static_cast<size_t>(i)] = static_cast<uint8_t>(v);
+  return mac;
+}
+
 }  // namespace weft

@@ -32,16 +32,4 @@ Mac router_mac(uint32_t vni) {
           static_cast<uint8_t>(vni)};
 }
 
-uint64_t mac_to_u64(const Mac& mac) {
-  uint64_t v = 0;
-  for (uint8_t b : mac) v = v << 8 | b;
-  return v;
-}
-
-Mac mac_from_u64(uint64_t v) {
-  Mac mac{};
-  for (int i = 5; i >= 0; --i, v >>= 8) mac[static_cast<size_t>(i)] = static_cast<uint8_t>(v);
-  return mac;
-}
-
 }  // namespace weft::policy

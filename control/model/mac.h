@@ -23,9 +23,8 @@ namespace weft::policy {
 Mac derived_port_mac(std::string_view network, uint32_t ip);
 Mac router_mac(uint32_t vni);
 
-// The 48-bit address in the low bits of a uint64, first octet most
-// significant: the form the compiled tables carry.
-uint64_t mac_to_u64(const Mac& mac);
-Mac mac_from_u64(uint64_t v);
+// The compiled tables' form of a MAC (common/net.h), for the compiler.
+using weft::mac_from_u64;
+using weft::mac_to_u64;
 
 }  // namespace weft::policy

@@ -11,7 +11,7 @@
 namespace weft::dp {
 
 void ArpResponderStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
-  const OverlayTables& t = ctx.snap->overlay;
+  const rte_hash* arp = ctx.snap->arp.by_ip.get();
   for (uint16_t base = 0; base < n; base += RTE_HASH_LOOKUP_BULK_MAX) {
     const uint16_t count = std::min<uint16_t>(n - base, RTE_HASH_LOOKUP_BULK_MAX);
     rte_mbuf** burst = pkts + base;
@@ -38,7 +38,7 @@ void ArpResponderStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
 
     uint64_t hits = 0;
     void* data[RTE_HASH_LOOKUP_BULK_MAX];
-    rte_hash_lookup_bulk_data(t.arp.get(), key_ptrs, requests, &hits, data);
+    rte_hash_lookup_bulk_data(arp, key_ptrs, requests, &hits, data);
     for (uint32_t k = 0; k < requests; ++k) {
       if (!(hits & (uint64_t{1} << k))) continue;
       rte_mbuf* m = burst[which[k]];

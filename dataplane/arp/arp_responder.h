@@ -1,7 +1,7 @@
 #pragma once
 // kArpResponder: ARP suppression for the VMs. An ARP request from a vNIC for
 // an address its network knows (a port anywhere in the network, a subnet
-// gateway, a load-balancer VIP: Snapshot::overlay.arp) is answered here, in
+// gateway, a load-balancer VIP: Snapshot::arp) is answered here, in
 // place, back out the port it came in on; it never crosses the underlay.
 //
 // What it leaves to kL2Lookup, which floods broadcasts within the network

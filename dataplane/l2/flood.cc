@@ -25,7 +25,7 @@ void aim(rte_mbuf* m, const Member& to) {
 
 }  // namespace
 
-void FloodStage::flood_one(StageCtx& ctx, const Snapshot& snap, const OverlayNetwork& net,
+void FloodStage::flood_one(StageCtx& ctx, const Snapshot& snap, const FloodList& net,
                            rte_mbuf* m) noexcept {
   const PktMeta* md = meta(m);
   // Local ports first (all but the ingress port), then the VTEPs, unless
@@ -33,15 +33,15 @@ void FloodStage::flood_one(StageCtx& ctx, const Snapshot& snap, const OverlayNet
   // there are at most kMaxPorts of them.
   Member members[kMaxPorts];
   uint32_t local = 0;
-  for (uint16_t port : net.flood_ports)
+  for (uint16_t port : net.ports)
     if (port != md->in_port && local < kMaxPorts) members[local++] = {port, 0};
-  const size_t total = local + (md->in_port == snap.underlay_port ? 0 : net.flood_vteps.size());
+  const size_t total = local + (md->in_port == snap.underlay_port ? 0 : net.vteps.size());
   if (total == 0) {
     drop(m, DropReason::flood_no_members);
     return;
   }
   auto member = [&](size_t k) {
-    return k < local ? members[k] : Member{snap.underlay_port, net.flood_vteps[k - local]};
+    return k < local ? members[k] : Member{snap.underlay_port, net.vteps[k - local]};
   };
 
   // Copies for all but the last member, which takes the original.
@@ -73,7 +73,7 @@ void FloodStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
     }
     uint64_t hits = 0;
     void* data[RTE_HASH_LOOKUP_BULK_MAX];
-    rte_hash_lookup_bulk_data(snap.overlay.vni.get(), key_ptrs, count, &hits, data);
+    rte_hash_lookup_bulk_data(snap.networks.by_vni.get(), key_ptrs, count, &hits, data);
     for (uint16_t i = 0; i < count; ++i) {
       // Every VNI that got this far is a network of the snapshot: port
       // security and decap took it from there.
@@ -81,7 +81,7 @@ void FloodStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
         drop(burst[i], DropReason::internal_error);
         continue;
       }
-      flood_one(ctx, snap, snap.overlay.networks[data_index(data[i])], burst[i]);
+      flood_one(ctx, snap, snap.l2.flood[data_index(data[i])], burst[i]);
     }
   }
 }

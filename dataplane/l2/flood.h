@@ -1,7 +1,7 @@
 #pragma once
 // kFlood: broadcast, multicast and unknown unicast within one network. The
 // frame goes once to every member of its network's flood list
-// (OverlayNetwork::flood_ports, flood_vteps) except where it came from:
+// (L2Table::flood, by network) except where it came from:
 //
 //   from a vNIC:      every other local vNIC of the network, and every
 //                     remote VTEP with a port in it (via kVxlanEncap)
@@ -24,7 +24,7 @@
 
 namespace weft::dp {
 
-struct OverlayNetwork;  // tables/overlay_tables.h
+struct FloodList;  // l2/l2_table.h
 
 // kCopy: every copy, the original included, out_port (and tunnel) set:
 // the security groups judge each (kSecurityGroupFlood).
@@ -38,7 +38,7 @@ class FloodStage final : public StageWith<FloodNext> {
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 
  private:
-  void flood_one(StageCtx& ctx, const Snapshot& snap, const OverlayNetwork& net, rte_mbuf* m) noexcept;
+  void flood_one(StageCtx& ctx, const Snapshot& snap, const FloodList& net, rte_mbuf* m) noexcept;
 };
 
 }  // namespace weft::dp

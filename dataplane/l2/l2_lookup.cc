@@ -10,7 +10,7 @@ namespace weft::dp {
 
 void L2LookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const Snapshot& snap = *ctx.snap;
-  const rte_hash* fdb = snap.overlay.fdb.get();
+  const rte_hash* fdb = snap.l2.fdb.get();
   for (uint16_t base = 0; base < n; base += RTE_HASH_LOOKUP_BULK_MAX) {
     const uint16_t count = std::min<uint16_t>(n - base, RTE_HASH_LOOKUP_BULK_MAX);
     rte_mbuf** burst = pkts + base;

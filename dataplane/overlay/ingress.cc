@@ -11,7 +11,7 @@ void IngressStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
     const PktMeta* md = meta(m);
     switch (snap.ports[md->in_port].role) {
       case PortRole::kVnic:
-        if (snap.overlay.vnics[md->in_port].in_policy) send(m, IngressNext::kVnic);
+        if (snap.vnics.by_port[md->in_port].in_policy) send(m, IngressNext::kVnic);
         else drop(m, DropReason::port_not_in_policy);
         break;
       case PortRole::kUnderlay:

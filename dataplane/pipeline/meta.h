@@ -52,7 +52,7 @@ struct PktMeta {
   uint8_t next = 0;          // NodeId of the next stage (see graph.h)
   uint8_t trace = 0;         // non-zero: stages append trace lines (slow path only)
   uint32_t generation = 0;   // snapshot generation the packet was classified with
-  uint16_t tunnel = 0;       // remote VTEP (index into the snapshot's overlay.vteps) for kVxlanEncap
+  uint16_t tunnel = 0;       // remote VTEP (index into the snapshot's VtepTable) for kVxlanEncap
   uint8_t ct = 0;            // conntrack disposition (flowcache/ct_meta.h), set by kFlowLookup
   uint8_t drop_node = 0;     // NodeId of the stage that dropped it; set by the Pipeline
   // The tail's header rewrite (rewrite/): an index into the snapshot's

@@ -14,9 +14,9 @@ namespace {
 constexpr uint16_t kDhcpClientPort = 68;
 constexpr uint16_t kDhcpServerPort = 67;
 
-bool owns_ip(const OverlayVnic& vn, rte_be32_t ip) {
+bool owns_ip(const Vnic& vn, rte_be32_t ip) {
   if (ip == vn.ip) return true;
-  for (const OverlayVnic::Allowed& a : vn.allowed)
+  for (const Vnic::Allowed& a : vn.allowed)
     if ((ip & a.mask) == a.addr) return true;
   return false;
 }
@@ -29,7 +29,7 @@ bool dhcp_client_without_address(const uint8_t* data, const FrameLayers& f) {
          load_be16(data + f.l4 + offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort;
 }
 
-DropReason check(const OverlayVnic& vn, const uint8_t* data, const FrameLayers& f) {
+DropReason check(const Vnic& vn, const uint8_t* data, const FrameLayers& f) {
   if (f.flags & kFlagVlan) return DropReason::portsec_vlan;
   const auto* eth = reinterpret_cast<const rte_ether_hdr*>(data + f.l2);
   if (!rte_is_same_ether_addr(&eth->src_addr, &vn.mac)) return DropReason::portsec_mac;
@@ -59,11 +59,11 @@ DropReason check(const OverlayVnic& vn, const uint8_t* data, const FrameLayers& 
 }  // namespace
 
 void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
-  const auto& vnics = ctx.snap->overlay.vnics;
+  const auto& vnics = ctx.snap->vnics.by_port;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     PktMeta* md = meta(m);
-    const OverlayVnic& vn = vnics[md->in_port];
+    const Vnic& vn = vnics[md->in_port];
     const DropReason r = check(vn, rte_pktmbuf_mtod(m, const uint8_t*), md->outer);
     if (r != DropReason::kNone) {
       drop(m, r);

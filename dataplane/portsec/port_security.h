@@ -1,7 +1,7 @@
 #pragma once
 // kPortSecurity: a frame from a vNIC must come from the port's own
 // addresses (SPEC: "frames with a source MAC or IP the port does not own
-// are dropped"), checked against the snapshot's OverlayVnic of the ingress
+// are dropped"), checked against the snapshot's Vnic of the ingress
 // port:
 //
 //   Ethernet source          == the port's MAC              else portsec_mac

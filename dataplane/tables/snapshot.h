@@ -5,10 +5,12 @@
 // one pointer; a published Snapshot is never modified again, and is freed
 // only after every worker has passed a quiescent state.
 //
-// Adding a table: add a member here, owning its memory (a unique_ptr with a
-// deleter calling rte_hash_free and so on), fill it where the agent builds a
-// snapshot from NodeTables, and read it from the stage that needs it. Start
-// new snapshots from Dataplane::make_snapshot(), which fills the port map.
+// Adding a table: the feature's folder holds the table
+// (`<feature>_table.h`, owning its memory: HashPtr and the like) and its
+// builder (`<feature>_builder.cc`, a function of the BuildContext,
+// tables/build_support.h); add a member here and one call to
+// build_snapshot (snapshot_builder.cc). Start new snapshots from
+// Dataplane::make_snapshot(), which fills the port map.
 //
 // Workers: read-only, for the duration of one burst. Main lcore: builds.
 
@@ -18,10 +20,15 @@
 #include <string>
 
 #include "dataplane/acl/security_group_table.h"
+#include "dataplane/arp/arp_table.h"
+#include "dataplane/l2/l2_table.h"
+#include "dataplane/overlay/network_table.h"
+#include "dataplane/portsec/vnic_table.h"
 #include "dataplane/rewrite/rewrite_table.h"
 #include "dataplane/stats/counters.h"
-#include "dataplane/tables/overlay_tables.h"
 #include "dataplane/underlay/neighbor_table.h"
+#include "dataplane/underlay/underlay_identity.h"
+#include "dataplane/vxlan/vtep_table.h"
 #include "vnic/binding.h"
 
 namespace weft::dp {
@@ -51,14 +58,15 @@ struct Snapshot {
   // The underlay ARP cache: not part of the immutable tables, but shared by
   // every snapshot of the Dataplane (see neighbor_table.h).
   std::shared_ptr<NeighborTable> neighbors;
-  // L2 overlay tables (overlay_tables.h), filled by build_snapshot
-  // (snapshot_builder.h) from NodeTables.
-  OverlayTables overlay;
-  // Security groups of the bound ports (acl/security_group_table.h), filled
-  // by build_snapshot through build_security_groups (acl/sg_builder.h).
-  SecurityGroupTable security_groups;
-  // Header rewrites of routed paths (rewrite/rewrite_table.h), by index.
-  RewriteTable rewrites;
+  // Filled by build_snapshot (snapshot_builder.h) from NodeTables, each by
+  // its feature's builder.
+  NetworkTable networks;               // overlay/network_table.h
+  VtepTable vteps;                     // vxlan/vtep_table.h
+  L2Table l2;                          // l2/l2_table.h
+  ArpTable arp;                        // arp/arp_table.h
+  VnicTable vnics;                     // portsec/vnic_table.h
+  SecurityGroupTable security_groups;  // acl/security_group_table.h
+  RewriteTable rewrites;               // rewrite/rewrite_table.h: filled by the builders that route
 
   bool has_policy() const { return policy_version != 0; }
 };

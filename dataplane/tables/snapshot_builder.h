@@ -14,8 +14,10 @@
 // `base` carries what only the node knows (Dataplane::make_snapshot): the
 // DPDK port map with each vNIC's policy port name, the underlay address and
 // MAC, and the NeighborTable every snapshot shares (a test may leave it
-// null: the builder makes one). The builder adds Snapshot::overlay and
-// Snapshot::security_groups and returns the same object.
+// null: the builder makes one). Each feature's builder then adds its
+// table (`<feature>/<feature>_builder.cc`, in dependency order: networks
+// and VTEPs first, the tables that name them after), and the same object
+// is returned.
 //
 // Errors (returns null, `error` says why, nothing is published), for
 // tables no dataplane could forward with:

@@ -24,7 +24,6 @@ FrameLayers shifted(FrameLayers f, uint16_t by) {
 
 void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const Snapshot& snap = *ctx.snap;
-  const OverlayTables& t = snap.overlay;
   const rte_be32_t own_ip = rte_cpu_to_be_32(snap.underlay.ip);
   for (uint16_t base = 0; base < n; base += RTE_HASH_LOOKUP_BULK_MAX) {
     const uint16_t count = std::min<uint16_t>(n - base, RTE_HASH_LOOKUP_BULK_MAX);
@@ -65,8 +64,8 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     uint64_t known_vtep = 0, known_vni = 0;
     void* vtep_data[RTE_HASH_LOOKUP_BULK_MAX];
     void* network[RTE_HASH_LOOKUP_BULK_MAX];
-    rte_hash_lookup_bulk_data(t.vtep.get(), source_ptrs, runs, &known_vtep, vtep_data);
-    rte_hash_lookup_bulk_data(t.vni.get(), vni_ptrs, runs, &known_vni, network);
+    rte_hash_lookup_bulk_data(snap.vteps.by_ip.get(), source_ptrs, runs, &known_vtep, vtep_data);
+    rte_hash_lookup_bulk_data(snap.networks.by_vni.get(), vni_ptrs, runs, &known_vni, network);
 
     for (uint32_t k = 0; k < local; ++k) {
       rte_mbuf* m = burst[which[k]];
@@ -80,7 +79,7 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
         drop(m, DropReason::vxlan_unknown_vni);
         continue;
       }
-      const OverlayNetwork& net = t.networks[data_index(network[run[k]])];
+      const Network& net = snap.networks.networks[data_index(network[run[k]])];
       // The tunnel ends where the outer UDP datagram does (the parser has
       // checked it lies inside the packet); anything after is padding.
       const auto* udp = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, md->outer.l4);

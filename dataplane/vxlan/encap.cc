@@ -42,7 +42,7 @@ void describe_encapsulated(PktMeta* md) {
 
 void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const Snapshot& snap = *ctx.snap;
-  const OverlayTables& t = snap.overlay;
+  const std::vector<Vtep>& vteps = snap.vteps.vteps;
   NeighborTable& neighbors = *snap.neighbors;
   // Consecutive frames nearly always go to one VTEP: its next hop is looked
   // at (and probed, when due) once per run of them.
@@ -54,11 +54,11 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     if (i + kPrefetchAhead < n) prefetch_headroom(pkts[i + kPrefetchAhead]);
     rte_mbuf* m = pkts[i];
     PktMeta* md = meta(m);
-    if (md->tunnel >= t.vteps.size()) {  // L2 lookup and flood only name VTEPs of the snapshot
+    if (md->tunnel >= vteps.size()) {  // L2 lookup and flood only name VTEPs of the snapshot
       drop(m, DropReason::internal_error);
       continue;
     }
-    const OverlayVtep& vtep = t.vteps[md->tunnel];
+    const Vtep& vtep = vteps[md->tunnel];
     if (md->tunnel != run_vtep) {
       run_vtep = md->tunnel;
       resolved = vtep.routable && neighbors.lookup(vtep.neighbor, next_hop);
@@ -67,7 +67,7 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
         probe_neighbor(ctx, snap, vtep.next_hop, edge(VxlanEncapNext::kOut));
     }
     const uint32_t frame_len = rte_pktmbuf_pkt_len(m);
-    if (frame_len - md->outer.l3 > t.vnics[md->in_port].mtu) {
+    if (frame_len - md->outer.l3 > snap.vnics.by_port[md->in_port].mtu) {
       drop(m, DropReason::vxlan_encap_mtu);
       continue;
     }

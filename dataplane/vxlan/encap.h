@@ -11,7 +11,7 @@
 //   VXLAN           I flag, the network's VNI
 //
 // Per packet that is one memcpy of the VTEP's precomputed header
-// (OverlayVtep::outer) and a handful of stores (vxlan/wire.h); the IPv4
+// (Vtep::outer) and a handful of stores (vxlan/wire.h); the IPv4
 // checksum is the template's partial sum plus the length, never a sum over
 // the header.
 //

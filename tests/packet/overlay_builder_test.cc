@@ -34,7 +34,7 @@ std::unique_ptr<dp::Snapshot> build(const proto::NodeTables& t, std::string& err
 std::optional<dp::FdbEntry> fdb(const dp::Snapshot& s, uint32_t vni, const Mac& m) {
   const dp::FdbKey key = dp::fdb_key(vni, ether(m));
   void* data = nullptr;
-  if (rte_hash_lookup_data(s.overlay.fdb.get(), &key, &data) < 0) return std::nullopt;
+  if (rte_hash_lookup_data(s.l2.fdb.get(), &key, &data) < 0) return std::nullopt;
   return dp::fdb_entry(data);
 }
 
@@ -43,10 +43,10 @@ TEST(OverlayBuilder, BuildsTheNodesTables) {
   std::vector<std::string> warnings;
   auto s = build(overlay_tables(), error, &warnings);
   ASSERT_NE(s, nullptr) << error;
-  const dp::OverlayTables& t = s->overlay;
+  const dp::Snapshot& t = *s;
 
-  ASSERT_EQ(t.networks.size(), 2u);
-  ASSERT_EQ(t.vteps.size(), 2u);  // node-b and node-c
+  ASSERT_EQ(t.networks.networks.size(), 2u);
+  ASSERT_EQ(t.vteps.vteps.size(), 2u);  // node-b and node-c
   const auto red = fdb(*s, kRedVni, T.kRed2.mac);
   ASSERT_TRUE(red);
   EXPECT_EQ(red->kind, FdbKind::kLocal);
@@ -54,25 +54,25 @@ TEST(OverlayBuilder, BuildsTheNodesTables) {
   const auto remote = fdb(*s, kRedVni, T.kRed3.mac);
   ASSERT_TRUE(remote);
   EXPECT_EQ(remote->kind, FdbKind::kRemote);
-  EXPECT_EQ(t.vteps.at(remote->value).ip, T.kVtepB);
-  EXPECT_EQ(t.vteps.at(remote->value).node, "node-b");
+  EXPECT_EQ(t.vteps.vteps.at(remote->value).ip, T.kVtepB);
+  EXPECT_EQ(t.vteps.vteps.at(remote->value).node, "node-b");
   // The twins: one MAC, two networks, two answers.
   EXPECT_EQ(fdb(*s, kRedVni, T.kRed1.mac)->value, kRed1Port);
   EXPECT_EQ(fdb(*s, kBlueVni, T.kBlue1.mac)->value, kBlue1Port);
   EXPECT_FALSE(fdb(*s, kBlueVni, T.kRed2.mac)) << "red-2 is no member of blue";
   EXPECT_EQ(fdb(*s, kRedVni, T.kRed9.mac)->kind, FdbKind::kUnbound);
 
-  const dp::OverlayVnic& red1 = t.vnics[kRed1Port];
+  const dp::Vnic& red1 = t.vnics.by_port[kRed1Port];
   EXPECT_TRUE(red1.in_policy);
   EXPECT_EQ(red1.vni, kRedVni);
   EXPECT_EQ(red1.mtu, kRedMtu);
   EXPECT_EQ(red1.ip, rte_cpu_to_be_32(T.kRed1.ip));
   EXPECT_EQ(red1.allowed.size(), 2u);
-  EXPECT_EQ(t.vnics[kBlue1Port].mtu, kBlueMtu);
-  EXPECT_FALSE(t.vnics[kStrayPort].in_policy);
+  EXPECT_EQ(t.vnics.by_port[kBlue1Port].mtu, kBlueMtu);
+  EXPECT_FALSE(t.vnics.by_port[kStrayPort].in_policy);
 
   // The outer header template of node-b: everything but the per-packet fields.
-  const dp::OverlayVtep& b = t.vteps.at(remote->value);
+  const dp::Vtep& b = t.vteps.vteps.at(remote->value);
   EXPECT_TRUE(b.routable);
   EXPECT_EQ(b.next_hop, T.kVtepB);
   EXPECT_EQ(b.outer.ip.time_to_live, 64);
@@ -81,7 +81,7 @@ TEST(OverlayBuilder, BuildsTheNodesTables) {
   EXPECT_EQ(static_cast<rte_be32_t>(b.outer.ip.src_addr), rte_cpu_to_be_32(T.kVtepA));
   EXPECT_EQ(static_cast<rte_be16_t>(b.outer.udp.dst_port), rte_cpu_to_be_16(4789));
   // node-c: off the underlay subnet, and this base has no next hop.
-  const dp::OverlayVtep& c = t.vteps.at(fdb(*s, kRedVni, T.kRed4.mac)->value);
+  const dp::Vtep& c = t.vteps.vteps.at(fdb(*s, kRedVni, T.kRed4.mac)->value);
   EXPECT_FALSE(c.routable);
 
   const std::vector<std::string> want = {
@@ -106,7 +106,7 @@ TEST(OverlayBuilder, KeepsTheNeighborTableAcrossSnapshots) {
   auto second = dp::build_snapshot(overlay_tables(), std::move(base), error);
   ASSERT_NE(second, nullptr) << error;
   EXPECT_EQ(first->neighbors.get(), second->neighbors.get());
-  EXPECT_EQ(first->overlay.vteps[0].neighbor, second->overlay.vteps[0].neighbor)
+  EXPECT_EQ(first->vteps.vteps[0].neighbor, second->vteps.vteps[0].neighbor)
       << "a learned MAC stays valid across a policy change";
 }
 

@@ -17,8 +17,8 @@ using dp::DropReason;
 class OverlayVnicTest : public OverlayFixture {
  protected:
   Mac red_router() {
-    rte_ether_addr a = snapshot().overlay.networks[0].router_mac;  // red, by name order
-    if (snapshot().overlay.networks[0].name != "red") a = snapshot().overlay.networks[1].router_mac;
+    rte_ether_addr a = snapshot().networks.networks[0].router_mac;  // red, by name order
+    if (snapshot().networks.networks[0].name != "red") a = snapshot().networks.networks[1].router_mac;
     Mac m;
     std::copy(std::begin(a.addr_bytes), std::end(a.addr_bytes), m.begin());
     return m;
