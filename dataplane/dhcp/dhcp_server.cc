@@ -140,7 +140,8 @@ uint32_t write_options(uint8_t* p, DhcpMessageType type, bool with_lease, const 
     const uint32_t dns = std::min<uint32_t>(lease.dns_count, kDhcpMaxDns);
     if (dns > 0) w.ips(kDhcpOptDns, lease.dns.data(), dns);
     if (lease.mtu >= kDhcpMinMtu) w.u16(kDhcpOptInterfaceMtu, lease.mtu);
-    const uint8_t host = static_cast<uint8_t>(std::min<uint32_t>(lease.hostname_len, kDhcpMaxHostname));
+    const uint8_t host =
+        static_cast<uint8_t>(std::min<uint32_t>(lease.hostname_len, kDhcpMaxHostname));
     if (host > 0) w.bytes(kDhcpOptHostname, lease.hostname.data(), host);
   }
   w.end();
@@ -196,7 +197,8 @@ DhcpVerdict dhcp_answer(const uint8_t* data, uint32_t len, const FrameLayers& f,
       // SELECTING names the server (54) and asks for its offer (50);
       // INIT-REBOOT asks for its old address (50); RENEWING and REBINDING
       // put it in ciaddr.
-      if (opts.has_server_id && opts.server_id != lease.router) return DhcpVerdict::for_other_server;
+      if (opts.has_server_id && opts.server_id != lease.router)
+        return DhcpVerdict::for_other_server;
       if (!opts.has_requested_ip && ciaddr == 0) return DhcpVerdict::request_without_address;
       const uint32_t asked = opts.has_requested_ip ? opts.requested_ip : ciaddr;
       if (asked == lease.ip) {

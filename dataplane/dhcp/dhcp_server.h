@@ -11,9 +11,9 @@
 //   uint32_t reply_len = 0;
 //   DhcpVerdict v = dhcp_answer(data, len, md->outer, lease, router_mac,
 //                               reply, sizeof reply, reply_len);
-//   ++counters[v];
+//   counters[static_cast<size_t>(v)].inc();     // one per verdict (kDhcpVerdictNames)
 //   if (dhcp_replied(v)) ... send reply[0, reply_len) out the port it came in on
-//   // in any case the client's packet is consumed (dropped or counted)
+//   // in every case the client's packet stops here: answered, consumed or refused
 //
 // What the caller has done before: parse_packet() accepted the frame and
 // `f` is its (outer) layers; it is an untagged IPv4 UDP datagram from a
@@ -89,40 +89,40 @@ struct DhcpLease {
   uint32_t lease_seconds = 0;   // option 51; T1 = 1/2, T2 = 7/8 of it
   std::array<uint32_t, kDhcpMaxDns> dns{};  // option 6, the first dns_count of them
   uint8_t dns_count = 0;
-  uint8_t hostname_len = 0;     // 0: no option 12
+  uint8_t hostname_len = 0;  // 0: no option 12
   std::array<char, kDhcpMaxHostname> hostname{};
 };
 
 // Largest reply frame: Ethernet, IPv4, UDP, BOOTP and cookie, every option
 // at its longest. An `out` buffer of this size always fits.
-inline constexpr uint32_t kDhcpMaxOptionsLen = 3 + 6 + 3 * 6 + 6 + 6 + (2 + 4 * kDhcpMaxDns) + 4 +
-                                               (2 + kDhcpMaxHostname) + 1;
-inline constexpr uint32_t kDhcpReplyMaxLen = RTE_ETHER_HDR_LEN + 20 + 8 + kDhcpOptionsOffset +
-                                             kDhcpMaxOptionsLen;
+inline constexpr uint32_t kDhcpMaxOptionsLen =
+    3 + 6 + 3 * 6 + 6 + 6 + (2 + 4 * kDhcpMaxDns) + 4 + (2 + kDhcpMaxHostname) + 1;
+inline constexpr uint32_t kDhcpReplyMaxLen =
+    RTE_ETHER_HDR_LEN + 20 + 8 + kDhcpOptionsOffset + kDhcpMaxOptionsLen;
 
-#define WEFT_DHCP_VERDICTS(X)                                                      \
-  /* answered: `out` holds the reply */                                            \
-  X(offer, "DISCOVER answered with an OFFER")                                      \
-  X(ack, "REQUEST answered with an ACK")                                           \
-  X(nak, "REQUEST for another address answered with a NAK")                        \
-  X(inform_ack, "INFORM answered with an ACK")                                     \
-  /* consumed without an answer: the protocol wants none */                        \
-  X(released, "RELEASE: the client gives its address back")                       \
-  X(declined, "DECLINE: the client found its address in use")                      \
-  X(for_other_server, "REQUEST naming another server's identifier")                \
-  /* refused: malformed, or not for us */                                          \
-  X(not_dhcp, "not an unfragmented IPv4 UDP datagram from port 68 to 67")          \
-  X(truncated, "UDP length past the data, or shorter than BOOTP and the cookie")   \
-  X(not_boot_request, "BOOTP op is not BOOTREQUEST")                               \
-  X(bad_hardware, "hardware type not Ethernet or length not 6")                    \
-  X(relayed, "giaddr set: relayed messages are not served")                        \
-  X(foreign_client_mac, "chaddr is not the port's MAC")                            \
-  X(no_magic_cookie, "options do not start with the DHCP magic cookie")            \
-  X(bad_options, "an option's length runs past the message, or is wrong for it")   \
-  X(no_message_type, "no DHCP message type option")                                \
-  X(unknown_message_type, "a message type no client sends to a server")            \
-  X(request_without_address, "REQUEST with neither option 50 nor ciaddr")          \
-  X(bad_lease, "the port's lease has no address or no gateway")                    \
+#define WEFT_DHCP_VERDICTS(X)                                                    \
+  /* answered: `out` holds the reply */                                          \
+  X(offer, "DISCOVER answered with an OFFER")                                    \
+  X(ack, "REQUEST answered with an ACK")                                         \
+  X(nak, "REQUEST for another address answered with a NAK")                      \
+  X(inform_ack, "INFORM answered with an ACK")                                   \
+  /* consumed without an answer: the protocol wants none */                      \
+  X(released, "RELEASE: the client gives its address back")                      \
+  X(declined, "DECLINE: the client found its address in use")                    \
+  X(for_other_server, "REQUEST naming another server's identifier")              \
+  /* refused: malformed, or not for us */                                        \
+  X(not_dhcp, "not an unfragmented IPv4 UDP datagram from port 68 to 67")        \
+  X(truncated, "UDP length past the data, or shorter than BOOTP and the cookie") \
+  X(not_boot_request, "BOOTP op is not BOOTREQUEST")                             \
+  X(bad_hardware, "hardware type not Ethernet or length not 6")                  \
+  X(relayed, "giaddr set: relayed messages are not served")                      \
+  X(foreign_client_mac, "chaddr is not the port's MAC")                          \
+  X(no_magic_cookie, "options do not start with the DHCP magic cookie")          \
+  X(bad_options, "an option's length runs past the message, or is wrong for it") \
+  X(no_message_type, "no DHCP message type option")                              \
+  X(unknown_message_type, "a message type no client sends to a server")          \
+  X(request_without_address, "REQUEST with neither option 50 nor ciaddr")        \
+  X(bad_lease, "the port's lease has no address or no gateway")                  \
   X(no_room, "the output buffer is smaller than the reply")
 
 enum class DhcpVerdict : uint8_t {

@@ -35,17 +35,17 @@ inline constexpr uint16_t kDhcpClientPort = 68;
 
 // The fixed part of every BOOTP/DHCP message, before the magic cookie.
 struct BootpHeader {
-  uint8_t op;     // kBootRequest from a client, kBootReply from a server
-  uint8_t htype;  // hardware address type: kBootpHtypeEthernet
-  uint8_t hlen;   // hardware address length: 6 for Ethernet
-  uint8_t hops;   // relay agents count up; 0 from a client
-  rte_be32_t xid;     // transaction id, chosen by the client, echoed
-  rte_be16_t secs;    // seconds since the client began; 0 from a server
-  rte_be16_t flags;   // kBootpFlagBroadcast, the other bits must be zero
-  rte_be32_t ciaddr;  // the client's address, when it has one and can answer ARP
-  rte_be32_t yiaddr;  // "your" address: what the server gives
-  rte_be32_t siaddr;  // next server to bootstrap from (TFTP); 0 here
-  rte_be32_t giaddr;  // relay agent address; 0 when not relayed
+  uint8_t op;          // kBootRequest from a client, kBootReply from a server
+  uint8_t htype;       // hardware address type: kBootpHtypeEthernet
+  uint8_t hlen;        // hardware address length: 6 for Ethernet
+  uint8_t hops;        // relay agents count up; 0 from a client
+  rte_be32_t xid;      // transaction id, chosen by the client, echoed
+  rte_be16_t secs;     // seconds since the client began; 0 from a server
+  rte_be16_t flags;    // kBootpFlagBroadcast, the other bits must be zero
+  rte_be32_t ciaddr;   // the client's address, when it has one and can answer ARP
+  rte_be32_t yiaddr;   // "your" address: what the server gives
+  rte_be32_t siaddr;   // next server to bootstrap from (TFTP); 0 here
+  rte_be32_t giaddr;   // relay agent address; 0 when not relayed
   uint8_t chaddr[16];  // client hardware address, hlen bytes of it used
   uint8_t sname[64];   // server host name, or options under overload (52)
   uint8_t file[128];   // boot file name, or options under overload (52)
@@ -59,7 +59,7 @@ inline constexpr uint8_t kBootpHtypeEthernet = 1;
 inline constexpr uint16_t kBootpFlagBroadcast = 0x8000;  // host order
 
 // RFC 2131 §3: the options field starts with 99.130.83.99.
-inline constexpr uint32_t kDhcpMagicCookie = 0x63825363;  // host order
+inline constexpr uint32_t kDhcpMagicCookie = 0x63825363;                 // host order
 inline constexpr uint32_t kDhcpOptionsOffset = sizeof(BootpHeader) + 4;  // 240
 // RFC 951's 64-byte vendor field made the BOOTP message 300 bytes; some
 // clients still drop a shorter one, so replies are padded up to it (as ISC

@@ -43,7 +43,9 @@ bool bad_source(uint32_t a) {
   return first == 0 || first == 127 || first >= 224;
 }
 // Broadcast, multicast or class E, as a destination.
-bool bad_destination(uint32_t a) { return (a >> 24) >= 224; }
+bool bad_destination(uint32_t a) {
+  return (a >> 24) >= 224;
+}
 
 struct TypeCode {
   uint8_t type, code;

@@ -43,7 +43,8 @@ class TokenBucket {
   };
 
   explicit TokenBucket(const Config& cfg) noexcept
-      : interval_(cfg.rate == 0 || cfg.tsc_hz == 0 ? 0 : std::max<uint64_t>(1, cfg.tsc_hz / cfg.rate)),
+      : interval_(cfg.rate == 0 || cfg.tsc_hz == 0 ? 0
+                                                   : std::max<uint64_t>(1, cfg.tsc_hz / cfg.rate)),
         // A burst the clock cannot express is as good as unlimited; capped
         // so that tolerance_ + interval_ never wraps.
         tolerance_(interval_ == 0 ? 0

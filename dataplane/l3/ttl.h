@@ -37,7 +37,9 @@ inline rte_be16_t inet_csum_replace16(rte_be16_t csum, rte_be16_t old_word,
 
 // A router forwards only a packet whose TTL is above 1 (RFC 1812 §5.3.1:
 // one it would have to decrement to 0 is discarded with time exceeded).
-inline bool ipv4_ttl_expires(const rte_ipv4_hdr* ip) noexcept { return ip->time_to_live <= 1; }
+inline bool ipv4_ttl_expires(const rte_ipv4_hdr* ip) noexcept {
+  return ip->time_to_live <= 1;
+}
 
 // Decrements the TTL of `ip` and updates its header checksum. Returns
 // false and leaves the header untouched when the TTL expires: the caller
@@ -48,8 +50,8 @@ inline bool ipv4_decrement_ttl(rte_ipv4_hdr* ip) noexcept {
   const uint16_t old_word = static_cast<uint16_t>(ip->time_to_live << 8 | ip->next_proto_id);
   ip->time_to_live = static_cast<uint8_t>(ip->time_to_live - 1);
   const uint16_t new_word = static_cast<uint16_t>(old_word - 0x0100);
-  ip->hdr_checksum = inet_csum_replace16(ip->hdr_checksum, rte_cpu_to_be_16(old_word),
-                                         rte_cpu_to_be_16(new_word));
+  ip->hdr_checksum =
+      inet_csum_replace16(ip->hdr_checksum, rte_cpu_to_be_16(old_word), rte_cpu_to_be_16(new_word));
   return true;
 }
 

@@ -67,8 +67,8 @@ DhcpLease lease_for(const uint8_t* data, uint32_t len, const FrameLayers& f) {
   return lease;
 }
 
-void check_reply(const uint8_t* req, const FrameLayers& f, DhcpVerdict v, const std::vector<uint8_t>& out,
-                 uint32_t out_len) {
+void check_reply(const uint8_t* req, const FrameLayers& f, DhcpVerdict v,
+                 const std::vector<uint8_t>& out, uint32_t out_len) {
   FUZZ_CHECK(out_len <= out.size());
   FUZZ_CHECK(out_len >= RTE_ETHER_HDR_LEN + 28 + kBootpMinLen);
   const uint8_t* r = out.data();

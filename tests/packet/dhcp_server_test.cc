@@ -18,7 +18,9 @@
 #include "tests/packet/packet_builder.h"
 
 namespace weft::dp {
-inline void PrintTo(DhcpVerdict v, std::ostream* os) { *os << dhcp_verdict_name(v); }
+inline void PrintTo(DhcpVerdict v, std::ostream* os) {
+  *os << dhcp_verdict_name(v);
+}
 }  // namespace weft::dp
 
 namespace weft::test {
@@ -88,7 +90,9 @@ Bytes opt_ip(uint8_t code, uint32_t ip) {
   put32(v, ip);
   return opt(code, v);
 }
-Bytes opt_type(DhcpMessageType t) { return opt(dp::kDhcpOptMessageType, {static_cast<uint8_t>(t)}); }
+Bytes opt_type(DhcpMessageType t) {
+  return opt(dp::kDhcpOptMessageType, {static_cast<uint8_t>(t)});
+}
 Bytes cat(std::initializer_list<Bytes> parts) {
   Bytes b;
   for (const Bytes& p : parts)
@@ -127,7 +131,9 @@ struct ClientMessage {
   }
 };
 
-ClientMessage discover() { return {.options = cat({opt_type(DhcpMessageType::kDiscover), kEnd})}; }
+ClientMessage discover() {
+  return {.options = cat({opt_type(DhcpMessageType::kDiscover), kEnd})};
+}
 
 // The frame a VM sends: from 0.0.0.0 to broadcast unless it has an address.
 Frame client_frame(const ClientMessage& m, uint32_t src = 0, uint32_t dst = kBroadcastIp,
@@ -156,8 +162,7 @@ dp::FrameLayers layers_of(const Bytes& frame) {
 // Runs the server on data[0, len) (an exactly sized copy, so ASan sees any
 // read past it) with the layers `f`.
 Answer answer_with(const Bytes& frame, size_t len, const dp::FrameLayers& f,
-                   const DhcpLease& lease = make_lease(),
-                   uint32_t out_cap = dp::kDhcpReplyMaxLen) {
+                   const DhcpLease& lease = make_lease(), uint32_t out_cap = dp::kDhcpReplyMaxLen) {
   const Bytes data(frame.begin(), frame.begin() + static_cast<ptrdiff_t>(len));
   std::vector<uint8_t> out(out_cap, 0xa5);
   uint32_t out_len = 12345;
@@ -180,8 +185,12 @@ Answer answer(const Bytes& frame, const DhcpLease& lease = make_lease()) {
 
 // --- reading the reply --------------------------------------------------------
 
-uint16_t be16(const Bytes& b, size_t at) { return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1)); }
-uint32_t be32(const Bytes& b, size_t at) { return uint32_t{be16(b, at)} << 16 | be16(b, at + 2); }
+uint16_t be16(const Bytes& b, size_t at) {
+  return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1));
+}
+uint32_t be32(const Bytes& b, size_t at) {
+  return uint32_t{be16(b, at)} << 16 | be16(b, at + 2);
+}
 Mac mac_at(const Bytes& b, size_t at) {
   Mac m;
   for (size_t i = 0; i < m.size(); ++i) m[i] = b.at(at + i);
@@ -282,7 +291,8 @@ void expect_bootp(const Bytes& r, uint32_t yiaddr, uint32_t ciaddr, uint16_t fla
   EXPECT_EQ(be32(r, kBootp + 20), 0u) << "siaddr";
   EXPECT_EQ(be32(r, kBootp + 24), 0u) << "giaddr";
   EXPECT_EQ(mac_at(r, kBootp + 28), chaddr) << "chaddr";
-  for (size_t i = kBootp + 34; i < kBootp + 236; ++i) EXPECT_EQ(r[i], 0) << "chaddr pad, sname, file at " << i;
+  for (size_t i = kBootp + 34; i < kBootp + 236; ++i)
+    EXPECT_EQ(r[i], 0) << "chaddr pad, sname, file at " << i;
   EXPECT_EQ(be32(r, kBootp + 236), dp::kDhcpMagicCookie);
 }
 
@@ -339,10 +349,10 @@ TEST(DhcpServer, DiscoverAskingForAnotherAddressIsOfferedThePorts) {
 }
 
 TEST(DhcpServer, SelectingRequestForOurOfferIsAcked) {
-  ClientMessage m{.flags = dp::kBootpFlagBroadcast,
-                  .options = cat({opt_type(DhcpMessageType::kRequest),
-                                  opt_ip(dp::kDhcpOptServerId, kGateway),
-                                  opt_ip(dp::kDhcpOptRequestedIp, kVmIp), kEnd})};
+  ClientMessage m{
+      .flags = dp::kBootpFlagBroadcast,
+      .options = cat({opt_type(DhcpMessageType::kRequest), opt_ip(dp::kDhcpOptServerId, kGateway),
+                      opt_ip(dp::kDhcpOptRequestedIp, kVmIp), kEnd})};
   const Answer a = answer(client_frame(m).bytes());
   ASSERT_EQ(a.verdict, DhcpVerdict::ack);
   expect_headers(a.reply, kBroadcastMac, kBroadcastIp);
@@ -370,9 +380,9 @@ void expect_nak(const Answer& a, uint16_t flags = 0) {
 }
 
 TEST(DhcpServer, SelectingRequestForAnotherAddressIsNaked) {
-  ClientMessage m{.options = cat({opt_type(DhcpMessageType::kRequest),
-                                  opt_ip(dp::kDhcpOptServerId, kGateway),
-                                  opt_ip(dp::kDhcpOptRequestedIp, kOtherIp), kEnd})};
+  ClientMessage m{
+      .options = cat({opt_type(DhcpMessageType::kRequest), opt_ip(dp::kDhcpOptServerId, kGateway),
+                      opt_ip(dp::kDhcpOptRequestedIp, kOtherIp), kEnd})};
   expect_nak(answer(client_frame(m).bytes()));
 }
 
@@ -386,7 +396,8 @@ TEST(DhcpServer, InitRebootRequestIsAckedForItsAddressAndNakedForAnother) {
   expect_lease_options(a.reply, DhcpMessageType::kAck);
 
   m.flags = dp::kBootpFlagBroadcast;
-  m.options = cat({opt_type(DhcpMessageType::kRequest), opt_ip(dp::kDhcpOptRequestedIp, kOtherIp), kEnd});
+  m.options =
+      cat({opt_type(DhcpMessageType::kRequest), opt_ip(dp::kDhcpOptRequestedIp, kOtherIp), kEnd});
   expect_nak(answer(client_frame(m).bytes()), dp::kBootpFlagBroadcast);
 }
 
@@ -426,12 +437,13 @@ TEST(DhcpServer, InformIsAckedWithoutLeaseOrYiaddr) {
 }
 
 TEST(DhcpServer, ReleaseAndDeclineAreConsumedWithoutAnswer) {
-  ClientMessage release{.ciaddr = kVmIp, .options = cat({opt_type(DhcpMessageType::kRelease),
-                                                         opt_ip(dp::kDhcpOptServerId, kGateway), kEnd})};
-  EXPECT_EQ(answer(client_frame(release, kVmIp, kGateway).bytes()).verdict, DhcpVerdict::released);
-  ClientMessage decline{.options = cat({opt_type(DhcpMessageType::kDecline),
-                                        opt_ip(dp::kDhcpOptRequestedIp, kVmIp),
+  ClientMessage release{.ciaddr = kVmIp,
+                        .options = cat({opt_type(DhcpMessageType::kRelease),
                                         opt_ip(dp::kDhcpOptServerId, kGateway), kEnd})};
+  EXPECT_EQ(answer(client_frame(release, kVmIp, kGateway).bytes()).verdict, DhcpVerdict::released);
+  ClientMessage decline{
+      .options = cat({opt_type(DhcpMessageType::kDecline), opt_ip(dp::kDhcpOptRequestedIp, kVmIp),
+                      opt_ip(dp::kDhcpOptServerId, kGateway), kEnd})};
   EXPECT_EQ(answer(client_frame(decline).bytes()).verdict, DhcpVerdict::declined);
   EXPECT_FALSE(dp::dhcp_refused(DhcpVerdict::released));
   EXPECT_FALSE(dp::dhcp_refused(DhcpVerdict::declined));
@@ -472,8 +484,9 @@ TEST(DhcpServer, LongestOptionsFitTheAdvertisedBuffer) {
   EXPECT_EQ(o.at(dp::kDhcpOptSubnetMask), ip_bytes(0xffffffff));
 
   // One byte short: no room, and nothing written.
-  EXPECT_EQ(answer_with(frame, frame.size(), layers_of(frame), lease, dp::kDhcpReplyMaxLen - 1).verdict,
-            DhcpVerdict::no_room);
+  EXPECT_EQ(
+      answer_with(frame, frame.size(), layers_of(frame), lease, dp::kDhcpReplyMaxLen - 1).verdict,
+      DhcpVerdict::no_room);
 }
 
 TEST(DhcpServer, InfiniteLeaseHasInfiniteRenewalAndRebinding) {
@@ -490,7 +503,8 @@ TEST(DhcpServer, InfiniteLeaseHasInfiniteRenewalAndRebinding) {
 TEST(DhcpServer, PadsOverloadAndRepeatsAreReadAsTheRfcSays) {
   // Pad before anything, an overload option (ignored: sname and file are
   // not read), a second message type (the first counts), no End at all.
-  ClientMessage m{.options = cat({{0, 0, 0}, opt(dp::kDhcpOptOverload, {3}),
+  ClientMessage m{.options = cat({{0, 0, 0},
+                                  opt(dp::kDhcpOptOverload, {3}),
                                   opt_type(DhcpMessageType::kDiscover),
                                   opt_type(DhcpMessageType::kRelease),
                                   opt(dp::kDhcpOptClientId, {1, 2, 0, 0x0a, 1, 1, 0x0a})})};
@@ -520,59 +534,90 @@ TEST(DhcpServer, RefusesEveryMalformedOrForeignMessageByName) {
       {"client port to client port", client_frame(discover(), 0, kBroadcastIp, 68, 68).bytes(),
        DhcpVerdict::not_dhcp},
       {"TCP to port 67",
-       Frame().eth(kVmMac, kBroadcastMac).ipv4(0, kBroadcastIp).tcp(68, 67).payload(discover().bytes()).bytes(),
+       Frame()
+           .eth(kVmMac, kBroadcastMac)
+           .ipv4(0, kBroadcastIp)
+           .tcp(68, 67)
+           .payload(discover().bytes())
+           .bytes(),
        DhcpVerdict::not_dhcp},
       {"a first fragment",
-       Frame().eth(kVmMac, kBroadcastMac).ipv4(0, kBroadcastIp, {.more_fragments = true})
-           .udp(68, 67).payload(discover().bytes()).bytes(),
+       Frame()
+           .eth(kVmMac, kBroadcastMac)
+           .ipv4(0, kBroadcastIp, {.more_fragments = true})
+           .udp(68, 67)
+           .payload(discover().bytes())
+           .bytes(),
        DhcpVerdict::not_dhcp},
-      {"UDP length past the data", long_udp, DhcpVerdict::truncated, client_frame(discover()).bytes()},
+      {"UDP length past the data", long_udp, DhcpVerdict::truncated,
+       client_frame(discover()).bytes()},
       {"BOOTP without the cookie",
-       Frame().eth(kVmMac, kBroadcastMac).ipv4(0, kBroadcastIp).udp(68, 67).payload(Bytes(236, 0)).bytes(),
+       Frame()
+           .eth(kVmMac, kBroadcastMac)
+           .ipv4(0, kBroadcastIp)
+           .udp(68, 67)
+           .payload(Bytes(236, 0))
+           .bytes(),
        DhcpVerdict::truncated},
-      {"a BOOTREPLY", with([](ClientMessage& m) { m.op = dp::kBootReply; }), DhcpVerdict::not_boot_request},
+      {"a BOOTREPLY", with([](ClientMessage& m) { m.op = dp::kBootReply; }),
+       DhcpVerdict::not_boot_request},
       {"op 0", with([](ClientMessage& m) { m.op = 0; }), DhcpVerdict::not_boot_request},
       {"htype IEEE 802", with([](ClientMessage& m) { m.htype = 6; }), DhcpVerdict::bad_hardware},
       {"hlen 16", with([](ClientMessage& m) { m.hlen = 16; }), DhcpVerdict::bad_hardware},
       {"relayed", with([](ClientMessage& m) { m.giaddr = ip4("10.9.9.9"); }), DhcpVerdict::relayed},
       {"chaddr of another VM", with([](ClientMessage& m) { m.chaddr = kOtherMac; }),
        DhcpVerdict::foreign_client_mac},
-      {"BOOTP cookie of zeros", with([](ClientMessage& m) { m.cookie = 0; }), DhcpVerdict::no_magic_cookie},
+      {"BOOTP cookie of zeros", with([](ClientMessage& m) { m.cookie = 0; }),
+       DhcpVerdict::no_magic_cookie},
       {"cookie byte-swapped", with([](ClientMessage& m) { m.cookie = 0x63538263; }),
        DhcpVerdict::no_magic_cookie},
-      {"option length past the end",
-       with([](ClientMessage& m) { m.options = cat({opt_type(DhcpMessageType::kDiscover), {12, 200, 'a'}}); }),
-       DhcpVerdict::bad_options},
-      {"option length byte missing",
-       with([](ClientMessage& m) { m.options = cat({opt_type(DhcpMessageType::kDiscover), {12}}); }),
-       DhcpVerdict::bad_options},
-      {"message type of two bytes",
-       with([](ClientMessage& m) { m.options = cat({opt(dp::kDhcpOptMessageType, {1, 1}), kEnd}); }),
-       DhcpVerdict::bad_options},
-      {"requested address of three bytes",
-       with([](ClientMessage& m) {
-         m.options = cat({opt_type(DhcpMessageType::kRequest), opt(dp::kDhcpOptRequestedIp, {10, 1, 1}), kEnd});
+      {"option length past the end", with([](ClientMessage& m) {
+         m.options = cat({opt_type(DhcpMessageType::kDiscover), {12, 200, 'a'}});
        }),
        DhcpVerdict::bad_options},
-      {"server id of five bytes",
-       with([](ClientMessage& m) {
-         m.options = cat({opt_type(DhcpMessageType::kRequest), opt(dp::kDhcpOptServerId, {10, 1, 1, 1, 0}), kEnd});
+      {"option length byte missing", with([](ClientMessage& m) {
+         m.options = cat({opt_type(DhcpMessageType::kDiscover), {12}});
+       }),
+       DhcpVerdict::bad_options},
+      {"message type of two bytes", with([](ClientMessage& m) {
+         m.options = cat({opt(dp::kDhcpOptMessageType, {1, 1}), kEnd});
+       }),
+       DhcpVerdict::bad_options},
+      {"requested address of three bytes", with([](ClientMessage& m) {
+         m.options = cat(
+             {opt_type(DhcpMessageType::kRequest), opt(dp::kDhcpOptRequestedIp, {10, 1, 1}), kEnd});
+       }),
+       DhcpVerdict::bad_options},
+      {"server id of five bytes", with([](ClientMessage& m) {
+         m.options = cat({opt_type(DhcpMessageType::kRequest),
+                          opt(dp::kDhcpOptServerId, {10, 1, 1, 1, 0}), kEnd});
        }),
        DhcpVerdict::bad_options},
       {"no options", with([](ClientMessage& m) { m.options = {}; }), DhcpVerdict::no_message_type},
       {"only End", with([](ClientMessage& m) { m.options = kEnd; }), DhcpVerdict::no_message_type},
-      {"message type after End",
-       with([](ClientMessage& m) { m.options = cat({kEnd, opt_type(DhcpMessageType::kDiscover)}); }),
+      {"message type after End", with([](ClientMessage& m) {
+         m.options = cat({kEnd, opt_type(DhcpMessageType::kDiscover)});
+       }),
        DhcpVerdict::no_message_type},
-      {"type 0", with([](ClientMessage& m) { m.options = cat({opt(dp::kDhcpOptMessageType, {0}), kEnd}); }),
+      {"type 0", with([](ClientMessage& m) {
+         m.options = cat({opt(dp::kDhcpOptMessageType, {0}), kEnd});
+       }),
        DhcpVerdict::unknown_message_type},
-      {"an OFFER from a client", with([](ClientMessage& m) { m.options = cat({opt_type(DhcpMessageType::kOffer), kEnd}); }),
+      {"an OFFER from a client", with([](ClientMessage& m) {
+         m.options = cat({opt_type(DhcpMessageType::kOffer), kEnd});
+       }),
        DhcpVerdict::unknown_message_type},
-      {"an ACK from a client", with([](ClientMessage& m) { m.options = cat({opt_type(DhcpMessageType::kAck), kEnd}); }),
+      {"an ACK from a client", with([](ClientMessage& m) {
+         m.options = cat({opt_type(DhcpMessageType::kAck), kEnd});
+       }),
        DhcpVerdict::unknown_message_type},
-      {"a NAK from a client", with([](ClientMessage& m) { m.options = cat({opt_type(DhcpMessageType::kNak), kEnd}); }),
+      {"a NAK from a client", with([](ClientMessage& m) {
+         m.options = cat({opt_type(DhcpMessageType::kNak), kEnd});
+       }),
        DhcpVerdict::unknown_message_type},
-      {"LEASEQUERY (RFC 4388)", with([](ClientMessage& m) { m.options = cat({opt(dp::kDhcpOptMessageType, {10}), kEnd}); }),
+      {"LEASEQUERY (RFC 4388)", with([](ClientMessage& m) {
+         m.options = cat({opt(dp::kDhcpOptMessageType, {10}), kEnd});
+       }),
        DhcpVerdict::unknown_message_type},
   };
   for (const RefusalCase& c : cases) {
@@ -614,10 +659,10 @@ TEST(DhcpServer, LayersThatAreNotUdpAreRefusedWithoutReading) {
 // The frame cut at every byte, with the layers of the whole: the UDP
 // length then runs past the data, and nothing past it is read.
 TEST(DhcpServer, FrameCutAtEveryByteIsRefused) {
-  const ClientMessage request{.options = cat({opt_type(DhcpMessageType::kRequest),
-                                              opt_ip(dp::kDhcpOptServerId, kGateway),
-                                              opt_ip(dp::kDhcpOptRequestedIp, kVmIp),
-                                              opt(dp::kDhcpOptHostname, {'w', 'e', 'b'}), kEnd})};
+  const ClientMessage request{
+      .options = cat({opt_type(DhcpMessageType::kRequest), opt_ip(dp::kDhcpOptServerId, kGateway),
+                      opt_ip(dp::kDhcpOptRequestedIp, kVmIp),
+                      opt(dp::kDhcpOptHostname, {'w', 'e', 'b'}), kEnd})};
   for (const Bytes& frame : {client_frame(discover()).bytes(), client_frame(request).bytes()}) {
     const dp::FrameLayers f = layers_of(frame);
     for (size_t n = 0; n < frame.size(); ++n) {
@@ -637,12 +682,13 @@ TEST(DhcpServer, MessageCutAtEveryByteIsRefusedUntilItsTypeIsWhole) {
   const size_t type_end = dp::kDhcpOptionsOffset + 3;  // the message type option
   for (size_t n = 0; n <= whole.size(); ++n) {
     SCOPED_TRACE(n);
-    const Bytes frame = Frame()
-                            .eth(kVmMac, kBroadcastMac)
-                            .ipv4(0, kBroadcastIp)
-                            .udp(68, 67)
-                            .payload(Bytes(whole.begin(), whole.begin() + static_cast<ptrdiff_t>(n)))
-                            .bytes();
+    const Bytes frame =
+        Frame()
+            .eth(kVmMac, kBroadcastMac)
+            .ipv4(0, kBroadcastIp)
+            .udp(68, 67)
+            .payload(Bytes(whole.begin(), whole.begin() + static_cast<ptrdiff_t>(n)))
+            .bytes();
     const Answer a = answer(frame);
     if (n < dp::kDhcpOptionsOffset) {
       EXPECT_EQ(a.verdict, DhcpVerdict::truncated);

@@ -35,8 +35,12 @@ rte_ether_addr ether(const Mac& m) {
   return a;
 }
 
-uint16_t be16(const Bytes& b, size_t at) { return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1)); }
-uint32_t be32(const Bytes& b, size_t at) { return uint32_t{be16(b, at)} << 16 | be16(b, at + 2); }
+uint16_t be16(const Bytes& b, size_t at) {
+  return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1));
+}
+uint32_t be32(const Bytes& b, size_t at) {
+  return uint32_t{be16(b, at)} << 16 | be16(b, at + 2);
+}
 Mac mac_at(const Bytes& b, size_t at) {
   Mac m;
   for (size_t i = 0; i < m.size(); ++i) m[i] = b.at(at + i);
@@ -127,7 +131,11 @@ void expect_quoted_header(const Bytes& e, uint8_t ttl, uint32_t src, uint32_t ds
 }
 
 TEST(IcmpError, TimeExceededQuotesTheWholeSmallPacket) {
-  const Frame f = Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.ttl = 1, .id = 77}).udp(33434, 33435).payload(32);
+  const Frame f = Frame()
+                      .eth(kVmMac, kRouterMac)
+                      .ipv4(kVmIp, kFarIp, {.ttl = 1, .id = 77})
+                      .udp(33434, 33435)
+                      .payload(32);
   const Bytes frame = f.bytes();
   const Bytes e = error_about(frame, IcmpErrorKind::kTimeExceeded);
   expect_error(e, kVmMac, kVmIp, 11, 0, 0, ip_packet(frame, f));
@@ -137,7 +145,10 @@ TEST(IcmpError, TimeExceededQuotesTheWholeSmallPacket) {
 }
 
 TEST(IcmpError, NetAndHostUnreachable) {
-  const Frame f = Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, ip4("192.0.2.1")).tcp(40000, 443, {.flags = RTE_TCP_SYN_FLAG});
+  const Frame f = Frame()
+                      .eth(kVmMac, kRouterMac)
+                      .ipv4(kVmIp, ip4("192.0.2.1"))
+                      .tcp(40000, 443, {.flags = RTE_TCP_SYN_FLAG});
   const Bytes frame = f.bytes();
   const Bytes net = error_about(frame, IcmpErrorKind::kNetUnreachable);
   expect_error(net, kVmMac, kVmIp, 3, 0, 0, ip_packet(frame, f));
@@ -148,7 +159,11 @@ TEST(IcmpError, NetAndHostUnreachable) {
 }
 
 TEST(IcmpError, FragmentationNeededCarriesTheNextHopMtu) {
-  const Frame f = Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.dont_fragment = true}).udp(5000, 6000).payload(1472);
+  const Frame f = Frame()
+                      .eth(kVmMac, kRouterMac)
+                      .ipv4(kVmIp, kFarIp, {.dont_fragment = true})
+                      .udp(5000, 6000)
+                      .payload(1472);
   const Bytes frame = f.bytes();
   const Bytes e = error_about(frame, IcmpErrorKind::kFragmentationNeeded, 1450);
   expect_error(e, kVmMac, kVmIp, 3, 4, 1450, ip_packet(frame, f));
@@ -171,7 +186,11 @@ TEST(IcmpError, LargePacketIsQuotedUpTo576Bytes) {
 
 TEST(IcmpError, IpOptionsAreQuotedWithTheHeader) {
   const Bytes options = {0x94, 0x04, 0x00, 0x00};  // router alert
-  const Frame f = Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.ttl = 1, .options = options}).udp(1, 2).payload(10);
+  const Frame f = Frame()
+                      .eth(kVmMac, kRouterMac)
+                      .ipv4(kVmIp, kFarIp, {.ttl = 1, .options = options})
+                      .udp(1, 2)
+                      .payload(10);
   const Bytes frame = f.bytes();
   const Bytes e = error_about(frame, IcmpErrorKind::kTimeExceeded);
   expect_error(e, kVmMac, kVmIp, 11, 0, 0, ip_packet(frame, f));
@@ -180,7 +199,8 @@ TEST(IcmpError, IpOptionsAreQuotedWithTheHeader) {
 }
 
 TEST(IcmpError, EthernetPaddingIsNotQuoted) {
-  const Frame f = Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.ttl = 1}).udp(1, 2).pad_to(60);
+  const Frame f =
+      Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.ttl = 1}).udp(1, 2).pad_to(60);
   const Bytes frame = f.bytes();
   ASSERT_EQ(frame.size(), 60u);
   const Bytes e = error_about(frame, IcmpErrorKind::kTimeExceeded);
@@ -189,7 +209,12 @@ TEST(IcmpError, EthernetPaddingIsNotQuoted) {
 }
 
 TEST(IcmpError, VlanTaggedOffenderGetsAnUntaggedError) {
-  const Frame f = Frame().eth(kVmMac, kRouterMac).vlan(100).ipv4(kVmIp, kFarIp, {.ttl = 1}).udp(1, 2).payload(8);
+  const Frame f = Frame()
+                      .eth(kVmMac, kRouterMac)
+                      .vlan(100)
+                      .ipv4(kVmIp, kFarIp, {.ttl = 1})
+                      .udp(1, 2)
+                      .payload(8);
   const Bytes frame = f.bytes();
   const Bytes e = error_about(frame, IcmpErrorKind::kTimeExceeded);
   expect_error(e, kVmMac, kVmIp, 11, 0, 0, ip_packet(frame, f));
@@ -220,22 +245,27 @@ TEST(IcmpError, ShortBufferCutsTheQuoteButNotBelowHeaderAnd64Bits) {
   const dp::FrameLayers l = parsed(frame).outer;
   const Bytes ip = ip_packet(frame, f);
   const uint32_t least = kQuote + 20 + 8;
-  const Bytes shortest = error_about(frame, frame.size(), l, IcmpErrorKind::kNetUnreachable, 0, least);
+  const Bytes shortest =
+      error_about(frame, frame.size(), l, IcmpErrorKind::kNetUnreachable, 0, least);
   ASSERT_EQ(shortest.size(), least);
   EXPECT_EQ(inet_checksum({shortest.data() + kIcmp, shortest.size() - kIcmp}), 0);
   EXPECT_TRUE(std::equal(shortest.begin() + kQuote, shortest.end(), ip.begin()));
   EXPECT_EQ(be16(shortest, kIp + 2), least - kIp);
-  EXPECT_TRUE(error_about(frame, frame.size(), l, IcmpErrorKind::kNetUnreachable, 0, least - 1).empty());
+  EXPECT_TRUE(
+      error_about(frame, frame.size(), l, IcmpErrorKind::kNetUnreachable, 0, least - 1).empty());
   EXPECT_TRUE(error_about(frame, frame.size(), l, IcmpErrorKind::kNetUnreachable, 0, 0).empty());
   // A packet with less than 8 bytes of payload needs only what it has.
   const Frame tiny = Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.proto = 253});
   const Bytes t = tiny.bytes();
-  EXPECT_EQ(error_about(t, t.size(), parsed(t).outer, IcmpErrorKind::kNetUnreachable, 0, kQuote + 20).size(),
-            kQuote + 20);
+  EXPECT_EQ(
+      error_about(t, t.size(), parsed(t).outer, IcmpErrorKind::kNetUnreachable, 0, kQuote + 20)
+          .size(),
+      kQuote + 20);
 }
 
 TEST(IcmpError, RefusesWhatIsNotAnIpv4HeaderWithinTheData) {
-  const Frame f = Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.ttl = 1}).udp(1, 2).payload(20);
+  const Frame f =
+      Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.ttl = 1}).udp(1, 2).payload(20);
   const Bytes frame = f.bytes();
   const dp::FrameLayers l = parsed(frame).outer;
   dp::FrameLayers arp = l;
@@ -280,11 +310,17 @@ TEST(IcmpError, AllowedOnlyAboutOneHostsNonErrorFirstFragments) {
     return Frame().eth(kVmMac, eth_dst).ipv4(src, dst, {.ttl = 1}).udp(1, 2).payload(8).bytes();
   };
   const auto icmp = [](uint8_t type, uint8_t code = 0) {
-    return Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.ttl = 1}).icmp(type, code).payload(28).bytes();
+    return Frame()
+        .eth(kVmMac, kRouterMac)
+        .ipv4(kVmIp, kFarIp, {.ttl = 1})
+        .icmp(type, code)
+        .payload(28)
+        .bytes();
   };
   const Case cases[] = {
       {"UDP from a VM", udp(kVmIp, kFarIp), true},
-      {"TCP from a VM", Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp).tcp(1, 2).bytes(), true},
+      {"TCP from a VM", Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp).tcp(1, 2).bytes(),
+       true},
       {"echo request", icmp(8), true},
       {"echo reply", icmp(0), true},
       {"timestamp", icmp(13), true},
@@ -296,13 +332,26 @@ TEST(IcmpError, AllowedOnlyAboutOneHostsNonErrorFirstFragments) {
       {"parameter problem", icmp(12), false},
       {"a type no RFC here knows", icmp(42), false},
       {"first fragment",
-       Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.more_fragments = true}).udp(1, 2).payload(8).bytes(),
+       Frame()
+           .eth(kVmMac, kRouterMac)
+           .ipv4(kVmIp, kFarIp, {.more_fragments = true})
+           .udp(1, 2)
+           .payload(8)
+           .bytes(),
        true},
       {"later fragment",
-       Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.frag_offset = 185, .proto = IPPROTO_UDP}).payload(8).bytes(),
+       Frame()
+           .eth(kVmMac, kRouterMac)
+           .ipv4(kVmIp, kFarIp, {.frag_offset = 185, .proto = IPPROTO_UDP})
+           .payload(8)
+           .bytes(),
        false},
       {"later fragment of an echo",
-       Frame().eth(kVmMac, kRouterMac).ipv4(kVmIp, kFarIp, {.frag_offset = 1, .proto = IPPROTO_ICMP}).payload(8).bytes(),
+       Frame()
+           .eth(kVmMac, kRouterMac)
+           .ipv4(kVmIp, kFarIp, {.frag_offset = 1, .proto = IPPROTO_ICMP})
+           .payload(8)
+           .bytes(),
        false},
       {"Ethernet broadcast", udp(kVmIp, kFarIp, mac("ff:ff:ff:ff:ff:ff")), false},
       {"Ethernet multicast", udp(kVmIp, kFarIp, mac("01:00:5e:00:00:05")), false},
@@ -321,8 +370,9 @@ TEST(IcmpError, AllowedOnlyAboutOneHostsNonErrorFirstFragments) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     const dp::PktMeta md = parsed(c.frame);
-    EXPECT_EQ(dp::icmp_error_allowed(c.frame.data(), static_cast<uint32_t>(c.frame.size()), md.outer),
-              c.allowed);
+    EXPECT_EQ(
+        dp::icmp_error_allowed(c.frame.data(), static_cast<uint32_t>(c.frame.size()), md.outer),
+        c.allowed);
   }
 
   // An ICMP packet cut before its type byte: no way to tell, so no error.

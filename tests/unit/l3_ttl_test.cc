@@ -48,7 +48,9 @@ std::vector<uint8_t> random_header(std::mt19937& rng, uint8_t ttl) {
   return h;
 }
 
-rte_ipv4_hdr* as_ip(std::vector<uint8_t>& h) { return reinterpret_cast<rte_ipv4_hdr*>(h.data()); }
+rte_ipv4_hdr* as_ip(std::vector<uint8_t>& h) {
+  return reinterpret_cast<rte_ipv4_hdr*>(h.data());
+}
 
 // Decrements with ttl.h and checks the result against a recomputation.
 void expect_decrement_matches(std::vector<uint8_t> h) {
