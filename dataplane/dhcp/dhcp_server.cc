@@ -238,7 +238,9 @@ DhcpVerdict dhcp_answer(const uint8_t* data, uint32_t len, const FrameLayers& f,
   } else if (ciaddr != 0) {
     dst_ip = ciaddr;
     broadcast = false;
-  } else if (flags & kBootpFlagBroadcast) {
+  } else if ((flags & kBootpFlagBroadcast) || yiaddr == 0) {
+    // yiaddr 0: an INFORM from a client without ciaddr has no address to
+    // be reached at.
     dst_ip = kBroadcastIp;
     broadcast = true;
   } else {

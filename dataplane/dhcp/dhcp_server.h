@@ -42,9 +42,10 @@
 //
 // Where the reply goes (§4.1, giaddr being zero): NAK to broadcast; else
 // to ciaddr when the client set it; else to broadcast when the client set
-// the broadcast flag; else unicast to yiaddr at chaddr. Broadcast is
-// 255.255.255.255 at ff:ff:ff:ff:ff:ff. Source: the gateway's address at
-// `router_mac`, UDP 67 -> 68, TTL 64, both checksums computed.
+// the broadcast flag (or gets no yiaddr: an INFORM without ciaddr); else
+// unicast to yiaddr at chaddr. Broadcast is 255.255.255.255 at
+// ff:ff:ff:ff:ff:ff. Source: the gateway's address at `router_mac`, UDP
+// 67 -> 68, TTL 64, both checksums computed.
 //
 // What it refuses (each a DhcpVerdict, so the caller counts it as a named
 // drop): not UDP 68 -> 67 over unfragmented IPv4, a UDP length past the

@@ -436,6 +436,16 @@ TEST(DhcpServer, InformIsAckedWithoutLeaseOrYiaddr) {
   expect_lease_options(a.reply, DhcpMessageType::kAck, /*lease_times=*/false);
 }
 
+TEST(DhcpServer, InformWithoutCiaddrIsAckedToBroadcast) {
+  // No ciaddr and no yiaddr to send to: broadcast, not 0.0.0.0.
+  ClientMessage m{.options = cat({opt_type(DhcpMessageType::kInform), kEnd})};
+  const Answer a = answer(client_frame(m).bytes());
+  ASSERT_EQ(a.verdict, DhcpVerdict::inform_ack);
+  expect_headers(a.reply, kBroadcastMac, kBroadcastIp);
+  expect_bootp(a.reply, 0, 0, 0);
+  expect_lease_options(a.reply, DhcpMessageType::kAck, /*lease_times=*/false);
+}
+
 TEST(DhcpServer, ReleaseAndDeclineAreConsumedWithoutAnswer) {
   ClientMessage release{.ciaddr = kVmIp,
                         .options = cat({opt_type(DhcpMessageType::kRelease),
