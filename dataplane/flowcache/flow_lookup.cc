@@ -12,19 +12,6 @@
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
-namespace {
-
-constexpr uint16_t kDhcpClientPort = 68;
-constexpr uint16_t kDhcpServerPort = 67;
-
-// A DHCP client's request (RFC 2131 §4.1), from port 68 to port 67.
-bool dhcp_request(const uint8_t* data, const FrameLayers& f) {
-  if (f.l4_proto != IPPROTO_UDP || f.l4 == 0) return false;
-  return load_be16(data + f.l4 + offsetof(rte_udp_hdr, src_port)) == kDhcpClientPort &&
-         load_be16(data + f.l4 + offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort;
-}
-
-}  // namespace
 
 void FlowLookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   for (uint16_t base = 0; base < n; base += ConnTable::kMaxBulk)
@@ -59,11 +46,10 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
     const auto* eth = reinterpret_cast<const rte_ether_hdr*>(data + md->outer.l2);
     // Broadcast and multicast are no connection: every copy is judged
-    // alone (kSecurityGroupFlood), except a DHCP request, which must reach
-    // whatever answers DHCP before the VM has an address to be judged by.
+    // alone (kSecurityGroupFlood). (DHCP from a VM never gets here: the
+    // node answers it, dhcp/.)
     if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
-      md->ct = ct_meta(dhcp_request(data, md->outer) ? CtDisposition::kUntracked
-                                                     : CtDisposition::kStateless);
+      md->ct = ct_meta(CtDisposition::kStateless);
       send(m, FlowLookupNext::kWalk);
       continue;
     }

@@ -20,7 +20,7 @@
 //   ICMP error quoting a tracked connection -> the walk, as RELATED
 //   ICMP neither echo nor error, IPv4 to a broadcast or multicast MAC
 //       -> the walk, judged alone (kStateless)
-//   ARP, a DHCP request -> the walk, untracked
+//   ARP -> the walk, untracked
 //
 // Drops: a packet that does not fit its connection's state, or may not
 // open one (a SYN-ACK or RST with no connection, an echo reply to nothing)

@@ -65,7 +65,7 @@ void L2LookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept
           }
           break;
         case FdbKind::kRouter:
-          drop(m, DropReason::no_route);
+          send(m, L2LookupNext::kRouted);
           break;
         case FdbKind::kUnbound:
           drop(m, DropReason::l2_port_unbound);

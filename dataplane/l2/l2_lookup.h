@@ -11,7 +11,7 @@
 //   a port on another node                 -> kUnicast, out_port the underlay,
 //                                             PktMeta::tunnel its VTEP
 //       ... for a frame from the underlay  -> drop l2_underlay_to_underlay
-//   the network's router MAC               -> drop no_route (no router yet)
+//   the network's router MAC               -> kRouted: the router (l3/)
 //
 // The VNI is part of every key, so a frame can only ever find entries of
 // its own network: isolation needs no check of its own. Frames come from
@@ -25,12 +25,12 @@
 namespace weft::dp {
 
 // kUnicast: a known port, out_port (and tunnel) set: the security groups
-// come next. kFlood: everyone else.
-enum class L2LookupNext : uint8_t { kUnicast, kFlood, kCount };
+// come next. kRouted: the distributed router. kFlood: everyone else.
+enum class L2LookupNext : uint8_t { kUnicast, kRouted, kFlood, kCount };
 
 class L2LookupStage final : public StageWith<L2LookupNext> {
  public:
-  L2LookupStage() noexcept : StageWith({"unicast", "flood"}) {}
+  L2LookupStage() noexcept : StageWith({"unicast", "routed", "flood"}) {}
 
   std::string_view name() const override { return "l2_lookup"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

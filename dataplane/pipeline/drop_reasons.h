@@ -60,6 +60,11 @@ namespace weft::dp {
   X(portsec_ip,                                                                 \
     "source IPv4 (or ARP sender IP) neither the port's nor allowed")            \
   X(portsec_ipv6, "IPv6 from a vNIC: ports own IPv4 addresses only")            \
+  X(portsec_dhcp_server, "DHCP server traffic (UDP 67 -> 68) from a vNIC")      \
+  /* the node's DHCP server (dhcp/) */                                          \
+  X(dhcp_refused, "DHCP to the node that is malformed or not the port's own")   \
+  X(dhcp_no_answer, "DHCP RELEASE, DECLINE or a REQUEST for another server")    \
+  X(dhcp_disabled, "DHCP from a port whose subnet has dhcp: false")             \
   /* L2 overlay: L2 lookup, flood, VXLAN encap */                               \
   X(l2_same_port, "destination MAC is behind the port the frame came from")     \
   X(l2_port_unbound, "destination port is on this node but bound to no vNIC")   \
@@ -83,9 +88,13 @@ namespace weft::dp {
   X(ct_not_ipv4, "IPv6 on the overlay: ports and security groups are IPv4")    \
   X(ct_tuple_clash,                                                             \
     "a translated connection's reply tuple, sent the wrong way")                 \
-  /* the tail: rewrite (rewrite/) */                                            \
+  /* the distributed router (l3/) and the tail's rewrite (rewrite/) */          \
   X(l3_ttl_exceeded, "routed IPv4 packet with TTL <= 1")                        \
-  X(l3_mtu_exceeded, "routed IPv4 packet larger than the destination's MTU")
+  X(l3_mtu_exceeded, "routed IPv4 packet larger than the destination's MTU")    \
+  X(l3_host_unknown, "routed to a connected subnet address no port holds")      \
+  X(l3_not_local, "frame for the router MAC from the underlay: never routed twice") \
+  X(l3_not_ipv4, "frame for the router MAC that is not IPv4")                   \
+  X(l3_to_router, "to a router address, and no echo request")
 
 enum class DropReason : uint16_t {
   kNone = 0,

@@ -46,14 +46,17 @@ enum class NodeId : uint8_t {
   kVxlanDecap,    // tunnel packets from known peers to known VNIs -> inner frame
   kPortSecurity,  // vNIC frames: source MAC and IP must be the port's
   kArpResponder,  // ARP suppression: known addresses answered locally
+  kDhcp,          // DHCP from a VM: answered by the node (dhcp/)
   kFlowLookup,    // flow cache: a known connection jumps to the tail (flowcache/)
   kL2Lookup,      // (VNI, destination MAC) -> local port, remote VTEP or flood
+  kRouter,        // frames for the router MAC: the network's FIB (l3/)
   kFlood,         // broadcast and unknown unicast: one copy per flood-list member
   kSecurityGroupFlood,  // each flood copy judged alone by the security groups (acl/)
   kSecurityGroup,  // new connections: the ports' security groups decide (acl/)
   kFlowCommit,     // the walk's result recorded in the connection's entry (flowcache/)
   // The tail every forwarded packet ends in, from a walk or a cache hit:
   kRewrite,       // MACs, TTL, addresses and ports, checksums (rewrite/)
+  kIcmpError,     // what the router will not forward: an ICMP error to the sender (l3/)
   kVxlanEncap,    // frames for a remote VTEP -> VXLAN on the underlay
   kTx,
   kDrop,
@@ -64,10 +67,12 @@ inline constexpr size_t kNodeCount = static_cast<size_t>(NodeId::kCount);
 // Node names, as counters and traces show them: the name of the stage each
 // node runs in weftd's graph.
 inline constexpr std::array<std::string_view, kNodeCount> kNodeNames = {
-    "parse",          "policy_gate",          "xconnect",       "ingress",     "underlay_arp",
-    "vxlan_decap",    "port_security",        "arp_responder",  "flow_lookup", "l2_lookup",
-    "flood",          "security_group_flood", "security_group", "flow_commit", "rewrite",
-    "vxlan_encap",    "tx",                   "drop",
+    "parse",         "policy_gate", "xconnect",    "ingress",
+    "underlay_arp",  "vxlan_decap", "port_security", "arp_responder",
+    "dhcp",          "flow_lookup", "l2_lookup",   "router",
+    "flood",         "security_group_flood", "security_group", "flow_commit",
+    "rewrite",       "icmp_error",  "vxlan_encap", "tx",
+    "drop",
 };
 constexpr std::string_view node_name(NodeId id) { return kNodeNames[static_cast<size_t>(id)]; }
 

@@ -24,6 +24,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerStats {
   // TSC cycles of the loop iterations that received packets, rx to tx; over
   // the packets received, the dataplane's cost in cycles per packet.
   Counter busy_cycles;
+  // ICMP errors the router sent, and the ones the node's rate limit held
+  // back (l3/icmp_error_stage.h).
+  Counter icmp_errors_sent, icmp_errors_limited;
 
   void count_drop(NodeId node, DropReason reason) noexcept {
     drops[static_cast<size_t>(node)][static_cast<size_t>(reason)].inc();

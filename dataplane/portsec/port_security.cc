@@ -5,14 +5,13 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "dataplane/dhcp/dhcp_wire.h"
 #include "dataplane/pipeline/wire.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
 namespace {
 
-constexpr uint16_t kDhcpClientPort = 68;
-constexpr uint16_t kDhcpServerPort = 67;
 
 bool owns_ip(const Vnic& vn, rte_be32_t ip) {
   if (ip == vn.ip) return true;
@@ -21,12 +20,16 @@ bool owns_ip(const Vnic& vn, rte_be32_t ip) {
   return false;
 }
 
+uint16_t udp_port(const uint8_t* data, const FrameLayers& f, size_t field) {
+  if (f.l4_proto != IPPROTO_UDP || f.l4 == 0) return 0;
+  return load_be16(data + f.l4 + field);
+}
+
 // RFC 2131 §4.1: a client without an address sends from 0.0.0.0, port 68 to
 // port 67. Anything else from 0.0.0.0 is a spoof.
 bool dhcp_client_without_address(const uint8_t* data, const FrameLayers& f) {
-  if (f.l4_proto != IPPROTO_UDP || f.l4 == 0) return false;
-  return load_be16(data + f.l4 + offsetof(rte_udp_hdr, src_port)) == kDhcpClientPort &&
-         load_be16(data + f.l4 + offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort;
+  return udp_port(data, f, offsetof(rte_udp_hdr, src_port)) == kDhcpClientPort &&
+         udp_port(data, f, offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort;
 }
 
 DropReason check(const Vnic& vn, const uint8_t* data, const FrameLayers& f) {
@@ -37,9 +40,12 @@ DropReason check(const Vnic& vn, const uint8_t* data, const FrameLayers& f) {
     case L3Type::kIpv4: {
       rte_be32_t src;
       std::memcpy(&src, data + f.l3 + offsetof(rte_ipv4_hdr, src_addr), sizeof src);
-      if (owns_ip(vn, src) || (src == 0 && dhcp_client_without_address(data, f)))
-        return DropReason::kNone;
-      return DropReason::portsec_ip;
+      if (!owns_ip(vn, src) && !(src == 0 && dhcp_client_without_address(data, f)))
+        return DropReason::portsec_ip;
+      if (udp_port(data, f, offsetof(rte_udp_hdr, src_port)) == kDhcpServerPort &&
+          udp_port(data, f, offsetof(rte_udp_hdr, dst_port)) == kDhcpClientPort)
+        return DropReason::portsec_dhcp_server;
+      return DropReason::kNone;
     }
     case L3Type::kArp: {
       const auto* arp = reinterpret_cast<const rte_arp_hdr*>(data + f.l3);
@@ -70,7 +76,13 @@ void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
       continue;
     }
     md->vni = vn.vni;
-    send(m, md->outer.l3_type == L3Type::kArp ? PortSecurityNext::kArp : PortSecurityNext::kIp);
+    const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (md->outer.l3_type == L3Type::kArp)
+      send(m, PortSecurityNext::kArp);
+    else if (udp_port(data, md->outer, offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort)
+      send(m, PortSecurityNext::kDhcp);
+    else
+      send(m, PortSecurityNext::kIp);
   }
 }
 

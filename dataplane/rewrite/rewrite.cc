@@ -126,13 +126,15 @@ void RewriteStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
     const RewriteEntry& r = rewrites[md->rewrite];
     if (r.flags & kRewriteTtl) {
       if (ip[kIpTtl] <= 1) {
-        drop(m, DropReason::l3_ttl_exceeded);
+        md->drop_reason = static_cast<uint16_t>(DropReason::l3_ttl_exceeded);
+        send(m, RewriteNext::kIcmpError);
         continue;
       }
       decrement_ttl(ip);
     }
     if (r.mtu != 0 && load_be16(ip + offsetof(rte_ipv4_hdr, total_length)) > r.mtu) {
-      drop(m, DropReason::l3_mtu_exceeded);
+      md->drop_reason = static_cast<uint16_t>(DropReason::l3_mtu_exceeded);
+      send(m, RewriteNext::kIcmpError);
       continue;
     }
     if (r.flags & kRewriteMacs) {

@@ -6,10 +6,11 @@
 // tx with, in this order:
 //
 //   TTL        one hop off, the IPv4 checksum patched (RFC 1624); a packet
-//              that arrives with TTL <= 1 is not forwarded: drop
-//              l3_ttl_exceeded
+//              that arrives with TTL <= 1 is not forwarded: kIcmpError,
+//              l3_ttl_exceeded (time exceeded for the sender)
 //   MTU        an IPv4 packet larger than the destination network's MTU:
-//              drop l3_mtu_exceeded (never fragmented)
+//              kIcmpError, l3_mtu_exceeded (fragmentation needed, with DF;
+//              never fragmented)
 //   MACs       the router's as source, the destination port's
 //   addresses  the connection's translation (ConnXlate): the original
 //   and ports  direction to its translated tuple, a reply back to what the
@@ -27,11 +28,11 @@
 
 namespace weft::dp {
 
-enum class RewriteNext : uint8_t { kEncap, kLocal, kCount };
+enum class RewriteNext : uint8_t { kEncap, kLocal, kIcmpError, kCount };
 
 class RewriteStage final : public StageWith<RewriteNext> {
  public:
-  explicit RewriteStage(const ConnTable& table) noexcept : StageWith({"encap", "local"}), table_(table) {}
+  explicit RewriteStage(const ConnTable& table) noexcept : StageWith({"encap", "local", "icmp_error"}), table_(table) {}
 
   std::string_view name() const override { return "rewrite"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

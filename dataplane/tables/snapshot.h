@@ -21,6 +21,8 @@
 
 #include "dataplane/acl/security_group_table.h"
 #include "dataplane/arp/arp_table.h"
+#include "dataplane/dhcp/dhcp_table.h"
+#include "dataplane/l3/route_table.h"
 #include "dataplane/l2/l2_table.h"
 #include "dataplane/overlay/network_table.h"
 #include "dataplane/portsec/vnic_table.h"
@@ -67,6 +69,8 @@ struct Snapshot {
   VnicTable vnics;                     // portsec/vnic_table.h
   SecurityGroupTable security_groups;  // acl/security_group_table.h
   RewriteTable rewrites;               // rewrite/rewrite_table.h: filled by the builders that route
+  RouteTable routes;                   // l3/route_table.h
+  DhcpTable dhcp;                      // dhcp/dhcp_table.h
 
   bool has_policy() const { return policy_version != 0; }
 };

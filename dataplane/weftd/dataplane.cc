@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "dataplane/l3/icmp_error_stage.h"
 #include "dataplane/pipeline/mbuf_pool.h"
 #include "dataplane/weftd/eal_args.h"
 
@@ -44,6 +45,11 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
   const uint16_t underlay = dp->ports_.front().dev.id;
   GraphOptions options;
   options.conntrack.max_entries = cfg.conntrack.max_connections;
+  // One limit on ICMP errors for the node, whichever worker sends them.
+  TokenBucket::Config limit = IcmpErrorStage::kDefaultLimit;
+  limit.tsc_hz = rte_get_tsc_hz();
+  dp->icmp_limit_ = std::make_unique<TokenBucket>(limit);
+  options.icmp_limit = dp->icmp_limit_.get();
   for (unsigned w = 0; w < cfg.workers(); ++w) {
     auto built = build_worker_graph(mode, underlay, port_ids, options, &error);
     if (!built) {

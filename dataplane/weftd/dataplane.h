@@ -83,6 +83,8 @@ class Dataplane {
   bool reclaim_armed_ = false;
   rte_mempool* pool_ = nullptr;
   std::vector<DataplanePort> ports_;
+  // The node's ICMP error limit: every graph borrows it, so it outlives them.
+  std::unique_ptr<TokenBucket> icmp_limit_;
   std::vector<std::unique_ptr<WorkerGraph>> graphs_;
   std::vector<std::unique_ptr<Worker>> workers_;
   // The underlay ARP cache every snapshot shares (neighbor_table.h).

@@ -6,10 +6,13 @@
 
 #include "dataplane/acl/security_group_stage.h"
 #include "dataplane/arp/arp_responder.h"
+#include "dataplane/dhcp/dhcp_stage.h"
 #include "dataplane/flowcache/flow_commit.h"
 #include "dataplane/flowcache/flow_lookup.h"
 #include "dataplane/l2/flood.h"
 #include "dataplane/l2/l2_lookup.h"
+#include "dataplane/l3/icmp_error_stage.h"
+#include "dataplane/l3/router.h"
 #include "dataplane/overlay/ingress.h"
 #include "dataplane/pipeline/parse.h"
 #include "dataplane/pipeline/policy_gate.h"
@@ -41,10 +44,11 @@ void wire(S& stage, std::initializer_list<std::pair<typename S::Edge, NodeId>> e
   for (const auto& [e, to] : edges) stage.wire(e, to);
 }
 
-// The policy-mode graph: the L2 overlay, the flow cache and the security
-// groups, then the tail. IPv4 from either side meets the flow cache first:
-// a hit jumps to the tail, a miss walks L2 lookup (and flood), then the
-// security groups, and its result is recorded (docs/architecture.md).
+// The policy-mode graph: the L2 overlay, the router, the flow cache and the
+// security groups, then the tail. IPv4 from either side meets the flow
+// cache first: a hit jumps to the tail, a miss walks L2 lookup (and flood,
+// or the router), then the security groups, and its result is recorded
+// (docs/architecture.md).
 bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string* error) {
   ConnTableConfig ct = options.conntrack;
   if (ct.tsc_hz == 0) ct.tsc_hz = rte_get_tsc_hz();
@@ -59,6 +63,13 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
     return false;
   }
   ConnTable& table = *g.conntrack;
+  TokenBucket* icmp_limit = options.icmp_limit;
+  if (icmp_limit == nullptr) {
+    TokenBucket::Config limit = IcmpErrorStage::kDefaultLimit;
+    limit.tsc_hz = ct.tsc_hz;
+    g.own_icmp_limit = std::make_unique<TokenBucket>(limit);
+    icmp_limit = g.own_icmp_limit.get();
+  }
 
   wire(add_stage<PolicyGateStage>(g, N::kPolicyGate), {{PolicyGateNext::kOpen, N::kIngress}});
   wire(add_stage<IngressStage>(g, N::kIngress), {{IngressNext::kVnic, N::kPortSecurity},
@@ -67,15 +78,23 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
   wire(add_stage<UnderlayArpStage>(g, N::kUnderlayArp), {{UnderlayArpNext::kReply, N::kTx}});
   wire(add_stage<VxlanDecapStage>(g, N::kVxlanDecap), {{VxlanDecapNext::kInner, N::kFlowLookup}});
   wire(add_stage<PortSecurityStage>(g, N::kPortSecurity), {{PortSecurityNext::kIp, N::kFlowLookup},
-                                                            {PortSecurityNext::kArp, N::kArpResponder}});
+                                                            {PortSecurityNext::kArp, N::kArpResponder},
+                                                            {PortSecurityNext::kDhcp, N::kDhcp}});
   wire(add_stage<ArpResponderStage>(g, N::kArpResponder), {{ArpResponderNext::kAnswer, N::kTx},
                                                             {ArpResponderNext::kForward, N::kFlowLookup}});
+  auto& dhcp = add_stage<DhcpStage>(g, N::kDhcp);
+  wire(dhcp, {{DhcpNext::kReply, N::kTx}});
+  g.dhcp = &dhcp;
   wire(add_stage<FlowLookupStage>(g, N::kFlowLookup, table), {{FlowLookupNext::kWalk, N::kL2Lookup},
                                                                {FlowLookupNext::kRewrite, N::kRewrite},
                                                                {FlowLookupNext::kEncap, N::kVxlanEncap},
                                                                {FlowLookupNext::kLocal, N::kTx}});
   wire(add_stage<L2LookupStage>(g, N::kL2Lookup), {{L2LookupNext::kUnicast, N::kSecurityGroup},
+                                                    {L2LookupNext::kRouted, N::kRouter},
                                                     {L2LookupNext::kFlood, N::kFlood}});
+  wire(add_stage<RouterStage>(g, N::kRouter), {{RouterNext::kRouted, N::kSecurityGroup},
+                                               {RouterNext::kAnswer, N::kTx},
+                                               {RouterNext::kIcmpError, N::kIcmpError}});
   wire(add_stage<FloodStage>(g, N::kFlood), {{FloodNext::kCopy, N::kSecurityGroupFlood}});
   for (auto [node, mode] : {std::pair{N::kSecurityGroupFlood, SgMode::kReplicas},
                             std::pair{N::kSecurityGroup, SgMode::kConnections}})
@@ -87,7 +106,9 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                                {FlowCommitNext::kEncap, N::kVxlanEncap},
                                                                {FlowCommitNext::kLocal, N::kTx}});
   wire(add_stage<RewriteStage>(g, N::kRewrite, table), {{RewriteNext::kEncap, N::kVxlanEncap},
-                                                         {RewriteNext::kLocal, N::kTx}});
+                                                         {RewriteNext::kLocal, N::kTx},
+                                                         {RewriteNext::kIcmpError, N::kIcmpError}});
+  wire(add_stage<IcmpErrorStage>(g, N::kIcmpError, *icmp_limit), {{IcmpErrorNext::kLocal, N::kTx}});
   wire(add_stage<VxlanEncapStage>(g, N::kVxlanEncap), {{VxlanEncapNext::kOut, N::kTx}});
   return true;
 }

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "dataplane/conntrack/conn_table.h"
+#include "dataplane/dhcp/dhcp_stage.h"
+#include "dataplane/l3/token_bucket.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/stage.h"
 
@@ -36,11 +38,17 @@ struct WorkerGraph {
   // its stages hold references, so it outlives them.
   std::unique_ptr<ConnTable> conntrack;
   std::vector<std::unique_ptr<Stage>> stages;  // owned; the pipeline borrows them
+  const DhcpStage* dhcp = nullptr;             // its counters (policy mode)
+  // The ICMP error limit, when GraphOptions gave none (a graph of its own).
+  std::unique_ptr<TokenBucket> own_icmp_limit;
 };
 
 struct GraphOptions {
   // The flow cache's table (policy mode). tsc_hz 0: rte_get_tsc_hz().
   ConnTableConfig conntrack;
+  // The node's limit on ICMP errors, shared by every worker's graph
+  // (borrowed); null: the graph makes one of its own at the default rate.
+  TokenBucket* icmp_limit = nullptr;
 };
 
 // `ports` are every port the worker polls, underlay first; the xconnect

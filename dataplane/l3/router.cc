@@ -1,0 +1,174 @@
+#include "dataplane/l3/router.h"
+
+#include <netinet/in.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/l3/route_table.h"
+#include "dataplane/pipeline/wire.h"
+#include "dataplane/rewrite/checksum.h"
+#include "dataplane/tables/snapshot.h"
+
+namespace weft::dp {
+namespace {
+
+constexpr uint32_t kMaxBurst = 64;
+constexpr uint8_t kEchoTtl = 64;
+
+// The router's answer to a ping of one of its addresses, in place: back to
+// the sender, from the address it pinged. False when it is no echo
+// request the router answers.
+bool answer_echo(uint8_t* data, PktMeta& md, const rte_ether_addr& router_mac) {
+  uint8_t* ip = data + md.outer.l3;
+  if (ip[offsetof(rte_ipv4_hdr, next_proto_id)] != IPPROTO_ICMP || md.outer.l4 == 0) return false;
+  uint8_t* icmp = data + md.outer.l4;
+  if (icmp[0] != RTE_IP_ICMP_ECHO_REQUEST || icmp[1] != 0) return false;
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(data + md.outer.l2);
+  eth->dst_addr = eth->src_addr;
+  eth->src_addr = router_mac;
+  // Swapping the addresses leaves both checksums as they are; the TTL and
+  // the ICMP type are patched in.
+  uint8_t addr[4];
+  std::memcpy(addr, ip + offsetof(rte_ipv4_hdr, src_addr), 4);
+  std::memmove(ip + offsetof(rte_ipv4_hdr, src_addr), ip + offsetof(rte_ipv4_hdr, dst_addr), 4);
+  std::memcpy(ip + offsetof(rte_ipv4_hdr, dst_addr), addr, 4);
+  uint16_t old_word, new_word;
+  std::memcpy(&old_word, ip + offsetof(rte_ipv4_hdr, time_to_live), 2);
+  ip[offsetof(rte_ipv4_hdr, time_to_live)] = kEchoTtl;
+  std::memcpy(&new_word, ip + offsetof(rte_ipv4_hdr, time_to_live), 2);
+  csum_replace16(ip + offsetof(rte_ipv4_hdr, hdr_checksum), old_word, new_word);
+  std::memcpy(&old_word, icmp, 2);
+  icmp[0] = RTE_IP_ICMP_ECHO_REPLY;
+  std::memcpy(&new_word, icmp, 2);
+  csum_replace16(icmp + offsetof(rte_icmp_hdr, icmp_cksum), old_word, new_word);
+  md.out_port = md.in_port;
+  return true;
+}
+
+}  // namespace
+
+void RouterStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  for (uint16_t base = 0; base < n; base += kMaxBurst)
+    route(ctx, pkts + base, static_cast<uint16_t>(std::min<uint32_t>(n - base, kMaxBurst)));
+}
+
+void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  const Snapshot& snap = *ctx.snap;
+  const RouteTable& rt = snap.routes;
+
+  // Who may be routed at all, and the burst's host keys.
+  uint64_t keys[kMaxBurst];
+  const void* key_ptrs[kMaxBurst];
+  uint32_t dst[kMaxBurst];  // host order, for the FIB
+  uint16_t which[kMaxBurst];
+  uint32_t count = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const PktMeta* md = meta(m);
+    if (md->in_port == snap.underlay_port || !snap.vnics.by_port[md->in_port].in_policy) {
+      drop(m, DropReason::l3_not_local);
+      continue;
+    }
+    if (md->outer.l3_type != L3Type::kIpv4) {
+      drop(m, DropReason::l3_not_ipv4);
+      continue;
+    }
+    const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + md->outer.l3;
+    dst[count] = load_be32(ip + offsetof(rte_ipv4_hdr, dst_addr));
+    keys[count] = arp_key(md->vni, dst[count]);
+    key_ptrs[count] = &keys[count];
+    which[count++] = i;
+  }
+  if (count == 0) return;
+  uint64_t hits = 0;
+  void* host[kMaxBurst];
+  rte_hash_lookup_bulk_data(rt.hosts.get(), key_ptrs, count, &hits, host);
+
+  // The router's own addresses, and TTL: before any route is looked at.
+  uint32_t routed = 0;
+  for (uint32_t k = 0; k < count; ++k) {
+    rte_mbuf* m = pkts[which[k]];
+    PktMeta* md = meta(m);
+    uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
+    const bool known = hits & (uint64_t{1} << k);
+    if (known && host_entry(host[k]).kind == FdbKind::kRouter) {
+      const Vnic& vn = snap.vnics.by_port[md->in_port];
+      if (answer_echo(data, *md, snap.networks.networks[vn.network].router_mac)) send(m, RouterNext::kAnswer);
+      else drop(m, DropReason::l3_to_router);
+      continue;
+    }
+    if (data[md->outer.l3 + offsetof(rte_ipv4_hdr, time_to_live)] <= 1) {
+      md->drop_reason = static_cast<uint16_t>(DropReason::l3_ttl_exceeded);
+      send(m, RouterNext::kIcmpError);
+      continue;
+    }
+    // Compacted in place: k >= routed, so nothing unread is overwritten.
+    which[routed] = which[k];
+    dst[routed] = dst[k];
+    host[routed] = known ? host[k] : nullptr;
+    ++routed;
+  }
+
+  // One FIB lookup per run of packets of one network (a burst from one
+  // vNIC is one run).
+  uint64_t hop[kMaxBurst];
+  for (uint32_t start = 0; start < routed;) {
+    const uint16_t net = snap.vnics.by_port[meta(pkts[which[start]])->in_port].network;
+    uint32_t end = start + 1;
+    while (end < routed && snap.vnics.by_port[meta(pkts[which[end]])->in_port].network == net) ++end;
+    if (net < rt.fib.size()) {
+      rte_fib_lookup_bulk(rt.fib[net].get(), dst + start, hop + start, end - start);
+    } else {
+      std::fill(hop + start, hop + end, RouteTable::kNoRoute);
+    }
+    start = end;
+  }
+
+  for (uint32_t k = 0; k < routed; ++k) {
+    rte_mbuf* m = pkts[which[k]];
+    PktMeta* md = meta(m);
+    DropReason why = DropReason::kNone;
+    HostEntry to{};
+    if (hop[k] >= rt.routes.size()) {
+      why = DropReason::no_route;
+    } else if (const RouteEntry& r = rt.routes[hop[k]]; r.kind == RouteKind::kStatic) {
+      to = {r.hop.kind, r.hop.value, r.rewrite};
+    } else if (host[k] != nullptr) {
+      to = host_entry(host[k]);
+    } else {
+      why = DropReason::l3_host_unknown;
+    }
+    const Vnic& vn = snap.vnics.by_port[md->in_port];
+    const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + md->outer.l3;
+    if (why == DropReason::kNone && load_be16(ip + offsetof(rte_ipv4_hdr, total_length)) > vn.mtu)
+      why = DropReason::l3_mtu_exceeded;
+    if (why != DropReason::kNone) {
+      md->drop_reason = static_cast<uint16_t>(why);
+      send(m, RouterNext::kIcmpError);
+      continue;
+    }
+    switch (to.kind) {
+      case FdbKind::kLocal:
+        md->out_port = to.value;
+        md->tunnel = 0;
+        break;
+      case FdbKind::kRemote:
+        md->out_port = snap.underlay_port;
+        md->tunnel = to.value;
+        break;
+      case FdbKind::kUnbound:
+        drop(m, DropReason::l2_port_unbound);
+        continue;
+      case FdbKind::kRouter:  // a static route via the router itself: the builder makes none
+        drop(m, DropReason::internal_error);
+        continue;
+    }
+    md->rewrite = to.rewrite;
+    send(m, RouterNext::kRouted);
+  }
+}
+
+}  // namespace weft::dp
