@@ -21,7 +21,7 @@ Expected<std::unique_ptr<Controller>> Controller::start(boost::asio::io_context&
 
   std::unique_ptr<Controller> c(new Controller(std::move(options)));
   ControllerOptions& o = c->options_;
-  auto store = StateStore::open(o.state_dir);
+  auto store = StateStore::open(o.state_dir, o.store_io);
   if (!store) return Unexpected{store.error()};
   c->store_ = std::move(*store);
 

@@ -45,6 +45,7 @@ struct ControllerOptions {
   boost::asio::ip::tcp::endpoint southbound;  // port 0: any free port
   boost::asio::ip::tcp::endpoint api;
   TlsFiles tls;  // one CA, certificate and key for both listeners
+  StoreIo store_io;  // tests replace its system calls to make persisting fail
   SouthboundOptions southbound_options;
   api::ApiOptions api_options;  // .token: the bearer token, if any
   Log log;                      // copied into the parts that have none

@@ -3,6 +3,7 @@
 // if they were separate processes. Through the real HTTP API and the real
 // southbound TLS channel: identities, distribution, acks, persistence, auth.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -52,6 +53,7 @@ class ControllerProcess {
     uint16_t api_port = 0;
     std::string token;
     size_t body_limit = 16u << 20;
+    StoreIo store_io;
   };
 
   ControllerProcess(const test::Pki& pki, Config cfg) : pki_(pki), cfg_(std::move(cfg)) {}
@@ -68,6 +70,7 @@ class ControllerProcess {
       o.southbound_options.idle_timeout = 5s;
       o.api_options.token = cfg_.token;
       o.api_options.body_limit = cfg_.body_limit;
+      o.store_io = cfg_.store_io;
       o.log = log.log();
       auto c = Controller::start(io_.io(), std::move(o));
       if (!c) return Unexpected{c.error()};
@@ -573,6 +576,36 @@ TEST_F(ControllerTest, ApiRefusesOversizedBodiesUnknownPathsAndWrongMethods) {
   EXPECT_EQ(del->status, 405);
   EXPECT_EQ(client.request("GET", "/v1/policy")->status, 404) << "no policy yet";
   EXPECT_EQ(ctl->status().desired_version, 0u);
+}
+
+// The state dir's fsync fails: the PUT is a 500 that says why, the version
+// does not advance, and a repeated PUT of the same YAML is not mistaken for
+// an unchanged policy (it was never durable, and no node received it).
+TEST_F(ControllerTest, FailedPersistIsAnErrorAndTheVersionDoesNotAdvance) {
+  auto fail_dir_fsync = std::make_shared<std::atomic<bool>>(false);
+  ControllerProcess::Config cfg;
+  cfg.store_io.fsync = [fail_dir_fsync](int fd) {
+    struct stat st;
+    if (*fail_dir_fsync && ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      errno = EIO;
+      return -1;
+    }
+    return ::fsync(fd);
+  };
+  auto ctl = start_controller(cfg);
+  ASSERT_EQ(ctl->put(policy_v1()).status, 200);
+  auto a = node("node-a", *ctl);
+  ASSERT_TRUE(test::wait_until([&] { return ctl->node("node-a")->in_sync; }));
+
+  *fail_dir_fsync = true;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto r = ctl->put(policy_p0_on_b());
+    EXPECT_EQ(r.status, 500) << "attempt " << attempt << ": " << r.body;
+    EXPECT_NE(r.body.find("cannot persist"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(ctl->status().desired_version, 1u);
+  EXPECT_EQ(ctl->node("node-a")->tables_version, 1u);
+  for (const auto& applied : a->applied()) EXPECT_EQ(applied.version, 1u);
 }
 
 TEST_F(ControllerTest, SecondControllerOnTheSameStateDirCannotStart) {
