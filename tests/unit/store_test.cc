@@ -141,19 +141,25 @@ struct FailingFsync {
   }
 };
 
+// Commits version 1, then "a: 2" with `failing` set (cleared again after):
+// that commit must fail and leave version 1 in place. Returns its error.
+std::string second_commit_fails(StateStore& store, std::atomic<bool>& failing) {
+  EXPECT_TRUE(store.commit("a: 1\n"));
+  failing = true;
+  auto v = store.commit("a: 2\n");
+  failing = false;
+  EXPECT_FALSE(v);
+  EXPECT_EQ(store.current().version, 1u);
+  EXPECT_EQ(store.current().policy, "a: 1\n");
+  return v ? "" : v.error();
+}
+
 TEST(Store, FailedFileFsyncKeepsTheVersion) {
-  auto dir = test::make_temp_dir("weft-store");
   FailingFsync fail;
-  auto store = StateStore::open(dir, fail.io());
-  ASSERT_TRUE((*store)->commit("a: 1\n"));
-  fail.files = true;
-  auto v = (*store)->commit("a: 2\n");
-  ASSERT_FALSE(v);
-  EXPECT_NE(v.error().find("fsync"), std::string::npos) << v.error();
-  EXPECT_EQ((*store)->current().version, 1u);
-  EXPECT_EQ((*store)->current().policy, "a: 1\n");
+  auto store = StateStore::open(test::make_temp_dir("weft-store"), fail.io());
+  const std::string error = second_commit_fails(**store, fail.files);
+  EXPECT_NE(error.find("fsync"), std::string::npos) << error;
   // Nothing is left broken: the next commit that succeeds is version 2.
-  fail.files = false;
   auto again = (*store)->commit("a: 2\n");
   ASSERT_TRUE(again) << again.error();
   EXPECT_EQ(*again, 2u);
@@ -163,17 +169,11 @@ TEST(Store, VersionDoesNotAdvanceWhenTheDirectoryFsyncFails) {
   auto dir = test::make_temp_dir("weft-store");
   FailingFsync fail;
   auto store = StateStore::open(dir, fail.io());
-  ASSERT_TRUE((*store)->commit("a: 1\n"));
-  fail.dirs = true;
-  auto v = (*store)->commit("a: 2\n");
-  ASSERT_FALSE(v);
-  EXPECT_NE(v.error().find("restart the controller"), std::string::npos) << v.error();
   // Version 2 may not survive a crash: nobody may be told of it.
-  EXPECT_EQ((*store)->current().version, 1u);
-  EXPECT_EQ((*store)->current().policy, "a: 1\n");
+  const std::string error = second_commit_fails(**store, fail.dirs);
+  EXPECT_NE(error.find("restart the controller"), std::string::npos) << error;
   // The outcome on disk is unknown: every later commit fails, even once the
   // disk recovers, until a restart re-reads the file.
-  fail.dirs = false;
   EXPECT_FALSE((*store)->commit("a: 2\n"));
   EXPECT_FALSE((*store)->commit("a: 3\n"));
   EXPECT_EQ((*store)->current().version, 1u);
