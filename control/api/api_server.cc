@@ -1,6 +1,7 @@
 #include "control/api/api_server.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -52,9 +53,10 @@ Response not_allowed(const Request& req, std::string_view allow) {
   return res;
 }
 
-// Equal-time comparison: a token must not leak through response timing.
-bool same_secret(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+// The request's path, without the query.
+std::string_view path_of(const Request& req) {
+  std::string_view target(req.target().data(), req.target().size());
+  return target.substr(0, target.find('?'));
 }
 
 std::string_view bearer_token(const Request& req) {
@@ -73,11 +75,26 @@ std::string_view bearer_token(const Request& req) {
 
 }  // namespace
 
+BearerToken::BearerToken(std::string_view token) : digest_(sha256(token)) {}
+
+bool BearerToken::matches(std::string_view offered) const {
+  const auto d = sha256(offered);
+  return CRYPTO_memcmp(d.data(), digest_.data(), d.size()) == 0;
+}
+
+BearerToken::Digest BearerToken::sha256(std::string_view s) {
+  Digest d{};
+  unsigned int len = 0;
+  EVP_Digest(s.data(), s.size(), d.data(), &len, EVP_sha256(), nullptr);
+  return d;
+}
+
 struct ApiServer::Shared {
   asio::io_context& io;
   std::shared_ptr<asio::ssl::context> tls;
   PolicyService* service;  // null once the server stopped
   ApiOptions options;
+  std::optional<BearerToken> token;  // from options.token, when set
   std::map<Session*, std::weak_ptr<Session>> sessions;
 };
 
@@ -95,7 +112,9 @@ class ApiServer::Session : public std::enable_shared_from_this<Session> {
 
   void start() {
     shared_->sessions.emplace(this, weak_from_this());
-    beast::get_lowest_layer(stream_).expires_after(shared_->options.timeout);
+    // Until a request is authenticated the peer is a stranger: it gets
+    // handshake_timeout for the handshake and for each request header.
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.handshake_timeout);
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = shared_from_this()](const error_code& ec) {
                               if (ec) {
@@ -117,32 +136,64 @@ class ApiServer::Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // A request is read in two steps: the header, then, only for a caller the
+  // header authenticates, the body. A stranger is answered (and the
+  // connection closed) without a byte of body buffered or parsed.
   void read() {
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
     parser_->header_limit(kHeaderLimit);
-    beast::get_lowest_layer(stream_).expires_after(shared_->options.timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](const error_code& ec, size_t) { self->on_read(ec); });
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.handshake_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](const error_code& ec, size_t) {
+                              self->on_header(ec);
+                            });
   }
 
-  void on_read(const error_code& ec) {
+  void on_header(const error_code& ec) {
     if (closed_ || !shared_->service) return close();
-    if (ec == http::error::body_limit) {
-      Request req = parser_->release();
-      req.keep_alive(false);
-      return write(failure(req, http::status::payload_too_large,
-                           "request body exceeds " + std::to_string(shared_->options.body_limit) +
-                               " bytes"));
-    }
     if (ec == http::error::header_limit) {
       Request req;
       req.keep_alive(false);
       return write(failure(req, http::status::request_header_fields_too_large, "headers too large"));
     }
-    if (ec) return close();  // end of stream, timeout, garbage: nothing to answer
-    const Request req = parser_->release();
-    write(handle(req));
+    // body_limit here: the header announces more than the cap (answered
+    // below, once we know who is asking). Anything else (end of stream, a
+    // timeout, garbage) has no one to answer.
+    if (ec && ec != http::error::body_limit) return close();
+
+    const Request& head = parser_->get();
+    http::status denied = http::status::unauthorized;
+    std::string why;
+    who_ = authenticate(head, denied, why);
+    if (who_.empty()) {
+      shared_->options.log.warn("API: " + std::string(head.method_string()) + " " +
+                                std::string(path_of(head)) + " from " + peer_ + " denied: " + why);
+      auto res = failure(head, denied, why);
+      if (denied == http::status::unauthorized)
+        res.set(http::field::www_authenticate, "Bearer realm=\"weft-controller\"");
+      res.keep_alive(false);  // its body, if any, stays unread
+      return write(std::move(res));
+    }
+    if (ec == http::error::body_limit) return too_large(head);
+    if (parser_->is_done()) return on_body({});
+    beast::get_lowest_layer(stream_).expires_after(shared_->options.timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](const error_code& ec, size_t) { self->on_body(ec); });
+  }
+
+  void on_body(const error_code& ec) {
+    if (closed_ || !shared_->service) return close();
+    if (ec == http::error::body_limit) return too_large(parser_->get());  // chunked, past the cap
+    if (ec) return close();
+    write(handle(parser_->release()));
+  }
+
+  void too_large(const Request& head) {
+    auto res = failure(head, http::status::payload_too_large,
+                       "request body exceeds " + std::to_string(shared_->options.body_limit) + " bytes");
+    res.keep_alive(false);
+    write(std::move(res));
   }
 
   void write(Response res) {
@@ -154,45 +205,52 @@ class ApiServer::Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Who is asking: "cert:NAME", "token", or empty with `why` set.
+  // Who is asking: "cert:NAME" (an admin certificate), "token", or empty
+  // with `status` and `why` set. Authority comes from the certificate's role
+  // (tls.h), never from the policy: a node certificate is refused even
+  // before any policy names its node, and after the policy drops it.
   std::string authenticate(const Request& req, http::status& status, std::string& why) {
-    const auto names = peer_names(stream_.native_handle());
-    bool node_cert = false;
-    for (const auto& n : names) node_cert |= shared_->service->is_node(n);
-    if (!names.empty() && !node_cert) return "cert:" + names.front();
+    SSL* ssl = stream_.native_handle();
+    const auto names = peer_names(ssl);
+    const std::string name = names.empty() ? "(unnamed)" : names.front();
+    const PeerRole role = peer_role(ssl);
+    if (role == PeerRole::kAdmin) return "cert:" + name;
 
-    const auto& token = shared_->options.token;
     const auto offered = bearer_token(req);
-    if (!token.empty() && !offered.empty() && same_secret(offered, token)) return "token";
+    if (shared_->token && !offered.empty() && shared_->token->matches(offered)) return "token";
 
-    if (node_cert) {
+    if (role == PeerRole::kNode) {
       status = http::status::forbidden;
-      why = "node certificate '" + names.front() + "' is not accepted on the API";
+      why = "node certificate '" + name + "' is not accepted on the API";
+    } else if (!names.empty()) {
+      status = http::status::forbidden;
+      why = "certificate '" + name + "' is not an admin's (no " + std::string(kAdminRoleUri) + ")";
     } else {
       status = http::status::unauthorized;
-      why = offered.empty() ? "authentication required: a client certificate signed by the CA"
-                              " or a bearer token"
+      why = offered.empty() ? "authentication required: an admin client certificate signed by "
+                              "the CA or a bearer token"
                             : "invalid bearer token";
     }
     return {};
   }
 
+  // Answers an authenticated request (`who_`). Never throws: a failure
+  // of ours is a 500, not an exception out of an asio handler.
   Response handle(const Request& req) {
+    try {
+      return route(req);
+    } catch (const std::exception& e) {
+      shared_->options.log.error("API: " + std::string(req.method_string()) + " " +
+                                 std::string(path_of(req)) + " from " + who_ + " failed: " + e.what());
+      return failure(req, http::status::internal_server_error, std::string("internal error: ") + e.what());
+    }
+  }
+
+  Response route(const Request& req) {
     PolicyService& svc = *shared_->service;
     const Log& log = shared_->options.log;
-    http::status denied = http::status::unauthorized;
-    std::string why;
-    const std::string who = authenticate(req, denied, why);
-    std::string_view target(req.target().data(), req.target().size());
-    target = target.substr(0, target.find('?'));
-    if (who.empty()) {
-      log.warn("API: " + std::string(req.method_string()) + " " + std::string(target) + " from " +
-               peer_ + " denied: " + why);
-      auto res = failure(req, denied, why);
-      if (denied == http::status::unauthorized)
-        res.set(http::field::www_authenticate, "Bearer realm=\"weft-controller\"");
-      return res;
-    }
+    const std::string& who = who_;
+    const std::string_view target = path_of(req);
 
     if (target == "/v1/status") {
       if (req.method() != http::verb::get) return not_allowed(req, "GET");
@@ -236,54 +294,35 @@ class ApiServer::Session : public std::enable_shared_from_this<Session> {
   std::string peer_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string who_;  // of the request being served
   Response res_;
   bool closed_ = false;
 };
 
 ApiServer::ApiServer(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls,
                      PolicyService& service, ApiOptions options)
-    : acceptor_(io),
-      shared_(std::make_shared<Shared>(Shared{io, std::move(tls), &service, std::move(options), {}})) {}
+    : shared_(std::make_shared<Shared>(Shared{io, std::move(tls), &service, std::move(options), {}, {}})),
+      listener_(io, "API", shared_->options.log) {
+  if (!shared_->options.token.empty()) shared_->token.emplace(shared_->options.token);
+}
 
 ApiServer::~ApiServer() { stop(); }
 
 Expected<tcp::endpoint> ApiServer::listen(const tcp::endpoint& at) {
-  error_code ec;
-  acceptor_.open(at.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(at, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Unexpected{"API listen on " + at.address().to_string() + ":" +
-                            std::to_string(at.port()) + ": " + ec.message()};
-  auto bound = acceptor_.local_endpoint(ec);
-  if (ec) return Unexpected{"API: " + ec.message()};
-  accept();
+  auto bound = listener_.listen(at);
+  if (!bound) return bound;
+  listener_.start(
+      shared_->options.max_connections, [shared = shared_] { return shared->sessions.size(); },
+      [shared = shared_](tcp::socket socket) {
+        std::make_shared<Session>(std::move(socket), shared)->start();
+      });
   return bound;
-}
-
-void ApiServer::accept() {
-  acceptor_.async_accept([this, shared = shared_](const error_code& ec, tcp::socket socket) {
-    if (!shared->service) return;  // stopped (and maybe destroyed): touch nothing of ours
-    if (ec) {
-      if (ec != asio::error::operation_aborted) shared->options.log.warn("API accept: " + ec.message());
-      return accept();
-    }
-    if (shared->sessions.size() >= shared->options.max_connections) {
-      shared->options.log.warn("API: connection limit reached; refusing a connection");
-      error_code ignored;
-      socket.close(ignored);
-    } else {
-      std::make_shared<Session>(std::move(socket), shared)->start();
-    }
-    accept();
-  });
 }
 
 void ApiServer::stop() {
   if (!shared_->service) return;
   shared_->service = nullptr;
-  error_code ignored;
-  acceptor_.close(ignored);
+  listener_.stop();
   auto sessions = std::move(shared_->sessions);
   shared_->sessions.clear();
   for (auto& [ptr, weak] : sessions)

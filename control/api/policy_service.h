@@ -40,9 +40,6 @@ class PolicyService {
   virtual std::vector<Diagnostic> validate_policy(std::string_view yaml) = 0;
   virtual PolicyDocument current_policy() const = 0;
   virtual StatusReport status() const = 0;
-  // True when `name` is a node of the current policy: node certificates are
-  // the southbound's identities and are not accepted on the API.
-  virtual bool is_node(std::string_view name) const = 0;
 
  protected:
   ~PolicyService() = default;

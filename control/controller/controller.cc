@@ -18,10 +18,13 @@ Expected<std::unique_ptr<Controller>> Controller::start(boost::asio::io_context&
   // The API also takes bearer tokens, so a client certificate is optional.
   auto api_tls = make_tls_context(TlsRole::kServer, options.tls, PeerCerts::kOptional);
   if (!api_tls) return Unexpected{api_tls.error()};
+  if (!options.tls_crl.empty())
+    for (auto* ctx : {&*southbound_tls, &*api_tls})
+      if (auto s = require_crl(**ctx, options.tls_crl); !s) return Unexpected{s.error()};
 
   std::unique_ptr<Controller> c(new Controller(std::move(options)));
   ControllerOptions& o = c->options_;
-  auto store = StateStore::open(o.state_dir);
+  auto store = StateStore::open(o.state_dir, o.store_io);
   if (!store) return Unexpected{store.error()};
   c->store_ = std::move(*store);
 
@@ -171,10 +174,6 @@ api::PolicyDocument Controller::current_policy() const {
 
 api::StatusReport Controller::status() const {
   return {store_->current().version, southbound_->status()};
-}
-
-bool Controller::is_node(std::string_view name) const {
-  return desired_ && desired_->tables.count(std::string(name)) > 0;
 }
 
 }  // namespace weft::ctl

@@ -45,6 +45,8 @@ struct ControllerOptions {
   boost::asio::ip::tcp::endpoint southbound;  // port 0: any free port
   boost::asio::ip::tcp::endpoint api;
   TlsFiles tls;  // one CA, certificate and key for both listeners
+  std::string tls_crl;  // optional: the CA's CRL; revoked peers fail the handshake
+  StoreIo store_io;  // tests replace its system calls to make persisting fail
   SouthboundOptions southbound_options;
   api::ApiOptions api_options;  // .token: the bearer token, if any
   Log log;                      // copied into the parts that have none
@@ -72,7 +74,6 @@ class Controller final : public api::PolicyService {
   std::vector<Diagnostic> validate_policy(std::string_view yaml) override;
   api::PolicyDocument current_policy() const override;
   api::StatusReport status() const override;
-  bool is_node(std::string_view name) const override;
 
   // The name diagnostics give a policy that came through the API.
   static constexpr const char* kRequestName = "policy.yaml";

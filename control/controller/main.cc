@@ -3,7 +3,9 @@
 // docs/operations.md.
 //
 //   weft-controller --state-dir DIR --listen ADDR:PORT --api ADDR:PORT
-//                   --tls-ca F --tls-cert F --tls-key F [--api-token-file F]
+//                   --tls-ca F --tls-cert F --tls-key F [--tls-crl F]
+//                   [--api-token-file F] [--max-node-connections N]
+//                   [--max-api-connections N]
 //
 // Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 2 on usage.
 
@@ -12,12 +14,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "control/controller/controller.h"
 #include "control/transport/host_port.h"
@@ -30,15 +34,20 @@ using weft::ctl::Unexpected;
 
 constexpr const char* kUsage =
     "usage: weft-controller --state-dir DIR --listen ADDR:PORT --api ADDR:PORT\n"
-    "                       --tls-ca FILE --tls-cert FILE --tls-key FILE\n"
-    "                       [--api-token-file FILE] [--verbose]\n"
+    "                       --tls-ca FILE --tls-cert FILE --tls-key FILE [--tls-crl FILE]\n"
+    "                       [--api-token-file FILE] [--max-node-connections N]\n"
+    "                       [--max-api-connections N] [--verbose]\n"
     "\n"
     "  --state-dir       desired state (policy.yaml, created if absent; one controller per dir)\n"
     "  --listen          southbound address for weftd nodes (mutual TLS)\n"
     "  --api             HTTP/JSON API address (TLS; client certificate or bearer token)\n"
     "  --tls-ca          CA that signed every node, client and this controller\n"
     "  --tls-cert/-key   this controller's certificate and key\n"
+    "  --tls-crl         the CA's revocation list (PEM), read at start: revoked peers fail\n"
+    "                    the TLS handshake on both listeners\n"
     "  --api-token-file  file holding a bearer token accepted by the API\n"
+    "  --max-node-connections  southbound connections at once, handshakes included (1024)\n"
+    "  --max-api-connections   API connections at once (64)\n"
     "  --verbose         log debug messages too\n";
 
 Expected<asio::ip::tcp::endpoint> parse_endpoint(const char* flag, const std::string& text) {
@@ -48,6 +57,14 @@ Expected<asio::ip::tcp::endpoint> parse_endpoint(const char* flag, const std::st
   auto addr = asio::ip::make_address(hp->host, ec);
   if (ec) return Unexpected{std::string(flag) + " '" + text + "': ADDR must be an IP address"};
   return asio::ip::tcp::endpoint(addr, hp->port);
+}
+
+Expected<size_t> parse_count(const char* flag, const std::string& text) {
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size() || n == 0)
+    return Unexpected{std::string(flag) + " '" + text + "': a positive number"};
+  return n;
 }
 
 Expected<std::string> read_token(const std::string& path, const weft::ctl::Log& log) {
@@ -71,7 +88,7 @@ Expected<std::string> read_token(const std::string& path, const weft::ctl::Log& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string state_dir, listen, api, ca, cert, key, token_file;
+  std::string state_dir, listen, api, ca, cert, key, crl, token_file, max_nodes, max_api;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -89,8 +106,11 @@ int main(int argc, char** argv) {
                         : a == "--tls-ca"         ? &ca
                         : a == "--tls-cert"       ? &cert
                         : a == "--tls-key"        ? &key
+                        : a == "--tls-crl"        ? &crl
                         : a == "--api-token-file" ? &token_file
-                                                  : nullptr;
+                        : a == "--max-node-connections" ? &max_nodes
+                        : a == "--max-api-connections"  ? &max_api
+                                                        : nullptr;
     if (!dest || i + 1 >= argc) {
       std::fprintf(stderr, "weft-controller: %s '%s'\n\n%s",
                    dest ? "missing value for" : "unknown option", a.c_str(), kUsage);
@@ -109,6 +129,19 @@ int main(int argc, char** argv) {
   weft::ctl::ControllerOptions options;
   options.state_dir = state_dir;
   options.tls = {ca, cert, key};
+  options.tls_crl = crl;
+  for (auto [flag, text, dest] : {std::tuple{"--max-node-connections", &max_nodes,
+                                             &options.southbound_options.max_connections},
+                                  std::tuple{"--max-api-connections", &max_api,
+                                             &options.api_options.max_connections}}) {
+    if (text->empty()) continue;
+    auto n = parse_count(flag, *text);
+    if (!n) {
+      std::fprintf(stderr, "weft-controller: %s\n", n.error().c_str());
+      return 2;
+    }
+    *dest = *n;
+  }
   options.log = log;
   auto sb = parse_endpoint("--listen", listen);
   auto ap = parse_endpoint("--api", api);

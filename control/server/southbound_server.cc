@@ -30,52 +30,36 @@ std::string join(const std::vector<std::string>& v) {
 
 SouthboundServer::SouthboundServer(asio::io_context& io, std::shared_ptr<asio::ssl::context> tls,
                                    SouthboundOptions options)
-    : tls_(std::move(tls)), options_(std::move(options)), acceptor_(io) {
+    : tls_(std::move(tls)), options_(std::move(options)), listener_(io, "southbound", options_.log) {
   proto::ControllerMessage keepalive;
   keepalive.mutable_keepalive();
   keepalive_ = keepalive.SerializeAsString();
 }
 
-SouthboundServer::~SouthboundServer() {
-  stop();
-  *alive_ = false;
-}
+SouthboundServer::~SouthboundServer() { stop(); }
 
 Expected<tcp::endpoint> SouthboundServer::listen(const tcp::endpoint& at) {
-  error_code ec;
-  acceptor_.open(at.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(at, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return Unexpected{"southbound listen on " + at.address().to_string() + ":" +
-                            std::to_string(at.port()) + ": " + ec.message()};
-  auto bound = acceptor_.local_endpoint(ec);
-  if (ec) return Unexpected{"southbound: " + ec.message()};
-  accept();
+  auto bound = listener_.listen(at);
+  if (!bound) return bound;
+  // Every session counts, accepted or not: a handshake costs as much as a node.
+  listener_.start(
+      options_.max_connections, [this] { return sessions_.size(); },
+      [this](tcp::socket socket) { start_session(std::move(socket)); });
   return bound;
 }
 
-void SouthboundServer::accept() {
-  acceptor_.async_accept([this, alive = alive_](const error_code& ec, tcp::socket socket) {
-    if (!*alive || stopped_) return;
-    if (ec) {
-      // EMFILE and friends: say so and keep accepting; the peers retry.
-      if (ec != asio::error::operation_aborted) options_.log.warn("southbound accept: " + ec.message());
-      return accept();
-    }
-    FramedConnection::Options copt;
-    copt.max_frame_payload = options_.max_frame_payload;
-    copt.handshake_timeout = options_.handshake_timeout;
-    copt.heartbeat_interval = options_.keepalive_interval;
-    copt.heartbeat_payload = keepalive_;
-    copt.idle_timeout = options_.idle_timeout;
-    auto session = std::make_shared<NodeSession>(
-        FramedConnection::create(std::move(socket), *tls_, std::move(copt)),
-        static_cast<NodeSession::Owner&>(*this));
-    sessions_.emplace(session.get(), session);
-    session->start();
-    accept();
-  });
+void SouthboundServer::start_session(tcp::socket socket) {
+  FramedConnection::Options copt;
+  copt.max_frame_payload = options_.max_frame_payload;
+  copt.handshake_timeout = options_.handshake_timeout;
+  copt.heartbeat_interval = options_.keepalive_interval;
+  copt.heartbeat_payload = keepalive_;
+  copt.idle_timeout = options_.idle_timeout;
+  auto session = std::make_shared<NodeSession>(
+      FramedConnection::create(std::move(socket), *tls_, std::move(copt)),
+      static_cast<NodeSession::Owner&>(*this));
+  sessions_.emplace(session.get(), session);
+  session->start();
 }
 
 void SouthboundServer::refuse(const std::shared_ptr<NodeSession>& s, const std::string& who,
@@ -89,6 +73,11 @@ void SouthboundServer::on_hello(const std::shared_ptr<NodeSession>& s, const pro
   if (hello.protocol() != proto::SOUTHBOUND_PROTOCOL_V1)
     return refuse(s, name, "unsupported southbound protocol " + std::to_string(hello.protocol()) +
                                " (this controller speaks 1)");
+  // Authority is in the certificate (tls.h): only a node certificate may be
+  // a node here, whatever its name; an operator's certificate is not one.
+  if (peer_role(s->ssl()) != PeerRole::kNode)
+    return refuse(s, name, "certificate " + join(peer_names(s->ssl())) + " is not a node's (no " +
+                               std::string(kNodeRoleUri) + ")");
   if (!peer_is(s->ssl(), name))
     return refuse(s, name, "certificate names " + join(peer_names(s->ssl())) + ", not '" +
                                printable(name) + "'");
@@ -206,8 +195,7 @@ std::vector<NodeStatus> SouthboundServer::status() const {
 void SouthboundServer::stop() {
   if (stopped_) return;
   stopped_ = true;
-  error_code ignored;
-  acceptor_.close(ignored);
+  listener_.stop();
   for (auto& [ptr, s] : sessions_) s->detach();
   sessions_.clear();
   for (auto& [name, n] : nodes_) n.session.reset();

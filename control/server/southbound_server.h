@@ -3,11 +3,13 @@
 // connections, checks who they are, and keeps every connected node on its
 // current tables.
 //
-// Identity: TLS has already verified the certificate against the CA; the
-// node's Hello must then name a node of the current policy, and the
+// Identity: TLS has already verified the certificate against the CA (and
+// its CRL, if any); the certificate must be a node's (role weft:role:node,
+// tls.h), the node's Hello must name a node of the current policy, and the
 // certificate's CN or a DNS SAN must be that very name. Anything else is
 // refused with a Goodbye saying why, and logged. A node's second connection
-// replaces its first.
+// replaces its first. At most max_connections sessions exist at once,
+// counting those still in their handshake (listener.h).
 //
 // Distribution: publish() installs the serialized tables of every node at a
 // version. A connected node gets its full tables on connect and again only
@@ -27,6 +29,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -39,11 +42,15 @@
 #include "control/server/node_session.h"
 #include "control/server/node_status.h"
 #include "control/transport/frame.h"
+#include "control/transport/listener.h"
 
 namespace weft::ctl {
 
 struct SouthboundOptions {
+  static constexpr size_t kDefaultMaxConnections = 1024;
+
   uint32_t max_frame_payload = kDefaultMaxFramePayload;
+  size_t max_connections = kDefaultMaxConnections;
   std::chrono::milliseconds handshake_timeout{5000};
   // Keepalive sent to an idle node; a node silent for idle_timeout is
   // considered gone (agents send keepalives at the same pace).
@@ -92,7 +99,7 @@ class SouthboundServer final : private NodeSession::Owner {
     std::string last_error;
   };
 
-  void accept();
+  void start_session(boost::asio::ip::tcp::socket socket);
   void on_hello(const std::shared_ptr<NodeSession>& s, const proto::Hello& hello) override;
   void on_ack(NodeSession& s, const proto::Ack& ack) override;
   void on_closed(NodeSession& s, const std::string& reason) override;
@@ -100,7 +107,7 @@ class SouthboundServer final : private NodeSession::Owner {
 
   std::shared_ptr<boost::asio::ssl::context> tls_;
   SouthboundOptions options_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  Listener listener_;
   std::string keepalive_;  // a serialized ControllerMessage{keepalive}
 
   uint64_t version_ = 0;
@@ -110,8 +117,6 @@ class SouthboundServer final : private NodeSession::Owner {
   std::map<NodeSession*, std::shared_ptr<NodeSession>> sessions_;
   AckObserver ack_observer_;
   bool stopped_ = false;
-  // Accept handlers may run after we are gone; they check this first.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace weft::ctl

@@ -88,10 +88,10 @@ Expected<std::string> read_file(const std::string& path) {
   return out;
 }
 
-Status fsync_path(const std::string& path, int flags) {
+Status fsync_path(const std::string& path, int flags, const StoreIo& io) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC);
   if (fd < 0) return Unexpected{errno_text("open", path)};
-  int rc = ::fsync(fd);
+  int rc = io.fsync(fd);
   auto err = rc != 0 ? errno_text("fsync", path) : std::string();
   ::close(fd);
   if (rc != 0) return Unexpected{err};
@@ -131,7 +131,7 @@ Expected<DesiredState> decode_state(std::string_view text) {
   return state;
 }
 
-Expected<std::unique_ptr<StateStore>> StateStore::open(const std::string& dir) {
+Expected<std::unique_ptr<StateStore>> StateStore::open(const std::string& dir, StoreIo io) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return Unexpected{errno_text("cannot create state dir", dir)};
 
@@ -144,7 +144,7 @@ Expected<std::unique_ptr<StateStore>> StateStore::open(const std::string& dir) {
     ::close(lock_fd);
     return Unexpected{err};
   }
-  std::unique_ptr<StateStore> store(new StateStore(dir, lock_fd));
+  std::unique_ptr<StateStore> store(new StateStore(dir, lock_fd, std::move(io)));
 
   const std::string path = dir + "/" + std::string(kStateFile);
   // A temporary file is what a crash between write and rename leaves behind.
@@ -174,7 +174,7 @@ Expected<uint64_t> StateStore::commit(std::string policy) {
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Unexpected{errno_text("open", temp)};
   Status s = write_all(fd, encode_state(next), temp);
-  if (s && ::fsync(fd) != 0) s = Unexpected{errno_text("fsync", temp)};
+  if (s && io_.fsync(fd) != 0) s = Unexpected{errno_text("fsync", temp)};
   if (::close(fd) != 0 && s) s = Unexpected{errno_text("close", temp)};
   if (s && ::rename(temp.c_str(), path.c_str()) != 0) s = Unexpected{errno_text("rename", temp)};
   if (!s) {
@@ -183,12 +183,15 @@ Expected<uint64_t> StateStore::commit(std::string policy) {
   }
   // The rename is durable only once the directory entry is. If that fails
   // the new file is in place but maybe not on disk: the outcome is unknown,
-  // so we stop accepting commits until a restart re-reads the truth.
-  current_ = std::move(next);
-  if (auto d = fsync_path(dir_, O_RDONLY | O_DIRECTORY); !d) {
-    broken_ = d.error() + " (state may or may not be durable; restart the controller)";
+  // so we stop accepting commits until a restart re-reads the truth. The
+  // version stays where it was: no node may be sent, and no client told
+  // of, a version that a crash could take back.
+  if (auto d = fsync_path(dir_, O_RDONLY | O_DIRECTORY, io_); !d) {
+    broken_ = d.error() + " (version " + std::to_string(next.version) +
+              " may or may not be durable; restart the controller)";
     return Unexpected{broken_};
   }
+  current_ = std::move(next);
   return current_.version;
 }
 

@@ -21,9 +21,17 @@
 //   if (!store) die(store.error());
 //   auto v = (*store)->commit(yaml);              // version + 1, or an error
 //
+// The version advances only once the new state is durable: a commit that
+// fails anywhere (write, fsync, rename, the directory's fsync) leaves
+// current() as it was and is an error for the caller, so nothing is pushed
+// and no client is told of a version that a crash could take back.
+//
 // Thread-compatible: the controller calls it from its io_context thread.
 
+#include <unistd.h>
+
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,11 +45,17 @@ struct DesiredState {
   std::string policy;    // YAML exactly as accepted
 };
 
+// The system calls whose failure decides durability, replaceable so that
+// tests can make them fail (as root, permission bits provoke nothing).
+struct StoreIo {
+  std::function<int(int fd)> fsync = [](int fd) { return ::fsync(fd); };
+};
+
 class StateStore {
  public:
   static constexpr std::string_view kStateFile = "policy.yaml";
 
-  static Expected<std::unique_ptr<StateStore>> open(const std::string& dir);
+  static Expected<std::unique_ptr<StateStore>> open(const std::string& dir, StoreIo io = {});
   ~StateStore();
 
   StateStore(const StateStore&) = delete;
@@ -51,17 +65,21 @@ class StateStore {
   const std::string& dir() const { return dir_; }
 
   // Durably stores `policy` as version current().version + 1 and returns
-  // that version. On failure neither the disk nor current() changes, except
-  // in one case: the new file is in place but the directory fsync failed.
-  // Then current() has advanced (it matches the file), the outcome is
-  // reported as an error, and every later commit fails until a restart.
+  // that version. On failure current() does not change and the disk holds
+  // the old state, except in one case: the new file is in place but the
+  // directory fsync failed, so whether it survives a crash is unknown. Then
+  // the error says so, current() stays at the old version (the one the
+  // nodes run), and every later commit fails until a restart re-reads the
+  // file.
   Expected<uint64_t> commit(std::string policy);
 
  private:
-  StateStore(std::string dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
+  StateStore(std::string dir, int lock_fd, StoreIo io)
+      : dir_(std::move(dir)), lock_fd_(lock_fd), io_(std::move(io)) {}
 
   std::string dir_;
   int lock_fd_;
+  StoreIo io_;
   DesiredState current_;
   std::string broken_;  // set once durability is unknown
 };

@@ -105,7 +105,13 @@ void FramedConnection::on_read(const error_code& ec, size_t n) {
     // While flushing a last word we no longer listen.
     if (!flushing_ && callbacks_.on_frame) {
       in_on_frame_ = true;
-      callbacks_.on_frame(frame);
+      try {
+        callbacks_.on_frame(frame);
+      } catch (const std::exception& e) {
+        // The owner failed on this frame: that ends this connection, never
+        // the process (an exception must not leave an asio handler).
+        close(std::string("internal error handling a frame: ") + e.what());
+      }
       in_on_frame_ = false;
     }
     if (closed_) {

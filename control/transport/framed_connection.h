@@ -7,7 +7,7 @@
 //
 // Anything wrong with the peer closes this connection and nothing else: an
 // oversized frame, a read or write error, a silent peer, a peer that does not
-// read its queue. The owner learns why through `on_close`, called exactly
+// read its queue, an exception thrown by on_frame. The owner learns why through `on_close`, called exactly
 // once, from the io_context, never from inside one of its own calls.
 //
 //   auto conn = FramedConnection::create(std::move(socket), *tls_ctx, opts);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <boost/asio/ip/address.hpp>
+#include <memory>
 
 namespace weft::ctl {
 namespace {
@@ -68,6 +69,18 @@ Expected<std::shared_ptr<ssl::context>> make_tls_context(TlsRole role, const Tls
   return ctx;
 }
 
+Status require_crl(ssl::context& ctx, const std::string& crl_path) {
+  ERR_clear_error();
+  // Checked for the peer's own certificate (the CA issues no intermediates).
+  // With the flag set, a certificate whose issuer has no CRL here fails too.
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx.native_handle());
+  X509_LOOKUP* lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+  if (!lookup || X509_load_crl_file(lookup, crl_path.c_str(), X509_FILETYPE_PEM) < 1)
+    return Unexpected{"CRL " + crl_path + ": " + openssl_errors()};
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+  return ok();
+}
+
 Status expect_peer_host(SSL* ssl, const std::string& host) {
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   boost::system::error_code ec;
@@ -83,11 +96,43 @@ Status expect_peer_host(SSL* ssl, const std::string& host) {
   return ok();
 }
 
+namespace {
+
+struct X509Free {
+  void operator()(X509* c) const { X509_free(c); }
+};
+struct GeneralNamesFree {
+  void operator()(GENERAL_NAMES* n) const { GENERAL_NAMES_free(n); }
+};
+
+// The peer's certificate if it verified, else null.
+std::unique_ptr<X509, X509Free> verified_peer(SSL* ssl) {
+  if (SSL_get_verify_result(ssl) != X509_V_OK) return nullptr;
+  return std::unique_ptr<X509, X509Free>(SSL_get1_peer_certificate(ssl));
+}
+
+// The certificate's subjectAltNames of `type` (GEN_DNS, GEN_URI), as text.
+std::vector<std::string> alt_names(X509* cert, int type) {
+  std::vector<std::string> out;
+  std::unique_ptr<GENERAL_NAMES, GeneralNamesFree> sans(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
+    if (gn->type != type) continue;
+    const ASN1_IA5STRING* s = gn->d.ia5;  // dNSName and uniformResourceIdentifier alike
+    out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<size_t>(ASN1_STRING_length(s)));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> peer_names(SSL* ssl) {
   std::vector<std::string> names;
-  if (SSL_get_verify_result(ssl) != X509_V_OK) return names;
-  X509* cert = SSL_get1_peer_certificate(ssl);
-  if (!cert) return names;
+  auto owned = verified_peer(ssl);
+  if (!owned) return names;
+  X509* cert = owned.get();
 
   X509_NAME* subject = X509_get_subject_name(cert);
   int idx = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
@@ -99,17 +144,7 @@ std::vector<std::string> peer_names(SSL* ssl) {
     OPENSSL_free(utf8);
   }
 
-  auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr,
-                                                            nullptr));
-  for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); ++i) {
-    const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
-    if (gn->type != GEN_DNS) continue;
-    const ASN1_IA5STRING* dns = gn->d.dNSName;
-    names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
-                       static_cast<size_t>(ASN1_STRING_length(dns)));
-  }
-  GENERAL_NAMES_free(sans);
-  X509_free(cert);
+  for (auto& dns : alt_names(cert, GEN_DNS)) names.push_back(std::move(dns));
 
   // A name with an embedded NUL would compare equal to its prefix in C code;
   // we compare std::strings, but such a certificate is hostile: drop the name.
@@ -120,6 +155,18 @@ std::vector<std::string> peer_names(SSL* ssl) {
 bool peer_is(SSL* ssl, std::string_view name) {
   const auto names = peer_names(ssl);
   return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+PeerRole peer_role(SSL* ssl) {
+  auto cert = verified_peer(ssl);
+  if (!cert) return PeerRole::kNone;
+  bool admin = false, node = false;
+  for (const auto& uri : alt_names(cert.get(), GEN_URI)) {
+    admin |= uri == kAdminRoleUri;
+    node |= uri == kNodeRoleUri;
+  }
+  if (admin == node) return PeerRole::kNone;  // neither, or a certificate claiming both
+  return admin ? PeerRole::kAdmin : PeerRole::kNode;
 }
 
 }  // namespace weft::ctl

@@ -1,11 +1,13 @@
 #include "dataplane/config/node_config.h"
 
+#include <grp.h>
 #include <rte_config.h>
 
 #include <algorithm>
 #include <charconv>
 #include <set>
 #include <string_view>
+#include <vector>
 
 #include "common/yaml_doc.h"
 
@@ -352,6 +354,19 @@ void check_bindings(Reader& r, const YAML::Node& root, NodeConfig& cfg) {
   }
 }
 
+// A group by name, or by number.
+std::optional<gid_t> group_id(const std::string& group) {
+  gid_t gid = 0;
+  auto [end, ec] = std::from_chars(group.data(), group.data() + group.size(), gid);
+  if (ec == std::errc() && end == group.data() + group.size() && !group.empty()) return gid;
+  std::vector<char> buf(16 * 1024);
+  struct group entry;
+  struct group* found = nullptr;
+  if (::getgrnam_r(group.c_str(), &entry, buf.data(), buf.size(), &found) != 0 || !found)
+    return std::nullopt;
+  return found->gr_gid;
+}
+
 }  // namespace
 
 std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::string& file,
@@ -363,7 +378,8 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
   const size_t errors_before = diags.size();
   try {
     if (!r.keys(root, "node config",
-                {"node", "controller", "underlay", "ports", "dpdk", "conntrack", "control_socket"},
+                {"node", "controller", "underlay", "ports", "dpdk", "conntrack", "control_socket",
+                 "control_socket_group"},
                 {"node", "underlay"}))
       return std::nullopt;
     if (const YAML::Node n = root["node"]) {
@@ -386,6 +402,12 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
       }
     } else if (!cfg.node.empty()) {
       cfg.control_socket = std::string(NodeConfig::kDefaultControlSocketDir) + "/" + cfg.node + ".sock";
+    }
+    if (const YAML::Node g = root["control_socket_group"]) {
+      if (auto group = r.string(g, "control_socket_group")) {
+        if (auto gid = group_id(*group)) cfg.control_socket_gid = *gid;
+        else r.error(g, "control_socket_group", "no group '" + *group + "' on this host");
+      }
     }
     check_bindings(r, root, cfg);
   } catch (const YAML::Exception& e) {

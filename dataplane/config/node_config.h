@@ -1,7 +1,8 @@
 #pragma once
 // node.yaml: one weftd's local configuration (SPEC.md, "weftd"): the node
 // name, the controller, the underlay device, the vNIC bindings, DPDK lcores
-// and memory, the connection table's size, and the control socket.
+// and memory, the connection table's size, and the control socket and the
+// group that may use it.
 //
 // load_node_config reads and validates the whole file before weftd touches
 // DPDK: every problem is reported, each as `FILE:LINE:COLUMN: error: KEY:
@@ -14,6 +15,7 @@
 //
 // Thread-compatible; the result is plain data.
 
+#include <sys/types.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -77,6 +79,9 @@ struct NodeConfig {
   DpdkConfig dpdk;
   ConntrackConfig conntrack;
   std::string control_socket;     // default: /run/weft/<node>.sock
+  // control_socket_group: a group (name or number) whose members may use the
+  // control socket too (mode 0660, owner root); absent: the owner's group.
+  std::optional<gid_t> control_socket_gid;
 
   unsigned workers() const { return static_cast<unsigned>(dpdk.lcores.size() - 1); }
 };

@@ -115,7 +115,9 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
     }
     controller_status = [&agent, &cfg] { return controller_status_json(*agent, *cfg.controller); };
   }
-  ControlServer control(io, cfg.control_socket);
+  ControlServer::Options control_options;
+  control_options.group = cfg.control_socket_gid;  // node.yaml control_socket_group
+  ControlServer control(io, cfg.control_socket, control_options);
   register_control_commands(control, *dp, controller_status);
   if (!control.start(error)) {
     std::fprintf(stderr, "weftd: %s\n", error.c_str());

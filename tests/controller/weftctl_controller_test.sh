@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # weft-controller and weftctl as processes, on 127.0.0.1: start, apply (one
 # file, several files, invalid, wrong credentials), status and its exit
-# codes, a failed apply on a node, SIGTERM, restart with the persisted version.
+# codes, a failed apply on a node, SIGTERM, restart with the persisted version;
+# a node certificate never changes the policy (on a fresh controller, and
+# after the policy dropped its node).
 #
 #   weftctl_controller_test.sh WEFT_CONTROLLER WEFTCTL FAKE_NODE DEV_CA
 set -uo pipefail
@@ -65,6 +67,19 @@ YAML
 "$weftctl" status "${api[@]}" "${cert[@]}" >"$tmp/out" 2>&1
 check "status before any policy: not converged" 1 $?
 
+# A PUT with node $1's certificate is refused (403, weftctl exits 2) and the
+# policy stays at version $2; $3 says when.
+node_put_refused() {  # node, version, when
+  "$weftctl" apply "$tmp/v1.yaml" "${api[@]}" --cert "$pki/$1.pem" --key "$pki/$1.key" >"$tmp/out" 2>&1
+  check "PUT with $1's certificate $3: exit 2" 2 $?
+  contains "PUT with $1's certificate $3: 403" "$tmp/out" "403"
+  "$weftctl" status "${api[@]}" "${cert[@]}" --json >"$tmp/out" 2>&1
+  contains "$3: the policy stays at version $2" "$tmp/out" "\"desired_version\":$2"
+}
+
+# No policy names node-a yet: its certificate is still no admin's.
+node_put_refused node-a 0 "on a fresh controller"
+
 "$weftctl" apply "$tmp/v1.yaml" "${api[@]}" "${cert[@]}" >"$tmp/out" 2>&1
 check "apply v1" 0 $?
 contains "apply prints the version" "$tmp/out" "applied version 1; 2 nodes updated"
@@ -114,6 +129,13 @@ start_controller "$tmp/ctl2.log"
 contains "restart serves the persisted version" "$tmp/ctl2.log" "serving policy version 3"
 "$weftctl" status "${api[@]}" "${cert[@]}" >"$tmp/out" 2>&1
 contains "status after restart" "$tmp/out" "desired version 3"
+
+# v4 drops node-b: its certificate names no node of the policy any more, and
+# still has no authority on the API.
+sed '/node-b/d' "$tmp/v1.yaml" > "$tmp/v4.yaml"
+"$weftctl" apply "$tmp/v4.yaml" "${api[@]}" "${cert[@]}" >"$tmp/out" 2>&1
+check "apply v4 without node-b" 0 $?
+node_put_refused node-b 4 "after node-b left the policy"
 
 echo
 [ $failures -eq 0 ] && echo "all passed" || echo "$failures failed"

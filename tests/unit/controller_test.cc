@@ -3,6 +3,10 @@
 // if they were separate processes. Through the real HTTP API and the real
 // southbound TLS channel: identities, distribution, acks, persistence, auth.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -52,6 +56,8 @@ class ControllerProcess {
     uint16_t api_port = 0;
     std::string token;
     size_t body_limit = 16u << 20;
+    StoreIo store_io;
+    std::function<void(ControllerOptions&)> tweak;  // anything else
   };
 
   ControllerProcess(const test::Pki& pki, Config cfg) : pki_(pki), cfg_(std::move(cfg)) {}
@@ -68,6 +74,8 @@ class ControllerProcess {
       o.southbound_options.idle_timeout = 5s;
       o.api_options.token = cfg_.token;
       o.api_options.body_limit = cfg_.body_limit;
+      o.store_io = cfg_.store_io;
+      if (cfg_.tweak) cfg_.tweak(o);
       o.log = log.log();
       auto c = Controller::start(io_.io(), std::move(o));
       if (!c) return Unexpected{c.error()};
@@ -100,8 +108,8 @@ class ControllerProcess {
     return *c;
   }
 
-  api::HttpReply put(const std::string& yaml) const {
-    auto r = client().request("PUT", "/v1/policy", yaml, "application/yaml");
+  api::HttpReply put(const std::string& yaml, const std::string& who = "client") const {
+    auto r = client(who).request("PUT", "/v1/policy", yaml, "application/yaml");
     EXPECT_TRUE(r) << r.error();
     return r ? *r : api::HttpReply{};
   }
@@ -573,6 +581,201 @@ TEST_F(ControllerTest, ApiRefusesOversizedBodiesUnknownPathsAndWrongMethods) {
   EXPECT_EQ(del->status, 405);
   EXPECT_EQ(client.request("GET", "/v1/policy")->status, 404) << "no policy yet";
   EXPECT_EQ(ctl->status().desired_version, 0u);
+}
+
+// The state dir's fsync fails: the PUT is a 500 that says why, the version
+// does not advance, and a repeated PUT of the same YAML is not mistaken for
+// an unchanged policy (it was never durable, and no node received it).
+TEST_F(ControllerTest, FailedPersistIsAnErrorAndTheVersionDoesNotAdvance) {
+  auto fail_dir_fsync = std::make_shared<std::atomic<bool>>(false);
+  ControllerProcess::Config cfg;
+  cfg.store_io.fsync = [fail_dir_fsync](int fd) {
+    struct stat st;
+    if (*fail_dir_fsync && ::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      errno = EIO;
+      return -1;
+    }
+    return ::fsync(fd);
+  };
+  auto ctl = start_controller(cfg);
+  ASSERT_EQ(ctl->put(policy_v1()).status, 200);
+  auto a = node("node-a", *ctl);
+  ASSERT_TRUE(test::wait_until([&] { return ctl->node("node-a")->in_sync; }));
+
+  *fail_dir_fsync = true;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto r = ctl->put(policy_p0_on_b());
+    EXPECT_EQ(r.status, 500) << "attempt " << attempt << ": " << r.body;
+    EXPECT_NE(r.body.find("cannot persist"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(ctl->status().desired_version, 1u);
+  EXPECT_EQ(ctl->node("node-a")->tables_version, 1u);
+  for (const auto& applied : a->applied()) EXPECT_EQ(applied.version, 1u);
+}
+
+// Authority is in the certificate, not in the policy: a node's certificate
+// cannot change the policy before any policy names its node, nor after the
+// policy drops it.
+TEST_F(ControllerTest, NodeCertificateIsNeverAnAdmin) {
+  auto ctl = start_controller();
+  auto fresh = ctl->put(policy_v1(), "node-a");
+  EXPECT_EQ(fresh.status, 403) << fresh.body;
+  EXPECT_NE(fresh.body.find("node certificate 'node-a'"), std::string::npos) << fresh.body;
+  EXPECT_EQ(ctl->status().desired_version, 0u);
+
+  ASSERT_EQ(ctl->put(policy_v1()).status, 200);
+  EXPECT_EQ(ctl->put(policy_p0_on_b(), "node-a").status, 403);
+  ASSERT_EQ(ctl->put(test::test_policy({"node-a", "node-b"}, 2)).status, 200);  // node-c goes
+  EXPECT_EQ(ctl->put(policy_v1(), "node-c").status, 403);
+  EXPECT_EQ(ctl->status().desired_version, 2u);
+  EXPECT_EQ(ctl->client("node-c").request("GET", "/v1/status")->status, 403);
+}
+
+// And the operator's certificate is not a node, even under a node's name.
+TEST_F(ControllerTest, AdminCertificateIsNotANode) {
+  auto ctl = start_controller();
+  ASSERT_EQ(ctl->put(test::test_policy({"weftctl", "node-a"}, 2)).status, 200);
+  auto impostor = node("weftctl", *ctl, "client");  // CN and DNS SAN "weftctl"
+  ASSERT_TRUE(test::wait_until([&] { return ctl->log.contains("is not a node's"); })) << ctl->log.text();
+  EXPECT_EQ(impostor->applied().size(), 0u);
+  EXPECT_FALSE(ctl->node("weftctl")->connected);
+}
+
+// --tls-crl: a revoked certificate fails the TLS handshake on both listeners.
+TEST_F(ControllerTest, RevokedCertificatesFailTheHandshake) {
+  test::Pki pki({"node-a", "node-b"}, "revoking");
+  pki.revoke("node-b");
+  ControllerProcess::Config cfg;
+  cfg.state_dir = test::make_temp_dir("weft-ctl-state");
+  cfg.tweak = [&](ControllerOptions& o) { o.tls_crl = pki.crl(); };
+  ControllerProcess ctl(pki, cfg);
+  ASSERT_TRUE(ctl.start());
+  ASSERT_EQ(ctl.put(test::test_policy({"node-a", "node-b"}, 2)).status, 200);
+  FakeNode a(nodes_io_, pki, "node-a", ctl.southbound_port());
+  FakeNode b(nodes_io_, pki, "node-b", ctl.southbound_port());
+  ASSERT_TRUE(test::wait_until([&] { return ctl.node("node-a")->in_sync; }));
+  ASSERT_TRUE(test::wait_until([&] { return ctl.log.contains("certificate revoked"); })) << ctl.log.text();
+  EXPECT_FALSE(ctl.node("node-b")->connected);
+
+  pki.revoke("client");
+  ControllerProcess::Config again = cfg;
+  again.state_dir = test::make_temp_dir("weft-ctl-state");
+  ControllerProcess restarted(pki, again);  // a CRL is read at start
+  ASSERT_TRUE(restarted.start());
+  auto r = restarted.client().request("GET", "/v1/status");
+  EXPECT_FALSE(r && r->status == 200) << "a revoked admin certificate was accepted";
+}
+
+// A raw TCP connection that sends nothing, or what a test writes.
+class RawTcp {
+ public:
+  explicit RawTcp(uint16_t port) {
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+  }
+  // True when the peer closes within `within` (> 0; reads and discards until then).
+  bool closed_by_peer(std::chrono::milliseconds within) {
+    timeval tv{static_cast<time_t>(within.count() / 1000),
+               static_cast<suseconds_t>(within.count() % 1000 * 1000)};
+    ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(socket_.native_handle(), buf, sizeof buf, 0);
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+      if (n < 0) return false;  // timed out: still open
+    }
+  }
+
+ private:
+  asio::io_context io_;
+  tcp::socket socket_{io_};
+};
+
+// A stranger is answered from the request header alone: no credentials and
+// a body announced but never sent still get their 401 at once (the body is
+// not awaited, let alone buffered).
+TEST_F(ControllerTest, ApiAuthenticatesBeforeReadingTheBody) {
+  auto ctl = start_controller();
+  auto ctx = make_tls_context(TlsRole::kClient, {pki_.ca(), "", ""}, PeerCerts::kRequire);
+  ASSERT_TRUE(ctx) << ctx.error();
+  asio::io_context io;
+  asio::ssl::stream<tcp::socket> stream(io, **ctx);
+  stream.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), ctl->config().api_port});
+  stream.handshake(asio::ssl::stream_base::client);
+  asio::write(stream, asio::buffer(std::string("PUT /v1/policy HTTP/1.1\r\nHost: x\r\n"
+                                               "Content-Length: 10000000\r\n\r\nversion: 1\n")));
+  timeval tv{5, 0};
+  ::setsockopt(stream.lowest_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[512];
+  boost::system::error_code ec;
+  size_t n = stream.read_some(asio::buffer(buf), ec);
+  ASSERT_FALSE(ec) << ec.message() << " (no answer while the body is missing)";
+  EXPECT_TRUE(std::string(buf, n).starts_with("HTTP/1.1 401")) << std::string(buf, n);
+}
+
+TEST_F(ControllerTest, ListenersRefuseConnectionsOverTheirCap) {
+  ControllerProcess::Config cfg;
+  cfg.tweak = [](ControllerOptions& o) {
+    o.southbound_options.max_connections = 2;
+    o.api_options.max_connections = 2;
+  };
+  auto ctl = start_controller(cfg);
+  for (uint16_t port : {ctl->southbound_port(), ctl->config().api_port}) {
+    RawTcp first(port), second(port);  // hold their slots, in their handshakes
+    RawTcp third(port);
+    EXPECT_TRUE(third.closed_by_peer(2s)) << "port " << port;
+    EXPECT_FALSE(first.closed_by_peer(100ms));
+  }
+  EXPECT_TRUE(ctl->log.contains("southbound: connection limit (2) reached")) << ctl->log.text();
+  EXPECT_TRUE(ctl->log.contains("API: connection limit (2) reached")) << ctl->log.text();
+}
+
+// A peer that connects and never starts TLS is dropped after the handshake
+// timeout, not after the 30 s an authenticated request may take.
+TEST_F(ControllerTest, SilentPeersAreDroppedAfterTheHandshakeTimeout) {
+  ControllerProcess::Config cfg;
+  cfg.tweak = [](ControllerOptions& o) {
+    o.southbound_options.handshake_timeout = 200ms;
+    o.api_options.handshake_timeout = 200ms;
+  };
+  auto ctl = start_controller(cfg);
+  for (uint16_t port : {ctl->southbound_port(), ctl->config().api_port}) {
+    RawTcp silent(port);
+    EXPECT_TRUE(silent.closed_by_peer(3s)) << "port " << port;
+  }
+}
+
+// Out of file descriptors, accept(2) fails for as long as the backlog holds
+// a connection: the listeners wait between attempts instead of spinning.
+TEST_F(ControllerTest, AcceptBacksOffWhenOutOfFileDescriptors) {
+  auto ctl = start_controller();
+  RawTcp waiting_sb(ctl->southbound_port()), waiting_api(ctl->config().api_port);
+  rlimit saved;
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int lowest_free = ::dup(0);
+  ASSERT_GE(lowest_free, 0);
+  ::close(lowest_free);
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);  // no new descriptor for anyone
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::this_thread::sleep_for(500ms);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+  const std::string log = ctl->log.text();
+  size_t accept_errors = 0;
+  for (size_t at = 0; (at = log.find("Too many open files", at)) != std::string::npos; ++at) ++accept_errors;
+  EXPECT_GE(accept_errors, 2u) << log;  // both listeners met the limit
+  EXPECT_LE(accept_errors, 10u) << "accept spun: " << accept_errors << " errors logged";
+  // Once descriptors are back, the waiting connections are taken.
+  EXPECT_TRUE(test::wait_until([&] { return ctl->log.contains("accept works again"); })) << ctl->log.text();
+}
+
+TEST(BearerToken, MatchesOnlyTheSameTokenWhateverTheLength) {
+  api::BearerToken token("s3cret-token-0123456789");
+  EXPECT_TRUE(token.matches("s3cret-token-0123456789"));
+  EXPECT_FALSE(token.matches("s3cret-token-012345678"));
+  EXPECT_FALSE(token.matches("s3cret-token-01234567890"));
+  EXPECT_FALSE(token.matches(""));
+  EXPECT_FALSE(token.matches(std::string("s3cret-token-0123456789\0", 24)));
 }
 
 TEST_F(ControllerTest, SecondControllerOnTheSameStateDirCannotStart) {

@@ -43,6 +43,19 @@ std::string make_temp_dir(const std::string& prefix) {
   return tmpl;
 }
 
+namespace {
+
+void run_dev_ca(const std::string& args) {
+  std::string cmd = std::string("'") + WEFT_DEV_CA + "' " + args;
+  int rc = std::system(cmd.c_str());
+  if (rc != 0) {
+    std::fprintf(stderr, "test PKI: '%s' failed (%d)\n", cmd.c_str(), rc);
+    std::abort();
+  }
+}
+
+}  // namespace
+
 Pki::Pki(const std::vector<std::string>& nodes, const std::string& authority) {
   static std::map<std::string, std::string> dirs;
   static std::mutex mu;
@@ -53,14 +66,12 @@ Pki::Pki(const std::vector<std::string>& nodes, const std::string& authority) {
     dir_ = d;
   }
   // dev-ca is idempotent: it adds only the certificates that are missing.
-  std::string cmd = std::string("'") + WEFT_DEV_CA + "' '" + dir_ + "'";
-  for (const auto& n : nodes) cmd += " '" + n + "'";
-  int rc = std::system(cmd.c_str());
-  if (rc != 0) {
-    std::fprintf(stderr, "test PKI: '%s' failed (%d)\n", cmd.c_str(), rc);
-    std::abort();
-  }
+  std::string args = "'" + dir_ + "'";
+  for (const auto& n : nodes) args += " '" + n + "'";
+  run_dev_ca(args);
 }
+
+void Pki::revoke(const std::string& who) const { run_dev_ca("'" + dir_ + "' --revoke '" + who + "'"); }
 
 bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
                std::chrono::milliseconds timeout) {

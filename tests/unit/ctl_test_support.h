@@ -40,6 +40,10 @@ class Pki {
   std::string pem(const std::string& who) const { return dir_ + "/" + who + ".pem"; }
   std::string key(const std::string& who) const { return dir_ + "/" + who + ".key"; }
   std::string ca() const { return pem("ca"); }
+  // The CA's revocation list (scripts/dev-ca keeps it current).
+  std::string crl() const { return dir_ + "/crl.pem"; }
+  // Adds `who`'s certificate to the CRL (for every user of this authority).
+  void revoke(const std::string& who) const;
   const std::string& dir() const { return dir_; }
   // CA of this authority, `who`'s certificate and key.
   ctl::TlsFiles files(const std::string& who) const { return {ca(), pem(who), key(who)}; }

@@ -223,6 +223,18 @@ TEST(NodeConfig, ConntrackSize) {
   expect_one_error(std::string(kMinimal) + "conntrack: {max_conections: 2048}\n", "max_connections", 3, 13);
 }
 
+TEST(NodeConfig, ControlSocketGroup) {
+  EXPECT_FALSE(load(kMinimal).cfg->control_socket_gid) << "default: the owner's group";
+  Loaded r = load(std::string(kMinimal) + "control_socket_group: root\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  EXPECT_EQ(r.cfg->control_socket_gid, gid_t{0});
+  r = load(std::string(kMinimal) + "control_socket_group: 4242\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  EXPECT_EQ(r.cfg->control_socket_gid, gid_t{4242});
+  expect_one_error(std::string(kMinimal) + "control_socket_group: no-such-group-here\n",
+                   "no group 'no-such-group-here'", 3, 23);
+}
+
 TEST(NodeConfig, WrongTypes) {
   expect_one_error("node: [a, b]\nunderlay: {device: d, ip: 10.0.0.1/24}\n", "node: must be a non-empty string", 1, 7);
   expect_one_error("node: a\nunderlay: {device: {x: 1}, ip: 10.0.0.1/24}\n", "underlay.device: must be a non-empty string", 2, 20);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 
@@ -122,6 +123,64 @@ TEST(Store, FailedCommitChangesNothing) {
   auto again = StateStore::open(dir);
   EXPECT_EQ((*again)->current().version, 1u);
   EXPECT_EQ((*again)->current().policy, "a: 1\n");
+}
+
+// fsync(2) that fails with EIO for directories or for files, on demand.
+struct FailingFsync {
+  std::atomic<bool> dirs{false};
+  std::atomic<bool> files{false};
+  StoreIo io() {
+    return {.fsync = [this](int fd) {
+      struct stat st;
+      if (::fstat(fd, &st) == 0 && (S_ISDIR(st.st_mode) ? dirs.load() : files.load())) {
+        errno = EIO;
+        return -1;
+      }
+      return ::fsync(fd);
+    }};
+  }
+};
+
+// Commits version 1, then "a: 2" with `failing` set (cleared again after):
+// that commit must fail and leave version 1 in place. Returns its error.
+std::string second_commit_fails(StateStore& store, std::atomic<bool>& failing) {
+  EXPECT_TRUE(store.commit("a: 1\n"));
+  failing = true;
+  auto v = store.commit("a: 2\n");
+  failing = false;
+  EXPECT_FALSE(v);
+  EXPECT_EQ(store.current().version, 1u);
+  EXPECT_EQ(store.current().policy, "a: 1\n");
+  return v ? "" : v.error();
+}
+
+TEST(Store, FailedFileFsyncKeepsTheVersion) {
+  FailingFsync fail;
+  auto store = StateStore::open(test::make_temp_dir("weft-store"), fail.io());
+  const std::string error = second_commit_fails(**store, fail.files);
+  EXPECT_NE(error.find("fsync"), std::string::npos) << error;
+  // Nothing is left broken: the next commit that succeeds is version 2.
+  auto again = (*store)->commit("a: 2\n");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(*again, 2u);
+}
+
+TEST(Store, VersionDoesNotAdvanceWhenTheDirectoryFsyncFails) {
+  auto dir = test::make_temp_dir("weft-store");
+  FailingFsync fail;
+  auto store = StateStore::open(dir, fail.io());
+  // Version 2 may not survive a crash: nobody may be told of it.
+  const std::string error = second_commit_fails(**store, fail.dirs);
+  EXPECT_NE(error.find("restart the controller"), std::string::npos) << error;
+  // The outcome on disk is unknown: every later commit fails, even once the
+  // disk recovers, until a restart re-reads the file.
+  EXPECT_FALSE((*store)->commit("a: 2\n"));
+  EXPECT_FALSE((*store)->commit("a: 3\n"));
+  EXPECT_EQ((*store)->current().version, 1u);
+  store->reset();
+  auto reopened = StateStore::open(dir);
+  ASSERT_TRUE(reopened) << reopened.error();
+  EXPECT_EQ((*reopened)->current().version, 2u) << "the renamed file is what a restart serves";
 }
 
 TEST(Store, EncodeDecodeRoundTripAndHeaderParsing) {
