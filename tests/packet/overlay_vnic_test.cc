@@ -4,6 +4,7 @@
 // the reply), and L2 delivery to local ports with its drops.
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <rte_arp.h>
 
 #include "dataplane/pipeline/drop_reasons.h"
@@ -54,9 +55,11 @@ TEST_F(OverlayVnicTest, PortSecurity) {
       dropped("just outside the allowed /24",
               vm_udp({T.kRed1.mac, ip4("192.168.8.0")}, T.kRed2.mac, T.kRed2.ip).bytes(),
               DropReason::portsec_ip),
-      passes("DHCP client without an address",
-             Frame().eth(T.kRed1.mac, T.kRed2.mac).ipv4(0, ip4("255.255.255.255")).udp(68, 67).payload(240).bytes(),
-             kRed2Port),
+      // Past port security, to the node's DHCP server (never to another VM),
+      // which refuses a BOOTP message of zeros.
+      dropped("DHCP client without an address",
+              Frame().eth(T.kRed1.mac, T.kRed2.mac).ipv4(0, ip4("255.255.255.255")).udp(68, 67).payload(240).bytes(),
+              DropReason::dhcp_refused),
       dropped("UDP from 0.0.0.0 that is not DHCP",
               Frame().eth(T.kRed1.mac, T.kRed2.mac).ipv4(0, T.kRed2.ip).udp(68, 53).bytes(),
               DropReason::portsec_ip),
@@ -99,8 +102,14 @@ TEST_F(OverlayVnicTest, LocalDelivery) {
       dropped("to its own MAC", vm_udp(T.kRed1, T.kRed1.mac, T.kRed1.ip).bytes(), DropReason::l2_same_port),
       dropped("to a port of this node bound to no vNIC", vm_udp(T.kRed1, T.kRed9.mac, T.kRed9.ip).bytes(),
               DropReason::l2_port_unbound),
-      dropped("to the router MAC: no routing stage", vm_udp(T.kRed1, red_router(), ip4("8.8.8.8")).bytes(),
-              DropReason::no_route),
+      // Routed, and the router has no route: net unreachable, back to red-1.
+      {"to the router MAC, no route", vm_udp(T.kRed1, red_router(), ip4("8.8.8.8")).bytes(), Verdict::tx(kRed1Port),
+       {}, [](const Captured& c) {
+         ASSERT_GE(c.bytes.size(), 36u);
+         EXPECT_EQ(c.bytes[23], IPPROTO_ICMP);
+         EXPECT_EQ(c.bytes[34], 3) << "destination unreachable";
+         EXPECT_EQ(c.bytes[35], 0) << "net unreachable";
+       }, kRed1Port},
   };
   expect_cases(cases);
 }
