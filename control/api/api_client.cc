@@ -1,6 +1,6 @@
 #include "control/api/api_client.h"
 
-#include "control/transport/host_port.h"
+#include "common/transport/host_port.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>

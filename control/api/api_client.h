@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "control/base/expected.h"
-#include "control/transport/tls.h"
+#include "common/base/expected.h"
+#include "common/transport/tls.h"
 
 namespace boost::asio::ssl {
 class context;

@@ -11,7 +11,7 @@
 #include <map>
 #include <optional>
 
-#include "control/transport/tls.h"
+#include "common/transport/tls.h"
 
 namespace weft::ctl::api {
 namespace {

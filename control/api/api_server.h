@@ -30,9 +30,9 @@
 #include <string_view>
 
 #include "control/api/policy_service.h"
-#include "control/base/expected.h"
-#include "control/base/log.h"
-#include "control/transport/listener.h"
+#include "common/base/expected.h"
+#include "common/base/log.h"
+#include "common/transport/listener.h"
 
 namespace weft::ctl::api {
 

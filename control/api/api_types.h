@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "common/diag.h"
-#include "control/base/expected.h"
+#include "common/base/expected.h"
 #include "control/server/node_status.h"
 
 namespace weft::ctl::api {

@@ -1,6 +1,6 @@
 #pragma once
 // The policy compiler: (validated Model, node) -> that node's NodeTables
-// (control/proto/tables.proto), the tables weftd forwards with.
+// (common/proto/tables.proto), the tables weftd forwards with.
 //
 //   auto model = load_policy({"policy/"}, diags);           // loader.h
 //   proto::NodeTables t = compile_node(*model, "node-a");
@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "control/model/model.h"
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 
 namespace weft::policy {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "control/model/model.h"
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 
 namespace weft::policy {
 

@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 
 namespace weft::policy {
 

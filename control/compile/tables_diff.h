@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "control/compile/tables_text.h"
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 
 namespace weft::policy {
 

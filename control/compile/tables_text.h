@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 
 namespace weft::policy {
 

@@ -31,12 +31,12 @@
 
 #include "control/api/api_server.h"
 #include "control/api/policy_service.h"
-#include "control/base/expected.h"
-#include "control/base/log.h"
+#include "common/base/expected.h"
+#include "common/base/log.h"
 #include "control/model/model.h"
 #include "control/server/southbound_server.h"
 #include "control/store/state_store.h"
-#include "control/transport/tls.h"
+#include "common/transport/tls.h"
 
 namespace weft::ctl {
 

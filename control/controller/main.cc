@@ -24,7 +24,7 @@
 #include <tuple>
 
 #include "control/controller/controller.h"
-#include "control/transport/host_port.h"
+#include "common/transport/host_port.h"
 
 namespace {
 

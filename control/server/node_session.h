@@ -19,8 +19,8 @@
 #include <memory>
 #include <string>
 
-#include "control/proto/southbound.pb.h"
-#include "control/transport/framed_connection.h"
+#include "common/proto/southbound.pb.h"
+#include "common/transport/framed_connection.h"
 
 namespace weft::ctl {
 

@@ -2,7 +2,7 @@
 
 #include <boost/asio/ssl/stream_base.hpp>
 
-#include "control/transport/tls.h"
+#include "common/transport/tls.h"
 
 namespace weft::ctl {
 namespace {

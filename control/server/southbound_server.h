@@ -37,12 +37,12 @@
 #include <string>
 #include <vector>
 
-#include "control/base/expected.h"
-#include "control/base/log.h"
+#include "common/base/expected.h"
+#include "common/base/log.h"
 #include "control/server/node_session.h"
 #include "control/server/node_status.h"
-#include "control/transport/frame.h"
-#include "control/transport/listener.h"
+#include "common/transport/frame.h"
+#include "common/transport/listener.h"
 
 namespace weft::ctl {
 

@@ -36,7 +36,7 @@
 #include <string>
 #include <string_view>
 
-#include "control/base/expected.h"
+#include "common/base/expected.h"
 
 namespace weft::ctl {
 

@@ -25,7 +25,7 @@
 #include <map>
 #include <string>
 
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 #include "dataplane/acl/security_group_table.h"
 
 namespace weft::dp {

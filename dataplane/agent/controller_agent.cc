@@ -9,8 +9,8 @@
 #include <optional>
 #include <random>
 
-#include "control/proto/southbound.pb.h"
-#include "control/transport/framed_connection.h"
+#include "common/proto/southbound.pb.h"
+#include "common/transport/framed_connection.h"
 #include "dataplane/agent/backoff.h"
 
 namespace weft::agent {

@@ -44,11 +44,11 @@
 #include <memory>
 #include <string>
 
-#include "control/base/expected.h"
-#include "control/base/log.h"
-#include "control/proto/tables.pb.h"
-#include "control/transport/frame.h"
-#include "control/transport/tls.h"
+#include "common/base/expected.h"
+#include "common/base/log.h"
+#include "common/proto/tables.pb.h"
+#include "common/transport/frame.h"
+#include "common/transport/tls.h"
 
 namespace weft::agent {
 

@@ -79,7 +79,7 @@ inline constexpr uint32_t kDhcpMaxDns = 4;
 // Longest host name (option 12): one DNS label, as policy port names are.
 inline constexpr uint32_t kDhcpMaxHostname = 63;
 
-// What the node compiled for one port (control/proto/tables.proto,
+// What the node compiled for one port (common/proto/tables.proto,
 // DhcpOptions). Addresses in host byte order.
 struct DhcpLease {
   rte_ether_addr client_mac{};  // the port's MAC: chaddr must be it

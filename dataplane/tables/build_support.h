@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 #include "dataplane/tables/hash.h"
 
 namespace weft::dp {

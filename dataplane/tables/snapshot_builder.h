@@ -1,5 +1,5 @@
 #pragma once
-// NodeTables (the policy compiled for this node, control/proto/tables.proto)
+// NodeTables (the policy compiled for this node, common/proto/tables.proto)
 // -> the lookup tables of a new Snapshot. The one code path from tables to
 // forwarding state: the controller agent's apply callback and weftd
 // --policy (standalone) both call it.
@@ -49,7 +49,7 @@
 #include <string>
 #include <vector>
 
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {

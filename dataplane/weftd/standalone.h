@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 #include "dataplane/weftd/dataplane.h"
 
 namespace weft::dp {

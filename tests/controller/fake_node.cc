@@ -15,7 +15,7 @@
 #include <cstring>
 #include <string>
 
-#include "control/transport/host_port.h"
+#include "common/transport/host_port.h"
 #include "dataplane/agent/controller_agent.h"
 
 int main(int argc, char** argv) {

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "control/proto/tables.pb.h"
+#include "common/proto/tables.pb.h"
 #include "dataplane/tables/snapshot.h"
 #include "dataplane/weftd/graph.h"
 #include "tests/packet/pipeline_fixture.h"

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "control/api/api_types.h"
-#include "control/transport/host_port.h"
+#include "common/transport/host_port.h"
 
 namespace weft::ctl {
 namespace {

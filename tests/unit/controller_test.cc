@@ -23,8 +23,8 @@
 #include "control/compile/tables_codec.h"
 #include "control/controller/controller.h"
 #include "control/model/loader.h"
-#include "control/proto/southbound.pb.h"
-#include "control/transport/frame.h"
+#include "common/proto/southbound.pb.h"
+#include "common/transport/frame.h"
 #include "dataplane/agent/controller_agent.h"
 #include "tests/unit/ctl_test_support.h"
 

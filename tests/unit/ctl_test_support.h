@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
-#include "control/base/log.h"
-#include "control/transport/tls.h"
+#include "common/base/log.h"
+#include "common/transport/tls.h"
 
 namespace weft::test {
 

@@ -7,8 +7,8 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 
-#include "control/transport/framed_connection.h"
-#include "control/transport/tls.h"
+#include "common/transport/framed_connection.h"
+#include "common/transport/tls.h"
 #include "tests/unit/ctl_test_support.h"
 
 namespace weft::ctl {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "control/transport/frame.h"
+#include "common/transport/frame.h"
 
 namespace weft::ctl {
 namespace {

@@ -31,8 +31,8 @@
 #include <memory>
 #include <string>
 
-#include "control/base/expected.h"
-#include "control/base/log.h"
+#include "common/base/expected.h"
+#include "common/base/log.h"
 
 namespace weft::ctl {
 

@@ -1,4 +1,4 @@
-#include "control/transport/tls.h"
+#include "common/transport/tls.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

@@ -1,4 +1,4 @@
-#include "control/transport/host_port.h"
+#include "common/transport/host_port.h"
 
 #include <charconv>
 

@@ -30,7 +30,7 @@
 #include <string_view>
 #include <vector>
 
-#include "control/base/expected.h"
+#include "common/base/expected.h"
 
 typedef struct ssl_st SSL;
 

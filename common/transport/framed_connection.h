@@ -31,8 +31,8 @@
 #include <string>
 #include <string_view>
 
-#include "control/base/expected.h"
-#include "control/transport/frame.h"
+#include "common/base/expected.h"
+#include "common/transport/frame.h"
 
 namespace weft::ctl {
 

@@ -1,4 +1,4 @@
-#include "control/transport/frame.h"
+#include "common/transport/frame.h"
 
 #include <cassert>
 

@@ -1,4 +1,4 @@
-#include "control/transport/listener.h"
+#include "common/transport/listener.h"
 
 #include <algorithm>
 

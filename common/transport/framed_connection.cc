@@ -1,4 +1,4 @@
-#include "control/transport/framed_connection.h"
+#include "common/transport/framed_connection.h"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <utility>
 
-#include "control/base/expected.h"
+#include "common/base/expected.h"
 
 namespace weft::ctl {
 
