@@ -91,6 +91,7 @@ class OverlayFixture : public PipelineFixture {
   // Teaches the underlay ARP cache a neighbor's MAC, as an ARP reply would.
   void learn_neighbor(uint32_t ip, const Mac& mac);
   dp::Snapshot& snapshot() { return *snap_; }
+  dp::WorkerGraph& graph() { return *graph_; }
 
  private:
   std::unique_ptr<dp::WorkerGraph> graph_;
