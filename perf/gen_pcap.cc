@@ -136,6 +136,10 @@ constexpr uint32_t kVtep = 0xc0000201;      // 192.0.2.1
 constexpr uint32_t kPeerVtep = 0xc0000202;  // 192.0.2.2
 constexpr uint32_t kVmIp = 0x0a00000b, kFarIp = 0x0a00000c, kSinkIp = 0x0a00000d;  // 10.0.0.11-13
 constexpr uint32_t kBenchVni = 5001;
+// Network bench's router MAC (0a:00:00 and the VNI, docs/policy.md), and
+// port routed-far of its subnet r, on peer.
+constexpr uint8_t kBenchRouterMac[6] = {0x0a, 0, 0, 0, 0x13, 0x89};
+constexpr uint32_t kRoutedFarIp = 0x0a00010c;  // 10.0.1.12
 
 // A VM's UDP frame of `size` bytes on the wire; flows differ in their
 // source port, as port security pins the addresses.
@@ -157,6 +161,12 @@ Frame vm_frame(const Params& p, uint32_t flow, const uint8_t (&src_mac)[6], cons
 // vxlan-encap: VM -> remote VM frames, as vNIC vm sends them.
 Frame make_vxlan_encap(const Params& p, uint32_t flow) {
   return vm_frame(p, flow, kVmMac, kFarMac, kVmIp, kFarIp);
+}
+
+// vxlan-routed: VM -> a VM of another subnet on the peer, through the
+// distributed router: the same frames as vxlan-encap but to the router MAC.
+Frame make_vxlan_routed(const Params& p, uint32_t flow) {
+  return vm_frame(p, flow, kVmMac, kBenchRouterMac, kVmIp, kRoutedFarIp);
 }
 
 // The peer VTEP's tunnel packet carrying `inner` in `vni`; the outer UDP
@@ -253,6 +263,8 @@ struct Scenario {
 constexpr Scenario kScenarios[] = {
     {"udp", "IPv4/UDP frames of --size bytes over --flows 5-tuples", make_udp},
     {"vxlan-encap", "VM frames of --size bytes for a remote VM (perf/overlay.yaml)", make_vxlan_encap},
+    {"vxlan-routed", "VM frames of --size bytes for a VM of another subnet on the peer (router MAC)",
+     make_vxlan_routed},
     {"vxlan-decap", "VXLAN from the peer VTEP carrying --size-byte frames for a local VM",
      make_vxlan_decap},
     {"vxlan-peer-arp", "the peer VTEP's ARP reply (resolves vxlan-encap's next hop)", make_peer_arp},
