@@ -170,6 +170,22 @@ void print_tables(const json& s) {
     std::printf("\n");
     conntrack.print(stdout);
   }
+
+  // The distributed router's ICMP errors and the DHCP server's answers.
+  if (s.contains("router")) {
+    const json& r = s["router"];
+    std::printf("\nICMP errors sent %s, held back by the rate limit %s\n", num(r, "icmp_errors_sent").c_str(),
+                num(r, "icmp_errors_limited").c_str());
+    Table dhcp({"DHCP", "MESSAGES"});
+    size_t answered = 0;
+    for (const auto& [verdict, n] : r.value("dhcp", json::object()).items()) {
+      if (n.get<uint64_t>() == 0) continue;
+      dhcp.add({verdict, std::to_string(n.get<uint64_t>())});
+      ++answered;
+    }
+    if (answered == 0) std::printf("no DHCP messages\n");
+    else dhcp.print(stdout);
+  }
 }
 
 }  // namespace

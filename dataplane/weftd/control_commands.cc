@@ -101,6 +101,24 @@ json worker_json(const Worker& w, const WorkerGraph& graph) {
   return j;
 }
 
+// The router's and the DHCP server's work, summed over the workers: what an
+// operator asks first when a VM has no address or traceroute shows stars.
+json router_json(const Dataplane& dp) {
+  uint64_t sent = 0, limited = 0;
+  for (const auto& w : dp.workers()) {
+    sent += w->stats().icmp_errors_sent.get();
+    limited += w->stats().icmp_errors_limited.get();
+  }
+  json dhcp = json::object();
+  for (size_t v = 0; v < kDhcpVerdictCount; ++v) {
+    uint64_t n = 0;
+    for (const auto& g : dp.graphs())
+      if (g->dhcp != nullptr) n += g->dhcp->stats().verdicts[v].get();
+    dhcp[std::string(kDhcpVerdictNames[v])] = n;
+  }
+  return {{"icmp_errors_sent", sent}, {"icmp_errors_limited", limited}, {"dhcp", std::move(dhcp)}};
+}
+
 }  // namespace
 
 json stats_report(const Dataplane& dp, const ControllerStatus& controller) {
@@ -137,6 +155,7 @@ json stats_report(const Dataplane& dp, const ControllerStatus& controller) {
       {"ports", std::move(ports)},
       {"drops", std::move(drops)},
       {"workers", std::move(workers)},
+      {"router", router_json(dp)},
   };
   if (controller) report["controller"] = controller();
   return report;
