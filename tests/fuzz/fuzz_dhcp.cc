@@ -24,18 +24,11 @@
 #include "dataplane/dhcp/dhcp_server.h"
 #include "dataplane/pipeline/parse.h"
 #include "dataplane/pipeline/wire.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using namespace weft::dp;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 constexpr uint32_t kGateway = 0x0a010101;  // 10.1.1.1
 constexpr uint32_t kPortIp = 0x0a01010a;   // 10.1.1.10

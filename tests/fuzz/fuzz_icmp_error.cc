@@ -22,18 +22,11 @@
 #include "dataplane/l3/icmp_error.h"
 #include "dataplane/pipeline/parse.h"
 #include "dataplane/pipeline/wire.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using namespace weft::dp;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 constexpr uint32_t kGateway = 0x0a010101;  // 10.1.1.1
 const rte_ether_addr kRouterMac = {{0x02, 0xfe, 0, 0, 0, 1}};

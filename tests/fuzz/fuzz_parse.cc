@@ -19,18 +19,11 @@
 
 #include "dataplane/pipeline/parse.h"
 #include "dataplane/pipeline/wire.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace {
 
 using namespace weft::dp;
-
-#define FUZZ_CHECK(cond)                                                  \
-  do {                                                                    \
-    if (!(cond)) {                                                        \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                       \
-    }                                                                     \
-  } while (0)
 
 // What a parsed frame's layers promise, within `len` readable bytes.
 void check_frame(const uint8_t* d, uint32_t len, const FrameLayers& f) {

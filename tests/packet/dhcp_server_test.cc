@@ -185,17 +185,6 @@ Answer answer(const Bytes& frame, const DhcpLease& lease = make_lease()) {
 
 // --- reading the reply --------------------------------------------------------
 
-uint16_t be16(const Bytes& b, size_t at) {
-  return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1));
-}
-uint32_t be32(const Bytes& b, size_t at) {
-  return uint32_t{be16(b, at)} << 16 | be16(b, at + 2);
-}
-Mac mac_at(const Bytes& b, size_t at) {
-  Mac m;
-  for (size_t i = 0; i < m.size(); ++i) m[i] = b.at(at + i);
-  return m;
-}
 
 constexpr size_t kIp = 14, kUdp = 34, kBootp = 42;
 constexpr size_t kOptions = kBootp + dp::kDhcpOptionsOffset;
@@ -247,21 +236,21 @@ void expect_headers(const Bytes& r, const Mac& eth_dst, uint32_t ip_dst) {
   ASSERT_GE(r.size(), kOptions);
   EXPECT_EQ(mac_at(r, 0), eth_dst);
   EXPECT_EQ(mac_at(r, 6), kRouterMac);
-  EXPECT_EQ(be16(r, 12), RTE_ETHER_TYPE_IPV4);
+  EXPECT_EQ(be16_at(r, 12), RTE_ETHER_TYPE_IPV4);
 
   EXPECT_EQ(r[kIp], 0x45);
-  EXPECT_EQ(be16(r, kIp + 2), r.size() - kIp) << "IP total length";
-  EXPECT_EQ(be16(r, kIp + 6) & 0x3fff, 0) << "not a fragment";
+  EXPECT_EQ(be16_at(r, kIp + 2), r.size() - kIp) << "IP total length";
+  EXPECT_EQ(be16_at(r, kIp + 6) & 0x3fff, 0) << "not a fragment";
   EXPECT_EQ(r[kIp + 8], 64) << "TTL";
   EXPECT_EQ(r[kIp + 9], IPPROTO_UDP);
-  EXPECT_EQ(be32(r, kIp + 12), kGateway);
-  EXPECT_EQ(be32(r, kIp + 16), ip_dst);
+  EXPECT_EQ(be32_at(r, kIp + 12), kGateway);
+  EXPECT_EQ(be32_at(r, kIp + 16), ip_dst);
   EXPECT_EQ(inet_checksum({r.data() + kIp, 20}), 0) << "IP header checksum";
 
-  EXPECT_EQ(be16(r, kUdp), dp::kDhcpServerPort);
-  EXPECT_EQ(be16(r, kUdp + 2), dp::kDhcpClientPort);
-  EXPECT_EQ(be16(r, kUdp + 4), r.size() - kUdp) << "UDP length";
-  EXPECT_NE(be16(r, kUdp + 6), 0) << "UDP checksum present";
+  EXPECT_EQ(be16_at(r, kUdp), dp::kDhcpServerPort);
+  EXPECT_EQ(be16_at(r, kUdp + 2), dp::kDhcpClientPort);
+  EXPECT_EQ(be16_at(r, kUdp + 4), r.size() - kUdp) << "UDP length";
+  EXPECT_NE(be16_at(r, kUdp + 6), 0) << "UDP checksum present";
   Bytes pseudo(r.begin() + kIp + 12, r.begin() + kIp + 20);  // src, dst
   pseudo.push_back(0);
   pseudo.push_back(IPPROTO_UDP);
@@ -283,17 +272,17 @@ void expect_bootp(const Bytes& r, uint32_t yiaddr, uint32_t ciaddr, uint16_t fla
   EXPECT_EQ(r[kBootp + 1], 1) << "htype";
   EXPECT_EQ(r[kBootp + 2], 6) << "hlen";
   EXPECT_EQ(r[kBootp + 3], 0) << "hops";
-  EXPECT_EQ(be32(r, kBootp + 4), kXid) << "xid echoed";
-  EXPECT_EQ(be16(r, kBootp + 8), 0) << "secs";
-  EXPECT_EQ(be16(r, kBootp + 10), flags) << "flags echoed";
-  EXPECT_EQ(be32(r, kBootp + 12), ciaddr) << "ciaddr";
-  EXPECT_EQ(be32(r, kBootp + 16), yiaddr) << "yiaddr";
-  EXPECT_EQ(be32(r, kBootp + 20), 0u) << "siaddr";
-  EXPECT_EQ(be32(r, kBootp + 24), 0u) << "giaddr";
+  EXPECT_EQ(be32_at(r, kBootp + 4), kXid) << "xid echoed";
+  EXPECT_EQ(be16_at(r, kBootp + 8), 0) << "secs";
+  EXPECT_EQ(be16_at(r, kBootp + 10), flags) << "flags echoed";
+  EXPECT_EQ(be32_at(r, kBootp + 12), ciaddr) << "ciaddr";
+  EXPECT_EQ(be32_at(r, kBootp + 16), yiaddr) << "yiaddr";
+  EXPECT_EQ(be32_at(r, kBootp + 20), 0u) << "siaddr";
+  EXPECT_EQ(be32_at(r, kBootp + 24), 0u) << "giaddr";
   EXPECT_EQ(mac_at(r, kBootp + 28), chaddr) << "chaddr";
   for (size_t i = kBootp + 34; i < kBootp + 236; ++i)
     EXPECT_EQ(r[i], 0) << "chaddr pad, sname, file at " << i;
-  EXPECT_EQ(be32(r, kBootp + 236), dp::kDhcpMagicCookie);
+  EXPECT_EQ(be32_at(r, kBootp + 236), dp::kDhcpMagicCookie);
 }
 
 // The options of an OFFER or ACK for make_lease(); INFORM's ACK has no lease times.

@@ -35,17 +35,6 @@ rte_ether_addr ether(const Mac& m) {
   return a;
 }
 
-uint16_t be16(const Bytes& b, size_t at) {
-  return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1));
-}
-uint32_t be32(const Bytes& b, size_t at) {
-  return uint32_t{be16(b, at)} << 16 | be16(b, at + 2);
-}
-Mac mac_at(const Bytes& b, size_t at) {
-  Mac m;
-  for (size_t i = 0; i < m.size(); ++i) m[i] = b.at(at + i);
-  return m;
-}
 
 dp::PktMeta parsed(const Bytes& frame, bool vxlan = false) {
   dp::PktMeta md{};
@@ -83,24 +72,24 @@ void expect_error(const Bytes& e, const Mac& to_mac, uint32_t to_ip, uint8_t typ
   ASSERT_GE(e.size(), kQuote);
   EXPECT_EQ(mac_at(e, 0), to_mac);
   EXPECT_EQ(mac_at(e, 6), kRouterMac);
-  EXPECT_EQ(be16(e, 12), RTE_ETHER_TYPE_IPV4) << "untagged";
+  EXPECT_EQ(be16_at(e, 12), RTE_ETHER_TYPE_IPV4) << "untagged";
 
   EXPECT_EQ(e[kIp], 0x45);
   EXPECT_EQ(e[kIp + 1], 0xc0) << "precedence 6";
-  EXPECT_EQ(be16(e, kIp + 2), e.size() - kIp) << "total length";
-  EXPECT_LE(be16(e, kIp + 2), 576);
-  EXPECT_EQ(be16(e, kIp + 4), 0) << "id";
-  EXPECT_EQ(be16(e, kIp + 6), 0) << "flags, fragment offset";
+  EXPECT_EQ(be16_at(e, kIp + 2), e.size() - kIp) << "total length";
+  EXPECT_LE(be16_at(e, kIp + 2), 576);
+  EXPECT_EQ(be16_at(e, kIp + 4), 0) << "id";
+  EXPECT_EQ(be16_at(e, kIp + 6), 0) << "flags, fragment offset";
   EXPECT_EQ(e[kIp + 8], 64) << "TTL";
   EXPECT_EQ(e[kIp + 9], IPPROTO_ICMP);
-  EXPECT_EQ(be32(e, kIp + 12), kGateway) << "from the gateway";
-  EXPECT_EQ(be32(e, kIp + 16), to_ip) << "to the offender's source";
+  EXPECT_EQ(be32_at(e, kIp + 12), kGateway) << "from the gateway";
+  EXPECT_EQ(be32_at(e, kIp + 16), to_ip) << "to the offender's source";
   EXPECT_EQ(inet_checksum({e.data() + kIp, 20}), 0) << "IP header checksum";
 
   EXPECT_EQ(e[kIcmp], type);
   EXPECT_EQ(e[kIcmp + 1], code);
-  EXPECT_EQ(be16(e, kIcmp + 4), 0) << "unused";
-  EXPECT_EQ(be16(e, kIcmp + 6), mtu_word) << "next-hop MTU (RFC 1191) or unused";
+  EXPECT_EQ(be16_at(e, kIcmp + 4), 0) << "unused";
+  EXPECT_EQ(be16_at(e, kIcmp + 6), mtu_word) << "next-hop MTU (RFC 1191) or unused";
   EXPECT_EQ(inet_checksum({e.data() + kIcmp, e.size() - kIcmp}), 0) << "ICMP checksum";
 
   const size_t quote = e.size() - kQuote;
@@ -114,7 +103,7 @@ void expect_error(const Bytes& e, const Mac& to_mac, uint32_t to_ip, uint8_t typ
 
 Bytes ip_packet(const Bytes& frame, const Frame& f, size_t nth_ipv4 = 0) {
   const LayerSpan ip = f.span(Layer::kIpv4, nth_ipv4);
-  const size_t total = be16(frame, ip.begin + 2);
+  const size_t total = be16_at(frame, ip.begin + 2);
   return Bytes(frame.begin() + static_cast<ptrdiff_t>(ip.begin),
                frame.begin() + static_cast<ptrdiff_t>(ip.begin + total));
 }
@@ -124,8 +113,8 @@ void expect_quoted_header(const Bytes& e, uint8_t ttl, uint32_t src, uint32_t ds
   EXPECT_EQ(e.at(kQuote) >> 4, 4);
   EXPECT_EQ(e.at(kQuote + 8), ttl);
   EXPECT_EQ(e.at(kQuote + 9), proto);
-  EXPECT_EQ(be32(e, kQuote + 12), src);
-  EXPECT_EQ(be32(e, kQuote + 16), dst);
+  EXPECT_EQ(be32_at(e, kQuote + 12), src);
+  EXPECT_EQ(be32_at(e, kQuote + 16), dst);
   const size_t ihl = (e.at(kQuote) & 0x0f) * 4u;
   EXPECT_EQ(inet_checksum({e.data() + kQuote, ihl}), 0) << "quoted header's checksum still right";
 }
@@ -140,7 +129,7 @@ TEST(IcmpError, TimeExceededQuotesTheWholeSmallPacket) {
   const Bytes e = error_about(frame, IcmpErrorKind::kTimeExceeded);
   expect_error(e, kVmMac, kVmIp, 11, 0, 0, ip_packet(frame, f));
   expect_quoted_header(e, 1, kVmIp, kFarIp, IPPROTO_UDP);
-  EXPECT_EQ(be16(e, kQuote + 20), 33434) << "the quoted UDP ports, for traceroute";
+  EXPECT_EQ(be16_at(e, kQuote + 20), 33434) << "the quoted UDP ports, for traceroute";
   EXPECT_EQ(e.size(), 14u + 28 + 20 + 8 + 32);
 }
 
@@ -168,9 +157,9 @@ TEST(IcmpError, FragmentationNeededCarriesTheNextHopMtu) {
   const Bytes e = error_about(frame, IcmpErrorKind::kFragmentationNeeded, 1450);
   expect_error(e, kVmMac, kVmIp, 3, 4, 1450, ip_packet(frame, f));
   expect_quoted_header(e, 64, kVmIp, kFarIp, IPPROTO_UDP);
-  EXPECT_EQ(be16(e, kQuote + 6) & 0x4000, 0x4000) << "quoted DF bit";
+  EXPECT_EQ(be16_at(e, kQuote + 6) & 0x4000, 0x4000) << "quoted DF bit";
   // The MTU is only for 3/4: time exceeded ignores it.
-  EXPECT_EQ(be16(error_about(frame, IcmpErrorKind::kTimeExceeded, 1450), kIcmp + 6), 0);
+  EXPECT_EQ(be16_at(error_about(frame, IcmpErrorKind::kTimeExceeded, 1450), kIcmp + 6), 0);
 }
 
 TEST(IcmpError, LargePacketIsQuotedUpTo576Bytes) {
@@ -178,10 +167,10 @@ TEST(IcmpError, LargePacketIsQuotedUpTo576Bytes) {
   const Bytes frame = f.bytes();
   const Bytes e = error_about(frame, IcmpErrorKind::kHostUnreachable);
   EXPECT_EQ(e.size(), dp::kIcmpErrorMaxFrameLen);
-  EXPECT_EQ(be16(e, kIp + 2), 576);
+  EXPECT_EQ(be16_at(e, kIp + 2), 576);
   expect_error(e, kVmMac, kVmIp, 3, 1, 0, ip_packet(frame, f));
   // The quoted header still says what the packet was: 1428 bytes.
-  EXPECT_EQ(be16(e, kQuote + 2), 20 + 8 + 1400);
+  EXPECT_EQ(be16_at(e, kQuote + 2), 20 + 8 + 1400);
 }
 
 TEST(IcmpError, IpOptionsAreQuotedWithTheHeader) {
@@ -250,7 +239,7 @@ TEST(IcmpError, ShortBufferCutsTheQuoteButNotBelowHeaderAnd64Bits) {
   ASSERT_EQ(shortest.size(), least);
   EXPECT_EQ(inet_checksum({shortest.data() + kIcmp, shortest.size() - kIcmp}), 0);
   EXPECT_TRUE(std::equal(shortest.begin() + kQuote, shortest.end(), ip.begin()));
-  EXPECT_EQ(be16(shortest, kIp + 2), least - kIp);
+  EXPECT_EQ(be16_at(shortest, kIp + 2), least - kIp);
   EXPECT_TRUE(
       error_about(frame, frame.size(), l, IcmpErrorKind::kNetUnreachable, 0, least - 1).empty());
   EXPECT_TRUE(error_about(frame, frame.size(), l, IcmpErrorKind::kNetUnreachable, 0, 0).empty());

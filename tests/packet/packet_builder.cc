@@ -14,6 +14,18 @@ namespace {
 constexpr uint8_t kProtoNoNext = 59;   // IPv6 "No Next Header"
 constexpr uint8_t kProtoTesting = 253;  // RFC 3692: for experimentation and testing
 
+}  // namespace
+
+uint16_t be16_at(const Bytes& b, size_t at) { return static_cast<uint16_t>(b.at(at) << 8 | b.at(at + 1)); }
+uint32_t be32_at(const Bytes& b, size_t at) { return uint32_t{be16_at(b, at)} << 16 | be16_at(b, at + 2); }
+Mac mac_at(const Bytes& b, size_t at) {
+  Mac m;
+  for (size_t i = 0; i < m.size(); ++i) m[i] = b.at(at + i);
+  return m;
+}
+
+namespace {
+
 void put16(Bytes& b, size_t off, uint16_t v) {
   b.at(off) = static_cast<uint8_t>(v >> 8);
   b.at(off + 1) = static_cast<uint8_t>(v);

@@ -44,6 +44,12 @@ Mac mac(std::string_view text);
 uint32_t ip4(std::string_view text);  // host byte order
 Ipv6Addr ip6(std::string_view text);
 
+// Fields of a packet a test reads back, big-endian, at byte `at`; bounds
+// checked (std::out_of_range).
+uint16_t be16_at(const Bytes& b, size_t at);
+uint32_t be32_at(const Bytes& b, size_t at);
+Mac mac_at(const Bytes& b, size_t at);
+
 enum class Layer : uint8_t {
   kEth,
   kVlan,

@@ -77,24 +77,9 @@ proto::NodeTables router_tables() {
   return policy::compile_node(*model, "node-a");
 }
 
-uint16_t be16_at(const Bytes& b, size_t at) { return static_cast<uint16_t>(b[at] << 8 | b[at + 1]); }
-uint32_t be32_at(const Bytes& b, size_t at) {
-  return uint32_t{b[at]} << 24 | uint32_t{b[at + 1]} << 16 | uint32_t{b[at + 2]} << 8 | b[at + 3];
-}
-Mac mac_at(const Bytes& b, size_t at) {
-  Mac m;
-  std::copy(b.begin() + static_cast<ptrdiff_t>(at), b.begin() + static_cast<ptrdiff_t>(at + 6), m.begin());
-  return m;
-}
-
-// The one's complement sum over [at, at + len) folds to 0xffff when the
-// checksum in it is right.
+// A checksummed range [at, at + len) whose checksum is right sums to 0.
 bool checksum_ok(const Bytes& b, size_t at, size_t len) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < len; i += 2) sum += be16_at(b, at + i);
-  if (len % 2) sum += uint32_t{b[at + len - 1]} << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return sum == 0xffff;
+  return inet_checksum(std::span(b).subspan(at, len)) == 0;
 }
 
 // An ICMP error about `offender` (a frame red-1 sent), checked field by
