@@ -9,11 +9,13 @@
 //        32  generation (4)    snapshot the verdict and actions were decided with
 //        36  state, flags, cls, pad
 //        40  action[2] (20)    by direction: original, reply
-//        60  spare (4)
+//        60  owner (2)         the local port the connection is charged to
+//        62  spare (2)
 //
 // Owned by a ConnTable (conn_table.h): one worker reads and writes it.
 
 #include <rte_byteorder.h>
+#include <rte_config.h>
 
 #include <cstdint>
 
@@ -69,6 +71,17 @@ inline constexpr uint8_t kConnCut = 1 << 3;
 // key, its reply tuple, and its translation (ConnXlate, in the table's side
 // array at the same index).
 inline constexpr uint8_t kConnXlate = 1 << 4;
+// TCP picked up mid-stream (opened by an ACK or FIN, not a SYN): no
+// handshake was seen, so nothing shows that the two ends know of each
+// other. It stays embryonic, on the short tcp_unreplied timeout, until the
+// originator has sent again after the other side answered (original,
+// reply, original): then the flag goes and the connection is what its
+// state says. Two bare ACKs, one each way, do not make an assured entry.
+inline constexpr uint8_t kConnPickup = 1 << 5;
+
+// Owners (ConnEntry::owner): the local DPDK port a connection is charged
+// to, for the table's fair share (conn_table.h, "Eviction").
+inline constexpr uint16_t kConnOwners = RTE_MAX_ETHPORTS;
 
 struct alignas(64) ConnEntry {
   ConnKey key;
@@ -80,10 +93,14 @@ struct alignas(64) ConnEntry {
   ConnClass cls;
   uint8_t pad_;
   FlowAction action[2];
-  uint8_t spare_[4];
+  uint16_t owner;  // < kConnOwners
+  uint8_t spare_[2];
 
   uint8_t orig_side() const { return flags & kConnOrigSide; }
   bool reply_seen() const { return flags & kConnReplySeen; }
+  // Replied, and not a picked-up connection still proving itself: the
+  // long timeouts of the replied states apply.
+  bool answered() const { return (flags & (kConnReplySeen | kConnPickup)) == kConnReplySeen; }
   // The direction of a packet whose source is on key side `src_side`.
   ConnDir dir_of(uint8_t src_side) const {
     return src_side == orig_side() ? ConnDir::kOriginal : ConnDir::kReply;

@@ -189,7 +189,13 @@ TrackResult track(ConnEntry& e, ConnDir dir, const PacketTuple& t) {
         break;
     }
   }
-  if (r == TrackResult::kOk && reply) e.flags |= kConnReplySeen;
+  if (r == TrackResult::kOk) {
+    // A picked-up connection has proved itself when its originator sends
+    // again after an answer.
+    if (!reply && (e.flags & kConnPickup) && e.reply_seen())
+      e.flags &= static_cast<uint8_t>(~kConnPickup);
+    if (reply) e.flags |= kConnReplySeen;
+  }
   return r;
 }
 
@@ -209,7 +215,7 @@ ConnClass class_of(const ConnEntry& e) {
     case S::kTcpFinWait:
     case S::kTcpCloseWait:
     case S::kTcpLastAck:
-      return e.reply_seen() ? ConnClass::kAssured : ConnClass::kEmbryonic;
+      return e.answered() ? ConnClass::kAssured : ConnClass::kEmbryonic;
     default:
       return ConnClass::kAssured;
   }

@@ -13,9 +13,11 @@
 // tcp_valid_flags) are invalid everywhere. A connection may be picked up
 // mid-stream (an ACK with no entry, as Linux and OVS do, so a weftd restart
 // does not cut established connections), but a SYN-ACK or RST never opens
-// one. A picked-up connection stays embryonic, and times out like one,
-// until its other side answers: an ACK flood cannot fill the table with
-// entries that are protected from eviction.
+// one. A picked-up connection (kConnPickup, set by ConnTable::insert for a
+// connection that starts past the handshake) stays embryonic, and times out
+// like one (tcp_unreplied), until its originator sends again after the
+// other side answered: original, reply, original. Two bare ACKs, one each
+// way, do not make an assured entry with a day's timeout.
 //
 // ICMP echo: the request opens, only the reply may come back. UDP and other
 // protocols: any packet opens; an answer makes the connection assured.

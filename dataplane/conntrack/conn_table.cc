@@ -225,10 +225,56 @@ uint32_t ConnTable::lookup(const ConnKey& key, uint64_t now, bool* via_reply) no
   return idx;
 }
 
+uint32_t ConnTable::owned(uint16_t owner) const noexcept {
+  if (owner >= kConnOwners) return 0;
+  uint32_t n = 0;
+  for (uint32_t c : owner_count_[owner]) n += c;
+  return n;
+}
+
+// The owner a full table takes from for an insert charged to `owner`: the
+// one with the most entries, `owner` itself when none has more.
+uint16_t ConnTable::victim_owner(uint16_t owner) const noexcept {
+  uint16_t heavy = owner;
+  uint32_t most = owned(owner);
+  for (uint16_t o = 0; o < kConnOwners; ++o) {
+    const uint32_t n = owned(o);
+    if (n > most) {
+      most = n;
+      heavy = o;
+    }
+  }
+  return heavy;
+}
+
+namespace {
+// How far into each list of the victim owner a full table looks for an
+// expired entry, and how many entries of the sweep it runs first.
+constexpr uint32_t kReclaimListScan = 4;
+constexpr uint32_t kReclaimSweep = 16;
+}  // namespace
+
+// Frees one expired entry, if a sweep step or the oldest few entries of
+// `owner`'s lists hold one. Returns how many it freed.
+uint32_t ConnTable::reclaim_expired(uint16_t owner, uint64_t now) noexcept {
+  if (expire(now, kReclaimSweep) > 0) return 1;
+  for (size_t c = 0; c < kConnClassCount; ++c) {
+    uint32_t idx = lists_[owner][c].head;
+    for (uint32_t k = 0; k < kReclaimListScan && idx != kNone; ++k, idx = entries_[idx].next) {
+      if (is_expired(entries_[idx], now)) {
+        release(idx);
+        stats_.expired.inc();
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
 // `keep`: an entry that must not be evicted to make room (the one a
-// reply key is being added for), or kNone.
-bool ConnTable::take_slot(const Place& p, uint64_t now, uint32_t keep, uint16_t*& sig,
-                          uint32_t*& idx) noexcept {
+// reply key is being added for), or kNone. `owner`: who the room is for.
+bool ConnTable::take_slot(const Place& p, uint64_t now, uint32_t keep, uint16_t owner,
+                          uint16_t*& sig, uint32_t*& idx) noexcept {
   auto use = [&](Bucket& b, uint32_t s) {
     sig = &b.sig[s];
     idx = &b.idx[s];
@@ -252,21 +298,34 @@ bool ConnTable::take_slot(const Place& p, uint64_t now, uint32_t keep, uint16_t*
       return use(from, s);
     }
   }
-  // Still full: give up one of their 16 entries, expired first, then
-  // closing, then embryonic, the longest idle first; never an assured one.
-  uint32_t victim = kNone, rank = 3;
+  // Still full: give up one of their 16 entries (conn_table.h, "Eviction"):
+  // an expired one; else the victim owner's closing, embryonic, then (when
+  // it is not `owner`) assured; else another owner's closing or embryonic;
+  // the longest idle first within a rank.
+  const uint16_t heavy = victim_owner(owner);
+  constexpr uint32_t kNever = 7;
+  auto rank_of = [&](const ConnEntry& e) -> uint32_t {
+    if (is_expired(e, now)) return 0;
+    const uint32_t cls = static_cast<uint32_t>(e.cls);
+    if (e.owner == heavy) {
+      if (e.cls != ConnClass::kAssured) return 1 + cls;
+      return heavy != owner ? 3 : kNever;
+    }
+    return e.cls != ConnClass::kAssured ? 4 + cls : kNever;
+  };
+  uint32_t victim = kNone, rank = kNever;
   uint64_t idle_since = 0;
   Bucket* where = nullptr;
   uint32_t where_slot = 0;
   for (uint32_t b : {p.primary, p.secondary}) {
     Bucket& bucket = buckets_[b];
     for (uint32_t s = 0; s < kSlots; ++s) {
-      const uint32_t owner = bucket.idx[s] & ~kReplySlot;
-      if (owner == keep) continue;
-      const ConnEntry& e = entries_[owner];
-      const uint32_t r = is_expired(e, now) ? 0 : static_cast<uint32_t>(e.cls) + 1;
+      const uint32_t owner_idx = bucket.idx[s] & ~kReplySlot;
+      if (owner_idx == keep) continue;
+      const ConnEntry& e = entries_[owner_idx];
+      const uint32_t r = rank_of(e);
       if (r < rank || (r == rank && victim != kNone && e.last_seen < idle_since)) {
-        victim = owner;
+        victim = owner_idx;
         rank = r;
         idle_since = e.last_seen;
         where = &bucket;
@@ -274,47 +333,51 @@ bool ConnTable::take_slot(const Place& p, uint64_t now, uint32_t keep, uint16_t*
       }
     }
   }
-  if (victim == kNone) return false;
+  if (victim == kNone || rank == kNever) return false;
   if (rank == 0)
     stats_.expired.inc();
   else
-    stats_.evicted[rank - 1].inc();
+    stats_.evicted[static_cast<size_t>(entries_[victim].cls)].inc();
   release(victim);
   // The victim's release emptied its slots, among them this one, unless
   // the victim was there by its other key: take whichever slot it freed.
-  if (where->sig[where_slot] != 0) return take_slot(p, now, keep, sig, idx);
+  if (where->sig[where_slot] != 0) return take_slot(p, now, keep, owner, sig, idx);
   return use(*where, where_slot);
 }
 
-uint32_t ConnTable::take_entry(uint64_t now) noexcept {
+uint32_t ConnTable::take_entry(uint64_t now, uint16_t owner) noexcept {
   if (free_ == kNone) {
-    // Full: the oldest closing entry, else the oldest embryonic one. An
-    // assured one only when it has expired and the sweep has not got to it.
-    uint32_t victim = lists_[static_cast<size_t>(ConnClass::kClosing)].head;
-    if (victim == kNone) victim = lists_[static_cast<size_t>(ConnClass::kEmbryonic)].head;
-    if (victim == kNone) {
-      const uint32_t oldest = lists_[static_cast<size_t>(ConnClass::kAssured)].head;
-      if (oldest != kNone && is_expired(entries_[oldest], now)) victim = oldest;
-    }
-    if (victim == kNone) return kNone;
-    if (is_expired(entries_[victim], now))
-      stats_.expired.inc();
-    else
+    const uint16_t heavy = victim_owner(owner);
+    if (reclaim_expired(heavy, now) == 0) {
+      uint32_t victim = list(heavy, ConnClass::kClosing).head;
+      if (victim == kNone) {
+        victim = list(heavy, ConnClass::kEmbryonic).head;
+        // Rather than another port's half-open entry, a port with more of
+        // them than that port churns its own (a SYN flood).
+        if (victim != kNone && heavy != owner &&
+            owned(owner, ConnClass::kEmbryonic) > owned(heavy, ConnClass::kEmbryonic))
+          victim = list(owner, ConnClass::kEmbryonic).head;
+      }
+      if (victim == kNone && heavy != owner) victim = list(heavy, ConnClass::kAssured).head;
+      if (victim == kNone) return kNone;
       stats_.evicted[static_cast<size_t>(entries_[victim].cls)].inc();
-    release(victim);
+      release(victim);
+    }
   }
   const uint32_t idx = free_;
   free_ = entries_[idx].next;
   return idx;
 }
 
-uint32_t ConnTable::insert(const ConnKey& key, ConnState state, uint8_t orig_side,
-                           uint64_t now) noexcept {
+uint32_t ConnTable::insert(const ConnKey& key, ConnState state, uint8_t orig_side, uint64_t now,
+                           uint16_t owner) noexcept {
+  if (owner >= kConnOwners) owner = kConnOwners - 1;
   const Place p = place(conn_hash(key));
   uint16_t* sig_slot;
   uint32_t* idx_slot;
   uint32_t idx;
-  if (!take_slot(p, now, kNone, sig_slot, idx_slot) || (idx = take_entry(now)) == kNone) {
+  if (!take_slot(p, now, kNone, owner, sig_slot, idx_slot) ||
+      (idx = take_entry(now, owner)) == kNone) {
     stats_.full.inc();
     return kNone;
   }
@@ -324,6 +387,8 @@ uint32_t ConnTable::insert(const ConnKey& key, ConnState state, uint8_t orig_sid
   e.last_seen = now;
   e.state = state;
   e.flags = orig_side ? kConnOrigSide : 0;
+  if (state >= ConnState::kTcpEstablished && state <= ConnState::kTcpLastAck) e.flags |= kConnPickup;
+  e.owner = owner;
   append(idx, class_of(e));
   *sig_slot = p.sig;
   *idx_slot = idx;
@@ -339,7 +404,7 @@ bool ConnTable::translate(uint32_t idx, const ConnXlate& x, uint64_t now) noexce
   }
   uint16_t* sig_slot;
   uint32_t* idx_slot;
-  if (!take_slot(p, now, idx, sig_slot, idx_slot)) {
+  if (!take_slot(p, now, idx, entries_[idx].owner, sig_slot, idx_slot)) {
     stats_.full.inc();
     return false;
   }
@@ -428,7 +493,8 @@ uint32_t ConnTable::expire(uint64_t now, uint32_t budget) noexcept {
 void ConnTable::unlink(uint32_t idx) noexcept {
   ConnEntry& e = entries_[idx];
   const size_t c = static_cast<size_t>(e.cls);
-  List& l = lists_[c];
+  List& l = lists_[e.owner][c];
+  --owner_count_[e.owner][c];
   if (e.prev != kNone)
     entries_[e.prev].next = e.next;
   else
@@ -443,7 +509,8 @@ void ConnTable::unlink(uint32_t idx) noexcept {
 void ConnTable::append(uint32_t idx, ConnClass cls) noexcept {
   ConnEntry& e = entries_[idx];
   const size_t c = static_cast<size_t>(cls);
-  List& l = lists_[c];
+  List& l = lists_[e.owner][c];
+  ++owner_count_[e.owner][c];
   e.cls = cls;
   e.next = kNone;
   e.prev = l.tail;

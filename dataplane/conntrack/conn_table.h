@@ -38,19 +38,44 @@
 // 1M take 112 MiB. Without hugepages, the side array's pages of a table
 // that translates nothing are never touched, so never resident.
 //
-// Eviction. Every entry sits on the list of its class (ConnClass: closing,
-// embryonic, assured), in the order it joined it. When every entry is in
-// use, an insert takes the oldest closing entry, else the oldest embryonic
-// one; assured connections are never evicted for a new one, so a SYN flood
-// cannot push out established connections: it only churns its own
-// embryonic entries. The same order applies inside a key's two buckets
-// when both are full. Failing both, the insert fails (the packet is
-// dropped as ct_table_full).
+// Eviction: a fair share per port. One table serves every network that
+// has ports on the node, so it is shared between tenants. Every entry is
+// charged to an owner (ConnEntry::owner): the local port of the connection,
+// the vNIC that opened it on the source node, the vNIC it goes to on the
+// destination node (kFlowCommit decides). Every entry sits on the list of
+// its (owner, class) (ConnClass: closing, embryonic, assured), in the order
+// it joined it, and the table counts entries per owner and class (an array
+// of kConnOwners; nothing on the hit path reads it).
+//
+// When every entry is in use, an insert for owner O first reclaims an
+// expired entry wherever it sits: a sweep step (expire()) and the oldest few
+// of the victim's lists. Failing that it evicts from the heaviest user H
+// (the owner with the most entries; O itself when O is at least as heavy):
+//   - H's oldest closing entry (tombstones are closing), else its oldest
+//     embryonic one; but when that is another port's half-open entry and O
+//     holds more embryonic entries than H, O's own oldest embryonic one
+//     instead: a SYN flood churns its own half-open entries before it
+//     touches anyone's handshake;
+//   - else, when H is not O, H's oldest assured entry: established
+//     connections are evicted too, but only from the port that holds the
+//     most, so no port can hold another out of the table;
+//   - else (O is the heaviest and holds only assured entries) nothing: the
+//     insert fails and the packet is dropped as ct_table_full. A port's own
+//     SYN flood never evicts its own established connections.
+// So two VMs filling the table leave room for a third tenant's connection,
+// a SYN flood keeps only as much as the next heaviest port once it is the
+// heaviest, and from then on churns its own embryonic entries. When a key's
+// two buckets are both full (rare: they are sized half full) the same
+// preference picks among their 16 entries: expired, then the victim
+// owner's closing and embryonic (and assured, when it is not O), then any
+// other owner's closing or embryonic entry; never another owner's assured
+// one.
 //
 // Expiry. An entry idle past its state's timeout (conn_state.h) is gone:
-// a lookup that finds one removes it and reports a miss, and expire()
-// sweeps a few entries per call in index order, so memory comes back even
-// for connections that never send again.
+// a lookup that finds one removes it and reports a miss, expire() sweeps a
+// few entries per call in index order, so memory comes back even for
+// connections that never send again, and a full table's insert reclaims
+// expired entries before it evicts live ones (above).
 //
 // Time is an argument (`now`, in TSC ticks of `tsc_hz`); tests use a fake
 // clock. Single-threaded: one worker owns a table and is its only user;
@@ -147,9 +172,13 @@ class ConnTable {
   const ConnXlate& xlate(uint32_t idx) const noexcept { return xlates_[idx]; }
 
   // Adds `key` (which must not be in the table) in `state`, opened from key
-  // side `orig_side`, seen at `now`; evicts to make room (see above).
-  // Returns its index (generation 0, no actions recorded), or kNone.
-  uint32_t insert(const ConnKey& key, ConnState state, uint8_t orig_side, uint64_t now) noexcept;
+  // side `orig_side`, seen at `now`, charged to `owner` (a local port id;
+  // clamped below kConnOwners); evicts to make room (see above). A TCP
+  // connection that starts past the handshake (ESTABLISHED, FIN_WAIT:
+  // picked up) is marked kConnPickup. Returns its index (generation 0, no
+  // actions recorded), or kNone.
+  uint32_t insert(const ConnKey& key, ConnState state, uint8_t orig_side, uint64_t now,
+                  uint16_t owner = 0) noexcept;
 
   // Removes an entry in use.
   void remove(uint32_t idx) noexcept;
@@ -172,7 +201,7 @@ class ConnTable {
 
   bool is_expired(const ConnEntry& e, uint64_t now) const noexcept {
     return now > e.last_seen &&
-           now - e.last_seen > timeout_[static_cast<size_t>(e.state)][e.reply_seen()];
+           now - e.last_seen > timeout_[static_cast<size_t>(e.state)][e.answered()];
   }
 
   ConnEntry& entry(uint32_t idx) noexcept { return entries_[idx]; }
@@ -182,6 +211,11 @@ class ConnTable {
   uint32_t size() const;
   uint32_t size(ConnClass c) const {
     return count_[static_cast<size_t>(c)].load(std::memory_order_relaxed);
+  }
+  // Entries charged to `owner` (of class `c`). Worker thread only.
+  uint32_t owned(uint16_t owner) const noexcept;
+  uint32_t owned(uint16_t owner, ConnClass c) const noexcept {
+    return owner < kConnOwners ? owner_count_[owner][static_cast<size_t>(c)] : 0;
   }
   size_t memory_bytes() const { return bytes_; }
   // The memory of a table of `max_entries`, and what one entry costs of it,
@@ -211,8 +245,14 @@ class ConnTable {
     return (slot & kReplySlot) ? xlates_[slot & ~kReplySlot].reply_key : entries_[slot].key;
   }
   uint32_t find(const ConnKey& key, const Place& p) const noexcept;
-  bool take_slot(const Place& p, uint64_t now, uint32_t keep, uint16_t*& sig, uint32_t*& idx) noexcept;
-  uint32_t take_entry(uint64_t now) noexcept;
+  bool take_slot(const Place& p, uint64_t now, uint32_t keep, uint16_t owner, uint16_t*& sig,
+                 uint32_t*& idx) noexcept;
+  uint32_t take_entry(uint64_t now, uint16_t owner) noexcept;
+  uint16_t victim_owner(uint16_t owner) const noexcept;
+  uint32_t reclaim_expired(uint16_t owner, uint64_t now) noexcept;
+  List& list(uint16_t owner, ConnClass c) noexcept {
+    return lists_[owner][static_cast<size_t>(c)];
+  }
   void release(uint32_t idx) noexcept;
   void clear_slot(const Place& p, uint32_t slot) noexcept;
   void prefetch_slot(uint32_t slot) const noexcept {
@@ -234,7 +274,8 @@ class ConnTable {
   uint32_t capacity_ = 0;
   uint32_t free_ = kNone;  // free list, through ConnEntry::next
   uint32_t sweep_ = 0;     // next entry expire() looks at
-  List lists_[kConnClassCount];
+  List lists_[kConnOwners][kConnClassCount];
+  uint32_t owner_count_[kConnOwners][kConnClassCount] = {};
   std::atomic<uint32_t> count_[kConnClassCount] = {};
   uint64_t timeout_[kConnStateCount][2] = {};  // TSC ticks, by state and reply seen
   ConnTableStats stats_;

@@ -21,7 +21,10 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     uint32_t idx = table_.lookup(t.key, now, &via_reply);
     if (idx == ConnTable::kNone && d == CtDisposition::kNew) {
       const auto state = open_state(conn_proto(t.key), t);  // kFlowLookup checked it may
-      if (state) idx = table_.insert(t.key, *state, t.src_side, now);
+      // Charged to the connection's local port: the vNIC that opened it,
+      // or the one it goes to when it came in from the underlay.
+      const uint16_t owner = md->in_port == snap.underlay_port ? md->out_port : md->in_port;
+      if (state) idx = table_.insert(t.key, *state, t.src_side, now, owner);
       if (idx == ConnTable::kNone) {
         drop(m, DropReason::ct_table_full);
         continue;

@@ -2,16 +2,51 @@
 
 #include <netinet/in.h>
 #include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
 #include <rte_udp.h>
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 
+#include "dataplane/arp/arp_table.h"
 #include "dataplane/conntrack/conn_state.h"
 #include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/pipeline/wire.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
+
+// An ICMP error (`t`: its quoted packet's key, found at `idx`) passes as
+// RELATED only about a live connection that is not cut, quoting a packet
+// the connection sent the way the quote says (the quoted source is the
+// side the error goes to: extract_tuple checked that), and only from the
+// connection's peer (the quoted destination) or one of the network's
+// router addresses. Source quench and redirect never pass.
+DropReason FlowLookupStage::related_check(const StageCtx& ctx, const rte_mbuf* m, const PacketTuple& t,
+                                          uint32_t idx, bool via_reply) const noexcept {
+  constexpr uint8_t kIcmpSourceQuench = 4, kIcmpRedirect = 5;
+  if (t.icmp_type == kIcmpSourceQuench || t.icmp_type == kIcmpRedirect) return DropReason::ct_icmp_forbidden;
+  if (idx == ConnTable::kNone) return DropReason::ct_related_untracked;
+  const ConnEntry& e = table_.entry(idx);
+  if (e.state == ConnState::kFree) return DropReason::ct_related_untracked;
+  if (e.flags & kConnCut) return DropReason::ct_cut;
+  ConnDir dir;
+  if (!table_.direction(idx, via_reply, t.src_side, dir)) return DropReason::ct_related_mismatch;
+  if (dir == ConnDir::kReply && !e.reply_seen()) return DropReason::ct_related_mismatch;
+  const PktMeta* md = meta(m);
+  const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + md->outer.l3;
+  uint32_t from;  // network order, as the key's addresses
+  std::memcpy(&from, ip + offsetof(rte_ipv4_hdr, src_addr), sizeof from);
+  if (from == t.key.addr[t.src_side ^ 1]) return DropReason::kNone;  // the peer
+  const uint64_t key = arp_key(md->vni, rte_be_to_cpu_32(from));
+  void* data = nullptr;
+  if (rte_hash_lookup_data(ctx.snap->routes.hosts.get(), &key, &data) >= 0 &&
+      host_entry(data).kind == FdbKind::kRouter)
+    return DropReason::kNone;  // a router of the network on the path
+  return DropReason::ct_related_mismatch;
+}
 
 void FlowLookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   for (uint16_t base = 0; base < n; base += ConnTable::kMaxBulk)
@@ -97,8 +132,9 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     md->rewrite = 0;
     md->xlate_conn = kNoConn;
     if (quoted[k]) {
-      if (idx[k] == ConnTable::kNone) {
-        drop(m, DropReason::ct_related_untracked);
+      const DropReason why = related_check(ctx, m, t, idx[k], via_reply[k]);
+      if (why != DropReason::kNone) {
+        drop(m, why);
       } else {
         md->ct = ct_meta(CtDisposition::kRelated);
         send(m, FlowLookupNext::kWalk);

@@ -17,7 +17,9 @@
 //   hit, a cut connection under this snapshot -> ct_cut, either way
 //   hit, this direction not recorded yet (the first reply) -> the walk (kPath)
 //   miss, a packet that may open a connection -> the walk (kNew)
-//   ICMP error quoting a tracked connection -> the walk, as RELATED
+//   ICMP error quoting a packet of a live connection, not cut, in a
+//       direction the connection has gone, from the connection's peer or
+//       a router address of the network -> the walk, as RELATED
 //   ICMP neither echo nor error, IPv4 to a broadcast or multicast MAC
 //       -> the walk, judged alone (kStateless)
 //   ARP -> the walk, untracked
@@ -26,7 +28,9 @@
 // open one (a SYN-ACK or RST with no connection, an echo reply to nothing)
 // ct_invalid; a recorded direction arriving on another port
 // ct_port_mismatch; an ICMP error about nothing tracked
-// ct_related_untracked; fragments ct_fragment; IPv6 ct_not_ipv4; a packet
+// ct_related_untracked, about a cut connection ct_cut, quoting a direction
+// its connection never went or from an address off its path
+// ct_related_mismatch, a source quench or redirect ct_icmp_forbidden; fragments ct_fragment; IPv6 ct_not_ipv4; a packet
 // that matched a translated connection's reply key from its own side
 // ct_tuple_clash.
 // Every burst also sweeps a few entries for expiry (ConnTable::expire).
@@ -54,6 +58,8 @@ class FlowLookupStage final : public StageWith<FlowLookupNext> {
 
  private:
   void lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept;
+  DropReason related_check(const StageCtx& ctx, const rte_mbuf* m, const PacketTuple& t, uint32_t idx,
+                           bool via_reply) const noexcept;
 
   ConnTable& table_;
   uint32_t sweep_;

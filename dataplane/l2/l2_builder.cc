@@ -19,6 +19,7 @@ void build_l2(const BuildContext& ctx, const VtepTable& vteps, L2Table& t) {
   size_t entries = 0;
   for (const proto::Network& n : ctx.in.networks()) entries += static_cast<size_t>(n.l2_size()) + 1;
   t.fdb = make_hash("fdb", sizeof(FdbKey), entries);
+  uint32_t network = 0;
   for (const proto::Network& n : ctx.in.networks()) {
     const std::string where = "network '" + n.name() + "'";
     const uint32_t vni = n.vni();
@@ -39,6 +40,7 @@ void build_l2(const BuildContext& ctx, const VtepTable& vteps, L2Table& t) {
           break;
         case proto::Location::kRemoteVtep:
           fe = {FdbKind::kRemote, vtep_index(vteps, e.location().remote_vtep(), entry)};
+          t.members.push_back(uint32_t{fe.value} << 16 | network);
           break;
         case proto::Location::AT_NOT_SET:
           build_fail(entry + " has no location");
@@ -50,8 +52,12 @@ void build_l2(const BuildContext& ctx, const VtepTable& vteps, L2Table& t) {
     for (const std::string& name : n.flood_local_ports())
       if (auto port = ctx.bound_port(name)) add_once(flood.ports, *port);
     for (uint32_t ip : n.flood_remote_vteps()) add_once(flood.vteps, vtep_index(vteps, ip, where + ": flood list"));
+    for (uint16_t v : flood.vteps) t.members.push_back(uint32_t{v} << 16 | network);
     t.flood.push_back(std::move(flood));
+    ++network;
   }
+  std::sort(t.members.begin(), t.members.end());
+  t.members.erase(std::unique(t.members.begin(), t.members.end()), t.members.end());
 }
 
 }  // namespace weft::dp

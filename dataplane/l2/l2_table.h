@@ -12,6 +12,7 @@
 
 #include <rte_ether.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -69,6 +70,14 @@ struct FloodList {
 struct L2Table {
   HashPtr fdb;                   // FdbKey -> fdb_data()
   std::vector<FloodList> flood;  // by NetworkTable index
+  // Which peer hosts which network: (VTEP index << 16 | NetworkTable
+  // index), sorted, each once; from the flood lists and the L2 entries of
+  // remote ports. VXLAN decap accepts a VNI only from its network's peers.
+  std::vector<uint32_t> members;
+
+  bool hosts(uint16_t vtep, uint32_t network) const noexcept {
+    return std::binary_search(members.begin(), members.end(), uint32_t{vtep} << 16 | network);
+  }
 };
 
 struct BuildContext;

@@ -54,6 +54,13 @@ namespace weft::dp {
   X(vxlan_unknown_vtep, "VXLAN from an address that is no known node's VTEP")   \
   X(vxlan_unknown_vni, "VXLAN with a VNI of no network on this node")           \
   X(vxlan_decap_mtu, "tunnelled frame larger than its network's MTU")           \
+  X(vxlan_vni_not_hosted,                                                       \
+    "VXLAN from a peer VTEP that hosts no port of that VNI's network")          \
+  X(vxlan_inner_vlan, "tunnelled frame with a VLAN tag")                        \
+  X(vxlan_inner_src_multicast,                                                  \
+    "tunnelled frame from a multicast or broadcast source MAC")                 \
+  X(vxlan_inner_src_spoofed,                                                    \
+    "tunnelled frame whose source MAC or IP the policy places elsewhere")       \
   /* L2 overlay: port security */                                               \
   X(portsec_vlan, "VLAN-tagged frame from a vNIC")                              \
   X(portsec_mac, "source MAC (or ARP sender MAC) not the port's")               \
@@ -88,6 +95,10 @@ namespace weft::dp {
   X(ct_not_ipv4, "IPv6 on the overlay: ports and security groups are IPv4")    \
   X(ct_tuple_clash,                                                             \
     "a translated connection's reply tuple, sent the wrong way")                 \
+  X(ct_icmp_forbidden, "ICMP source quench or redirect: never accepted")        \
+  X(ct_related_mismatch,                                                        \
+    "ICMP error quoting a packet its connection never sent that way, "          \
+    "or from an address off the connection's path")                             \
   /* the distributed router (l3/) and the tail's rewrite (rewrite/) */          \
   X(l3_ttl_exceeded, "routed IPv4 packet with TTL <= 1")                        \
   X(l3_mtu_exceeded, "routed IPv4 packet larger than the destination's MTU")    \

@@ -60,6 +60,9 @@ struct Snapshot {
   // The underlay ARP cache: not part of the immutable tables, but shared by
   // every snapshot of the Dataplane (see neighbor_table.h).
   std::shared_ptr<NeighborTable> neighbors;
+  // The slots of `neighbors` this snapshot's tables use (Vtep::neighbor),
+  // released when the snapshot is freed.
+  NeighborLease neighbor_lease;
   // Filled by build_snapshot (snapshot_builder.h) from NodeTables, each by
   // its feature's builder.
   NetworkTable networks;               // overlay/network_table.h

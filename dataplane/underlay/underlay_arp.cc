@@ -23,18 +23,27 @@ void UnderlayArpStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
       drop(m, DropReason::underlay_arp_not_ours);
       continue;
     }
-    const uint32_t slot = neighbors.find(rte_be_to_cpu_32(a.arp_sip));
-    if (slot != NeighborTable::kNone) neighbors.learn(slot, a.arp_sha, ctx.now_tsc);
+    const uint32_t sender = rte_be_to_cpu_32(a.arp_sip);
+    const uint32_t slot = neighbors.find(sender);
+    const uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
+    // A gratuitous ARP (sender and target the same address) from a tracked
+    // neighbor's own address on the underlay subnet: it moved.
+    if (slot != NeighborTable::kNone && a.arp_sip == a.arp_tip && snap.underlay.on_link(sender) &&
+        (op == RTE_ARP_OP_REQUEST || op == RTE_ARP_OP_REPLY))
+      neighbors.learn(slot, sender, a.arp_sha, ctx.now_tsc);
     if (a.arp_tip != own_ip) {
       drop(m, DropReason::underlay_arp_not_ours);
       continue;
     }
-    const uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
     if (op == RTE_ARP_OP_REQUEST) {
+      // Answered, but nothing learned from it: anyone may ask.
       arp_reply_in_place(eth, arp, snap.underlay.mac);
       md->out_port = md->in_port;
       send(m, UnderlayArpNext::kReply);
-    } else if (op == RTE_ARP_OP_REPLY && slot != NeighborTable::kNone) {
+    } else if (op == RTE_ARP_OP_REPLY && slot != NeighborTable::kNone &&
+               neighbors.take_expected_reply(slot, ctx.now_tsc)) {
+      // The answer to this node's own request.
+      neighbors.learn(slot, sender, a.arp_sha, ctx.now_tsc);
       drop(m, DropReason::underlay_arp_learned);
     } else {
       drop(m, DropReason::underlay_arp_not_ours);

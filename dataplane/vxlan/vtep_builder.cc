@@ -27,7 +27,7 @@ void build_vteps(const BuildContext& ctx, VtepTable& t) {
     }
     v.routable = v.next_hop != 0;
     if (v.routable) {
-      v.neighbor = ctx.snap.neighbors->track(v.next_hop);
+      v.neighbor = ctx.snap.neighbor_lease.track(ctx.snap.neighbors, v.next_hop);
       if (v.neighbor == NeighborTable::kNone)
         build_fail("the underlay neighbor table is full (" + std::to_string(NeighborTable::kCapacity) +
                    " addresses)");

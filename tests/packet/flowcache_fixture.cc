@@ -102,7 +102,7 @@ void FlowCacheFixture::at(uint64_t ms) {
     if (slot == dp::NeighborTable::kNone) continue;  // not a peer in this policy
     rte_ether_addr a;
     std::copy(m.begin(), m.end(), a.addr_bytes);
-    snap_->neighbors->learn(slot, a, ms);
+    snap_->neighbors->learn(slot, ip, a, ms);
   }
 }
 

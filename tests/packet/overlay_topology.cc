@@ -86,7 +86,7 @@ void OverlayFixture::learn_neighbor(uint32_t ip, const Mac& mac) {
   ASSERT_NE(slot, dp::NeighborTable::kNone) << "not a tracked neighbor";
   rte_ether_addr a;
   std::copy(mac.begin(), mac.end(), a.addr_bytes);
-  snap_->neighbors->learn(slot, a, 0);
+  snap_->neighbors->learn(slot, ip, a, 0);
 }
 
 Frame vm_udp(const Addr& from, const Mac& dst, uint32_t dst_ip, size_t payload) {

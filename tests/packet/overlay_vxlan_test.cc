@@ -262,8 +262,9 @@ TEST_F(OverlayDecapTest, DeliversToTheLocalPort) {
       delivered("red-3 -> red-2", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, to_red2), kRed2Port, to_red2),
       delivered("blue: the same MAC, the other port", tunnel(T.kVtepB, T.kNodeBMac, kBlueVni, to_blue1),
                 kBlue1Port, to_blue1),
-      delivered("from node-c, behind a router", tunnel(T.kVtepC, T.kRouterMac, kRedVni, to_red1), kRed1Port,
-                to_red1),
+      delivered("from node-c, behind a router",
+                tunnel(T.kVtepC, T.kRouterMac, kRedVni, vm_udp(T.kRed4, T.kRed1.mac, T.kRed1.ip).bytes()),
+                kRed1Port, vm_udp(T.kRed4, T.kRed1.mac, T.kRed1.ip).bytes()),
       delivered("at red's MTU", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, at_mtu), kRed1Port, at_mtu),
       delivered("at blue's MTU", tunnel(T.kVtepB, T.kNodeBMac, kBlueVni, at_blue_mtu), kBlue1Port, at_blue_mtu),
       delivered("an outer UDP checksum (optional, not checked)",
@@ -299,7 +300,7 @@ TEST_F(OverlayDecapTest, RefusesWhatIsNotForItsNetworks) {
       refused("for a port on another node: never sent back",
               tunnel(T.kVtepB, T.kNodeBMac, kRedVni, vm_udp(T.kRed3, T.kRed4.mac, T.kRed4.ip).bytes()),
               DropReason::l2_underlay_to_underlay),
-      refused("for the sender itself", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, vm_udp(T.kRed1, T.kRed3.mac, T.kRed3.ip).bytes()),
+      refused("for the sender itself", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, vm_udp(T.kRed3, T.kRed3.mac, T.kRed3.ip).bytes()),
               DropReason::l2_underlay_to_underlay),
       refused("plain IP on the underlay",
               Frame().eth(T.kNodeBMac, T.kUnderlayMac).ipv4(T.kVtepB, T.kVtepA).icmp(8, 0, 1, 1).bytes(),
@@ -307,6 +308,53 @@ TEST_F(OverlayDecapTest, RefusesWhatIsNotForItsNetworks) {
       refused("UDP to another port", Frame().eth(T.kNodeBMac, T.kUnderlayMac).ipv4(T.kVtepB, T.kVtepA)
                                          .udp(50000, 4790).payload(inner).bytes(),
               DropReason::underlay_not_vxlan),
+  };
+  expect_cases(cases);
+}
+
+// Issue 17, item 3: a peer node injects only into the networks it hosts,
+// and only as the ports the policy places on it.
+TEST_F(OverlayDecapTest, APeerInjectsOnlyIntoItsNetworksAsItsOwnPorts) {
+  const Mac multicast = mac("01:00:5e:00:00:01");
+  const Mac unknown = mac("02:00:00:00:09:99");
+  auto udp_from = [](const Mac& src_mac, uint32_t src_ip) {
+    return Frame().eth(src_mac, T.kRed1.mac).ipv4(src_ip, T.kRed1.ip).udp(40000, 5000).payload(18).bytes();
+  };
+  const Bytes red3_ok = vm_udp(T.kRed3, T.kRed1.mac, T.kRed1.ip).bytes();
+  const Bytes unknown_ok = udp_from(unknown, ip4("192.168.7.9"));
+  const PacketCase cases[] = {
+      refused("node-c hosts no port of blue", tunnel(T.kVtepC, T.kRouterMac, kBlueVni,
+                                                     vm_udp(T.kBlue3, T.kBlue1.mac, T.kBlue1.ip).bytes()),
+              DropReason::vxlan_vni_not_hosted),
+      refused("a VLAN-tagged inner frame",
+              tunnel(T.kVtepB, T.kNodeBMac, kRedVni,
+                     Frame().eth(T.kRed3.mac, T.kRed1.mac).vlan(7).ipv4(T.kRed3.ip, T.kRed1.ip).udp(40000, 5000)
+                         .payload(18).bytes()),
+              DropReason::vxlan_inner_vlan),
+      refused("a multicast source MAC", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, udp_from(multicast, T.kRed3.ip)),
+              DropReason::vxlan_inner_src_multicast),
+      refused("the broadcast source MAC", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, udp_from(T.kBroadcast, T.kRed3.ip)),
+              DropReason::vxlan_inner_src_multicast),
+      refused("node-b as node-c's red-4 (MAC and IP)",
+              tunnel(T.kVtepB, T.kNodeBMac, kRedVni, udp_from(T.kRed4.mac, T.kRed4.ip)),
+              DropReason::vxlan_inner_src_spoofed),
+      refused("node-b as this node's red-2", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, udp_from(T.kRed2.mac, T.kRed2.ip)),
+              DropReason::vxlan_inner_src_spoofed),
+      refused("node-b's red-3 MAC with red-4's IP", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, udp_from(T.kRed3.mac, T.kRed4.ip)),
+              DropReason::vxlan_inner_src_spoofed),
+      refused("node-b's red-3 MAC with this node's red-1 IP",
+              tunnel(T.kVtepB, T.kNodeBMac, kRedVni, udp_from(T.kRed3.mac, T.kRed1.ip)),
+              DropReason::vxlan_inner_src_spoofed),
+      refused("an ARP from node-b claiming red-4's address",
+              tunnel(T.kVtepB, T.kNodeBMac, kRedVni,
+                     Frame().eth(T.kRed3.mac, T.kBroadcast)
+                         .arp({.op = 1, .sha = T.kRed3.mac, .spa = T.kRed4.ip, .tpa = T.kRed1.ip}).pad_to(60).bytes()),
+              DropReason::vxlan_inner_src_spoofed),
+      refused("node-c as node-b's red-3", tunnel(T.kVtepC, T.kRouterMac, kRedVni, red3_ok),
+              DropReason::vxlan_inner_src_spoofed),
+      delivered("node-b as its own red-3", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, red3_ok), kRed1Port, red3_ok),
+      delivered("a source the policy places nowhere", tunnel(T.kVtepB, T.kNodeBMac, kRedVni, unknown_ok), kRed1Port,
+                unknown_ok),
   };
   expect_cases(cases);
 }
@@ -337,9 +385,7 @@ TEST_F(UnderlayArpTest, AnswersForTheVtepAddress) {
                           .pad_to(60)
                           .bytes();
   expect_case({"node-b asks for us", request, Verdict::tx(kUnderlayPort), reply, {}, kUnderlayPort});
-  Mac learned;
-  EXPECT_TRUE(knows(T.kVtepB, &learned)) << "a request to us teaches the asker's MAC";
-  EXPECT_EQ(learned, T.kNodeBMac);
+  EXPECT_FALSE(knows(T.kVtepB)) << "a request teaches nothing: anyone may ask";
 }
 
 TEST_F(UnderlayArpTest, LearnsOnlyTrackedNeighbors) {
@@ -363,14 +409,56 @@ TEST_F(UnderlayArpTest, LearnsOnlyTrackedNeighbors) {
   EXPECT_TRUE(knows(T.kVtepB, &learned)) << "gratuitous ARP updates a tracked neighbor";
   EXPECT_EQ(learned, moved);
 
-  expect_case({"node-b's reply to us", underlay_arp(RTE_ARP_OP_REPLY, T.kNodeBMac, T.kVtepB, T.kVtepA, T.kUnderlayMac),
+  expect_case({"node-b's reply to us, unasked", underlay_arp(RTE_ARP_OP_REPLY, T.kNodeBMac, T.kVtepB, T.kVtepA, T.kUnderlayMac),
+               Verdict::drop(DropReason::underlay_arp_not_ours), {}, {}, kUnderlayPort});
+  EXPECT_TRUE(knows(T.kVtepB, &learned));
+  EXPECT_EQ(learned, moved);
+}
+
+// Issue 17, item 10: a VTEP's MAC is learned from the answer to this
+// node's own request, once, within the reply window; not from a reply
+// nobody asked for, a request, or an announcement of an address off the
+// underlay subnet.
+TEST_F(UnderlayArpTest, LearnsOnlyAnswersToItsOwnRequests) {
+  const Mac impostor = mac("02:ee:00:00:00:66");
+  expect_case({"an unsolicited reply for node-b", underlay_arp(RTE_ARP_OP_REPLY, impostor, T.kVtepB, T.kVtepA, T.kUnderlayMac),
+               Verdict::drop(DropReason::underlay_arp_not_ours), {}, {}, kUnderlayPort});
+  EXPECT_FALSE(knows(T.kVtepB));
+  const Bytes to_red3 = vm_udp(T.kRed1, T.kRed3.mac, T.kRed3.ip).bytes();
+  // A frame for node-b: this node asks.
+  run(to_red3, {.in_port = kRed1Port});
+  EXPECT_EQ(drops(DropReason::vxlan_neighbor_unresolved), 1u) << drop_summary();
+  clear();
+  expect_case({"node-b answers", underlay_arp(RTE_ARP_OP_REPLY, T.kNodeBMac, T.kVtepB, T.kVtepA, T.kUnderlayMac),
                Verdict::drop(DropReason::underlay_arp_learned), {}, {}, kUnderlayPort});
+  Mac learned;
+  EXPECT_TRUE(knows(T.kVtepB, &learned));
+  EXPECT_EQ(learned, T.kNodeBMac);
+  expect_case({"a second answer to the one request", underlay_arp(RTE_ARP_OP_REPLY, impostor, T.kVtepB, T.kVtepA, T.kUnderlayMac),
+               Verdict::drop(DropReason::underlay_arp_not_ours), {}, {}, kUnderlayPort});
   EXPECT_TRUE(knows(T.kVtepB, &learned));
   EXPECT_EQ(learned, T.kNodeBMac);
 }
 
+TEST_F(UnderlayArpTest, AnAnswerPastTheReplyWindowIsNotTaken) {
+  use_tables(overlay_tables(), T.kNextHop);
+  run(vm_udp(T.kRed1, T.kRed4.mac, T.kRed4.ip).bytes(), {.in_port = kRed1Port});  // asks for the next hop
+  EXPECT_EQ(drops(DropReason::vxlan_neighbor_unresolved), 1u) << drop_summary();
+  clear();
+  set_now((dp::NeighborTable::kReplyWindow + 1) * kProbeInterval);
+  expect_case({"the router answers too late", underlay_arp(RTE_ARP_OP_REPLY, T.kRouterMac, T.kNextHop, T.kVtepA, T.kUnderlayMac),
+               Verdict::drop(DropReason::underlay_arp_not_ours), {}, {}, kUnderlayPort});
+  EXPECT_FALSE(knows(T.kNextHop));
+  // node-c is no neighbor on the underlay subnet: its announcement teaches nothing.
+  expect_case({"node-c announces itself", underlay_arp(RTE_ARP_OP_REQUEST, T.kRouterMac, T.kVtepC, T.kVtepC),
+               Verdict::drop(DropReason::underlay_arp_not_ours), {}, {}, kUnderlayPort});
+  EXPECT_FALSE(knows(T.kVtepC));
+}
+
 TEST_F(UnderlayArpTest, LearnsTheNextHopWhenOneIsConfigured) {
   use_tables(overlay_tables(), T.kNextHop);
+  run(vm_udp(T.kRed1, T.kRed4.mac, T.kRed4.ip).bytes(), {.in_port = kRed1Port});  // asks for the next hop
+  clear();
   expect_case({"the router answers", underlay_arp(RTE_ARP_OP_REPLY, T.kRouterMac, T.kNextHop, T.kVtepA, T.kUnderlayMac),
                Verdict::drop(DropReason::underlay_arp_learned), {}, {}, kUnderlayPort});
   EXPECT_TRUE(knows(T.kNextHop));

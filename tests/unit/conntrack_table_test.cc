@@ -1,8 +1,9 @@
 // The connection table (dataplane/conntrack/conn_table.h) on the heap, with
 // a fake clock: both directions find one entry, bulk lookups agree with a
 // reference map under random churn, entries expire by state, and a full
-// table gives up closing, then embryonic entries, oldest first, and never
-// an assured one, even under a SYN flood.
+// table gives up closing, then embryonic entries, oldest first, and an
+// assured one only from the port that holds the most (issue 17), reclaims
+// expired entries wherever they sit, and a SYN flood churns its own.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "dataplane/conntrack/conn_state.h"
 #include "dataplane/conntrack/conn_table.h"
 
 namespace weft::dp {
@@ -46,6 +48,14 @@ uint32_t open(ConnTable& t, uint32_t n, ConnState state, uint64_t now) {
   uint8_t side;
   const ConnKey k = key(n, IPPROTO_TCP, &side);
   return t.insert(k, state, side, now);
+}
+
+// Opens connection n charged to port `owner`.
+uint32_t open_as(ConnTable& t, uint32_t n, ConnState state, uint64_t now, uint16_t owner,
+                 uint8_t proto = IPPROTO_TCP) {
+  uint8_t side;
+  const ConnKey k = key(n, proto, &side);
+  return t.insert(k, state, side, now, owner);
 }
 
 // Moves an entry to ESTABLISHED with its reply seen (assured).
@@ -271,7 +281,117 @@ TEST(ConnTable, ExpiredAssuredEntryMakesRoomWhenFull) {
   // A day and a bit later, the oldest assured entry has expired unseen.
   const uint64_t later = (24 * 3600 + 1) * kSecond;
   EXPECT_NE(open(*t, 2, ConnState::kTcpSynSent, later), ConnTable::kNone);
-  EXPECT_EQ(t->stats().expired.get(), 1u);
+  EXPECT_EQ(t->stats().expired.get(), 2u);  // both: the full table's sweep step finds both
+}
+
+// Issue 17: a TCP connection picked up mid-stream by a bare ACK, answered
+// by one bare ACK, is neither assured nor given a day: it stays embryonic
+// on the short timeout until its originator sends again.
+TEST(ConnTable, PickedUpConnectionStaysShortLivedUntilBothSidesSpeak) {
+  auto t = make_table(16);
+  uint8_t side;
+  const ConnKey k = key(0, IPPROTO_TCP, &side);
+  const uint32_t idx = t->insert(k, ConnState::kTcpEstablished, side, 0);
+  ASSERT_NE(idx, ConnTable::kNone);
+  PacketTuple ack{};
+  ack.tcp_flags = kTcpAck;
+  ASSERT_EQ(track(t->entry(idx), ConnDir::kReply, ack), TrackResult::kOk);
+  t->touch(idx, 1);
+  EXPECT_EQ(t->entry(idx).cls, ConnClass::kEmbryonic);
+  EXPECT_EQ(t->size(ConnClass::kAssured), 0u);
+  // Idle past tcp_unreplied (30 s): gone.
+  EXPECT_EQ(t->lookup(k, 32 * kSecond), ConnTable::kNone);
+
+  // The same again, and then the originator speaks after the answer: now
+  // it is an established connection like any other.
+  const uint32_t again = t->insert(k, ConnState::kTcpEstablished, side, 40 * kSecond);
+  ASSERT_NE(again, ConnTable::kNone);
+  ASSERT_EQ(track(t->entry(again), ConnDir::kReply, ack), TrackResult::kOk);
+  t->touch(again, 41 * kSecond);
+  ASSERT_EQ(track(t->entry(again), ConnDir::kOriginal, ack), TrackResult::kOk);
+  t->touch(again, 42 * kSecond);
+  EXPECT_EQ(t->entry(again).cls, ConnClass::kAssured);
+  EXPECT_EQ(t->lookup(k, 3600 * kSecond), again);
+}
+
+// Issue 17: expired entries behind a live one at the head of its list are
+// reclaimed by a full table's insert, not left unusable until the sweep
+// comes round.
+TEST(ConnTable, ExpiredEntriesBehindALiveHeadAreReclaimed) {
+  auto t = make_table(8);
+  establish(*t, open(*t, 0, ConnState::kTcpSynSent, 0), 0);  // lives a day
+  for (uint32_t n = 1; n < 8; ++n) {
+    const uint32_t idx = open_as(*t, n, ConnState::kUdpUnreplied, 0, 0, IPPROTO_UDP);
+    ASSERT_NE(idx, ConnTable::kNone);
+    t->entry(idx).state = ConnState::kUdpReplied;
+    t->entry(idx).flags |= kConnReplySeen;
+    t->touch(idx, 0);
+  }
+  ASSERT_EQ(t->size(ConnClass::kAssured), 8u);
+  // 200 s later the UDP entries (180 s) have expired; the TCP one has not.
+  const uint64_t later = 200 * kSecond;
+  for (uint32_t n = 100; n < 107; ++n)
+    EXPECT_NE(open(*t, n, ConnState::kTcpSynSent, later), ConnTable::kNone) << n;
+  EXPECT_EQ(t->lookup(key(0), later), 0u);
+}
+
+// Issue 17: two ports of one tenant fill the table with established
+// connections; a third port's new connection still gets an entry, taken
+// from the heaviest of them. The heaviest port itself is refused rather
+// than evicting its own established connections.
+TEST(ConnTable, AFullTableMakesRoomFromTheHeaviestPort) {
+  constexpr uint32_t kMax = 64;
+  auto t = make_table(kMax);
+  for (uint32_t n = 0; n < kMax; ++n) {
+    const uint16_t port = n < 40 ? 1 : 2;
+    const uint32_t idx = open_as(*t, n, ConnState::kTcpSynSent, 0, port);
+    ASSERT_NE(idx, ConnTable::kNone);
+    establish(*t, idx, 0);
+  }
+  EXPECT_EQ(t->owned(1), 40u);
+  EXPECT_EQ(t->owned(2), 24u);
+  // Port 1 holds the most and only assured entries: its own SYN is refused.
+  EXPECT_EQ(open_as(*t, 500, ConnState::kTcpSynSent, 1, 1),
+            ConnTable::kNone);
+  // Another tenant's port 3: room, from port 1's oldest connection.
+  for (uint32_t n = 1000; n < 1010; ++n)
+    ASSERT_NE(open_as(*t, n, ConnState::kTcpSynSent, 2, 3),
+              ConnTable::kNone)
+        << n;
+  EXPECT_EQ(t->owned(3), 10u);
+  EXPECT_EQ(t->owned(1), 30u);
+  EXPECT_EQ(t->owned(2), 24u);
+  EXPECT_EQ(t->lookup(key(0), 2), ConnTable::kNone);  // port 1's oldest
+  EXPECT_NE(t->lookup(key(39), 2), ConnTable::kNone);
+  EXPECT_EQ(t->stats().evicted[static_cast<size_t>(ConnClass::kAssured)].get(), 10u);
+}
+
+// Issue 17: a SYN flood from one port does not evict another port's
+// half-open handshake before its own, even while that port holds more of
+// the table.
+TEST(ConnTable, ASynFloodChurnsItsOwnHalfOpenEntriesFirst) {
+  constexpr uint32_t kMax = 64;
+  auto t = make_table(kMax);
+  // Port 5: a handshake in progress, the oldest embryonic entry, and 40
+  // established connections.
+  const uint32_t handshake =
+      open_as(*t, 0, ConnState::kTcpSynSent, 0, 5);
+  ASSERT_NE(handshake, ConnTable::kNone);
+  for (uint32_t n = 1; n <= 40; ++n)
+    establish(*t, open_as(*t, n, ConnState::kTcpSynSent, 0, 5), 0);
+  // Port 1 floods SYNs: ten times the table.
+  uint64_t now = 0;
+  uint32_t refused = 0;
+  for (uint32_t n = 1000000; n < 1000000 + 10 * kMax; ++n) {
+    now += 1;
+    if (open_as(*t, n, ConnState::kTcpSynSent, now, 1) ==
+        ConnTable::kNone)
+      ++refused;
+  }
+  EXPECT_EQ(refused, 0u);
+  EXPECT_EQ(t->lookup(key(0), now), handshake);
+  EXPECT_EQ(t->owned(5), 41u);
+  EXPECT_EQ(t->owned(1), kMax - 41);
 }
 
 TEST(ConnTable, RejectsBadConfig) {
