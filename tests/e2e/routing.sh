@@ -55,9 +55,11 @@ networks:
       - {name: s2, cidr: 10.0.2.0/24}
 security_groups:
   - {name: open, ingress: [{protocol: any, from: 0.0.0.0/0}]}
+  - name: from-s1              # r2a's: TCP from red's s1 only
+    ingress: [{protocol: icmp, from: 0.0.0.0/0}, {protocol: tcp, ports: 7000, from: 10.0.1.0/24}]
 ports:
   - {name: r1a, network: red, subnet: s1, node: $A, ip: 10.0.1.10, mac: "02:00:0a:00:01:0a", security_groups: [open]}
-  - {name: r2a, network: red, subnet: s2, node: $A, ip: 10.0.2.10, mac: "02:00:0a:00:02:0a", security_groups: [open]}
+  - {name: r2a, network: red, subnet: s2, node: $A, ip: 10.0.2.10, mac: "02:00:0a:00:02:0a", security_groups: [from-s1]}
   - {name: r2b, network: red, subnet: s2, node: $B, ip: 10.0.2.20, mac: "02:00:0a:00:02:14", security_groups: [open]}
   - {name: rd, network: red, subnet: s3, node: $B, ip: 10.0.3.30, mac: "02:00:0a:00:03:1e", security_groups: [open]}
   - {name: ap, network: red, subnet: s4, node: $B, ip: 10.0.4.5, mac: "02:00:0a:00:04:05", security_groups: [open],
@@ -234,6 +236,14 @@ ovl_in rd ip route show default | grep -q "via 10.0.3.254" || fail "no default r
 ovl_wait_ping rd 10.0.3.254 10 || fail "the DHCP client cannot ping its gateway"
 ovl_in rd ping -c 3 -i 0.2 -W 1 10.0.2.20 >/dev/null || fail "the DHCP client -> r2b (same node, routed)"
 ovl_in rd ping -c 3 -i 0.2 -W 1 10.0.1.10 >/dev/null || fail "the DHCP client -> r1a (across nodes, routed)"
+# Security groups apply to routed traffic as to bridged: r2a takes TCP
+# from 10.0.1.0/24 only, so 10.0.3.30 is refused at r2a's port.
+denied() { ovl_stats "$A" | jq '.ports[] | select(.name == "r2a") | .sg_ingress_denied'; }
+before=$(denied)
+tcp rd 10.0.2.10 1000 2 >/dev/null 2>&1 && fail "the DHCP client opened a TCP connection to r2a, whose group refuses it"
+after=$(denied)
+echo "r2a's ingress denials: $before -> $after"
+[ "$after" -gt "$before" ] || fail "the refused routed SYN was not counted at r2a's port"
 # A renewal: a REQUEST from 10.0.3.30, unicast to the server.
 kill -USR1 "$udhcpc_pid"
 deadline=$((SECONDS + 10))
