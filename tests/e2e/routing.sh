@@ -156,9 +156,13 @@ for ip in 10.0.3.30 10.0.4.5 192.168.50.5; do
   grep -q "From 10.0.1.1 .*Destination Net Unreachable" <<<"$out" || fail "b1a -> $ip: no net unreachable from its gateway: $out"
 done
 tcp b1a 10.0.4.5 1000 2 >/dev/null 2>&1 && fail "b1a opened a TCP connection to red's appliance"
+# Another subnet's broadcast address: not forwarded, and no ICMP error
+# about it (RFC 1812 4.3.2.7), but counted.
+out=$(ovl_in r1a ping -b -c 1 -W 1 10.0.2.255 2>&1) && fail "a directed broadcast to 10.0.2.255 was answered"
+grep -q "Unreachable" <<<"$out" && fail "an ICMP error about a packet to a broadcast address: $out"
 after_host=$(ovl_drops "$A" l3_host_unknown) after_route=$(ovl_drops "$A" no_route)
 echo "on $A: l3_host_unknown $before_host -> $after_host, no_route $before_route -> $after_route"
-[ $((after_host - before_host)) -ge 2 ] || fail "host unreachable not counted as l3_host_unknown"
+[ $((after_host - before_host)) -ge 3 ] || fail "host unreachable and the broadcast not counted as l3_host_unknown"
 [ $((after_route - before_route)) -ge 3 ] || fail "net unreachable not counted as no_route"
 
 echo "== a static route: 192.168.50.0/24 via the appliance 10.0.4.5"
