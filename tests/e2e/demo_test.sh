@@ -19,6 +19,7 @@ for mode in "" --controller; do
   echo "== scripts/demo $mode"
   "$demo" $mode >"$out" 2>&1 </dev/null || fail "scripts/demo $mode exited $?"
   grep -E "^  [0-9]+ pairs as expected, 0 not" "$out" || fail "the matrix is not what the policy says"
+  grep -qE "^red-web-1 .* routed" "$out" || fail "no routed pair in the matrix"
   if [ -n "$mode" ]; then
     grep -qE "node-a +yes .* in sync" "$out" && grep -qE "node-b +yes .* in sync" "$out" ||
       fail "the nodes did not sync with the controller"
