@@ -94,6 +94,7 @@ void build_routes(const BuildContext& ctx, const NetworkTable& networks, const V
       switch (r.kind()) {
         case proto::Route::CONNECTED:
           e.kind = RouteKind::kConnected;
+          if (r.prefix().len() <= 30) e.broadcast = r.prefix().addr() | (UINT32_MAX >> r.prefix().len());
           break;
         case proto::Route::STATIC:
           e.kind = RouteKind::kStatic;

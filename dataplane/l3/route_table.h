@@ -46,6 +46,9 @@ struct RouteEntry {
   RouteKind kind = RouteKind::kConnected;
   FdbEntry hop{};        // kStatic: where the next-hop port is
   uint16_t rewrite = 0;  // kStatic: the RewriteTable entry that delivers to it
+  // kConnected: the subnet's directed broadcast address (host order), which
+  // draws no ICMP error (RFC 1812 4.3.2.7); 0 for a /31 or /32, which have none.
+  uint32_t broadcast = 0;
 };
 
 // A `hosts` entry: where an address of a network is, and how to get there.

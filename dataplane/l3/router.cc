@@ -138,6 +138,12 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
       to = {r.hop.kind, r.hop.value, r.rewrite};
     } else if (host[k] != nullptr) {
       to = host_entry(host[k]);
+    } else if (r.broadcast != 0 && dst[k] == r.broadcast) {
+      // A directed broadcast is not forwarded (RFC 2644), and no ICMP
+      // error is sent about a packet to a broadcast address (RFC 1812
+      // 4.3.2.7).
+      drop(m, DropReason::l3_host_unknown);
+      continue;
     } else {
       why = DropReason::l3_host_unknown;
     }

@@ -17,6 +17,8 @@
 //                                            no_route)
 //   connected, but no port holds the         host unreachable (kIcmpError,
 //     address                                l3_host_unknown)
+//   the connected subnet's broadcast         drop l3_host_unknown, no ICMP
+//     address                                error (RFC 1812 4.3.2.7)
 //   larger than the network's MTU            fragmentation needed with DF,
 //                                            else dropped (kIcmpError,
 //                                            l3_mtu_exceeded)

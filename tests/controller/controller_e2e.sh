@@ -19,27 +19,10 @@
 set -euo pipefail
 
 WEFTD=$1 WEFTCTL=$2 CONTROLLER=$3 FAKE_NODE=$4 DEV_CA=$5
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, DPDK)"; exit 77; }
-for tool in jq python3 ethtool ip; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing (scripts/bootstrap installs it)"; exit 77; }
-done
-
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../e2e/overlay_lib.sh"
-work=$(mktemp -d /tmp/wtc-e2e-XXXXXX)
-ovl_init "wtc-$$-" "$work"
-
-finish() {
-  local rc=$?
-  ovl_cleanup
-  if [ $rc -ne 0 ]; then
-    for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }; done
-  fi
-  rm -rf "$work"
-  exit $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+ovl_prologue wtc jq python3 ethtool ip
+work=$OVL_WORK
 
 fail() { echo "FAIL: $*"; exit 1; }
 wait_for() {  # seconds, command...: polls until the command succeeds

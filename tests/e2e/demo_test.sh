@@ -6,19 +6,20 @@
 #   demo_test.sh WEFTD WEFTCTL WEFT_CONTROLLER     (root; exits 77 otherwise)
 set -euo pipefail
 
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, DPDK)"; exit 77; }
+source "$(dirname "$0")/overlay_lib.sh"
+ovl_prologue wtm
 # Absolute: scripts/demo runs from the source tree, meson from the build tree.
 WEFTD=$(realpath "$1") WEFTCTL=$(realpath "$2") WEFT_CONTROLLER=$(realpath "$3")
 export WEFTD WEFTCTL WEFT_CONTROLLER
 demo=$(cd "$(dirname "$0")/../.." && pwd)/scripts/demo
-out=$(mktemp /tmp/weft-demo-test-XXXXXX)
-trap 'rm -f "$out"' EXIT
+out=$OVL_WORK/demo.out
 
 fail() { echo "FAIL: $*"; cat "$out"; exit 1; }
 for mode in "" --controller; do
   echo "== scripts/demo $mode"
   "$demo" $mode >"$out" 2>&1 </dev/null || fail "scripts/demo $mode exited $?"
   grep -E "^  [0-9]+ pairs as expected, 0 not" "$out" || fail "the matrix is not what the policy says"
+  grep -qE "^red-web-1 .* routed" "$out" || fail "no routed pair in the matrix"
   if [ -n "$mode" ]; then
     grep -qE "node-a +yes .* in sync" "$out" && grep -qE "node-b +yes .* in sync" "$out" ||
       fail "the nodes did not sync with the controller"

@@ -20,6 +20,13 @@
 #   ovl_weftd node-a a 172.31.0.1/24 "ra:red-a" -- policy.yaml
 #   ovl_wait_ping ra 10.0.1.11 60
 
+# An end-to-end test starts with ovl_prologue instead of the ovl_init and
+# trap above (see it below):
+#
+#   source "$(dirname "$0")/overlay_lib.sh"
+#   ovl_prologue wto tcpdump jq      # root and tools, or exit 77; work dir; traps
+#   work=$OVL_WORK
+
 OVL_PREFIX=""
 OVL_WORK=""
 OVL_UL=""                  # the underlay namespace
@@ -36,6 +43,43 @@ ovl_init() {
 }
 
 ovl_log() { echo "$*" >&2; }
+
+# The prologue every end-to-end script shares. Skips the test (exit 77)
+# unless it runs as root and every TOOL is on PATH; then makes the work
+# directory /tmp/TAG-e2e-XXXXXX (OVL_WORK), names everything "TAG-<pid>-"
+# (ovl_init), and traps EXIT to ovl_finish and INT/TERM to exit 130.
+ovl_prologue() {  # TAG [TOOL...]
+  local tag=$1; shift
+  [ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, DPDK)"; exit 77; }
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing (scripts/bootstrap installs it)"; exit 77; }
+  done
+  ovl_init "$tag-$$-" "$(mktemp -d "/tmp/$tag-e2e-XXXXXX")"
+  trap ovl_finish EXIT
+  trap 'exit 130' INT TERM
+}
+
+# Files of OVL_WORK whose tail a failed test shows (globs), and how much
+# (tail -n: "+1" is all of it).
+OVL_DUMP=("*.log")
+OVL_DUMP_LINES=30
+
+# The EXIT trap of ovl_prologue: everything made is removed (ovl_cleanup);
+# on failure the tail of each OVL_DUMP file first; the work directory goes;
+# the script's exit status is kept.
+ovl_finish() {
+  local rc=$?
+  ovl_cleanup
+  if [ $rc -ne 0 ] && [ -n "$OVL_WORK" ]; then
+    local glob f
+    for glob in "${OVL_DUMP[@]}"; do
+      for f in "$OVL_WORK"/$glob; do [ -f "$f" ] && { echo "--- $f"; tail -n "$OVL_DUMP_LINES" "$f"; }; done
+    done
+  fi
+  [ -z "$OVL_WORK" ] || rm -rf "$OVL_WORK"
+  exit $rc
+}
 
 # Runs in namespace $1 (a label, as given to ovl_vm).
 ovl_in() {
@@ -81,6 +125,7 @@ ovl_uplink() {
 
 # A VM: namespace and root veth end both "${OVL_PREFIX}$1", eth0 inside with
 # the address, MAC and MTU its port has in the policy; optional gateway.
+# An empty address leaves eth0 without one (for a DHCP client).
 ovl_vm() {
   local label=$1 cidr=$2 mac=$3 mtu=$4 gw=${5:-}
   local ns="${OVL_PREFIX}${label}"
@@ -88,7 +133,7 @@ ovl_vm() {
   ovl_veth "$ns" "$ns" eth0
   ip -n "$ns" link set eth0 down
   ip -n "$ns" link set eth0 address "$mac" mtu "$mtu"
-  ip -n "$ns" addr add "$cidr" dev eth0
+  [ -z "$cidr" ] || ip -n "$ns" addr add "$cidr" dev eth0
   ip -n "$ns" link set eth0 up
   [ -z "$gw" ] || ip -n "$ns" route add default via "$gw"
   # af_packet hands weftd the VM's frames as sent: no checksum left to a NIC.

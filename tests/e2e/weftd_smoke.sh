@@ -13,33 +13,20 @@ set -euo pipefail
 
 WEFTD=$1
 WEFTCTL=$2
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, DPDK)"; exit 77; }
+source "$(dirname "$0")/overlay_lib.sh"
+ovl_prologue wtd
+# On failure: the whole weftd log.
+OVL_DUMP=(weftd.log)
+OVL_DUMP_LINES=+1
+work=$OVL_WORK
 
 id=$$
 ns="wtd-$id-vm"
 vm_host="wtd${id}v"     # the vNIC: host end of the VM's veth
 ul="wtd${id}u"          # the underlay device
 ul_peer="wtd${id}p"
-work=$(mktemp -d /tmp/wtd-e2e-XXXXXX)
 sock="$work/weftd.sock"
 pid=""
-
-cleanup() {
-  local rc=$?
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
-  ip netns del "$ns" 2>/dev/null || true
-  ip link del "$vm_host" 2>/dev/null || true
-  ip link del "$ul" 2>/dev/null || true
-  if [ $rc -ne 0 ] && [ -f "$work/weftd.log" ]; then
-    echo "--- weftd log"; cat "$work/weftd.log"
-  fi
-  rm -rf "$work"
-  exit $rc
-}
-trap cleanup EXIT
 
 fail() { echo "FAIL: $*"; exit 1; }
 # Running and not yet a zombie (kill -0 succeeds on an unreaped child).
@@ -76,10 +63,13 @@ grep -q "bad.yaml:4:27: error: unknown key 'ifase' in ports.vm-1; did you mean '
 
 echo "== interfaces"
 ip netns add "$ns"
+OVL_NETNS+=("$ns")
 ip link add "$vm_host" type veth peer name "wtd${id}n"
+OVL_LINKS+=("$vm_host")
 ip link set "wtd${id}n" netns "$ns"
 ip -n "$ns" link set "wtd${id}n" name eth0
 ip link add "$ul" type veth peer name "$ul_peer"
+OVL_LINKS+=("$ul")
 # No IPv6 chatter (router solicitations, MLD): the only traffic is ours.
 for dev in "$vm_host" "$ul" "$ul_peer"; do
   sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
@@ -106,6 +96,7 @@ control_socket: $sock
 YAML
 "$WEFTD" --config "$work/node.yaml" >"$work/weftd.log" 2>&1 &
 pid=$!
+OVL_PIDS+=("$pid")
 wait_for 60 stats || fail "weftd did not answer on its control socket"
 snapshot=$(stats)
 [ "$(q '.ports | length')" -eq 2 ] || fail "want 2 ports: $snapshot"
@@ -162,6 +153,7 @@ set +e
 wait "$pid"
 rc=$?
 set -e
+OVL_PIDS=()
 pid=""
 [ $rc -eq 0 ] || fail "weftd exited with $rc after SIGTERM"
 [ ! -e "$sock" ] || fail "control socket left behind"

@@ -110,6 +110,19 @@ TEST_F(OverlayVnicTest, LocalDelivery) {
          EXPECT_EQ(c.bytes[34], 3) << "destination unreachable";
          EXPECT_EQ(c.bytes[35], 0) << "net unreachable";
        }, kRed1Port},
+      // Routed to a connected subnet, where no port holds the address: host
+      // unreachable; but never an ICMP error about the subnet's broadcast
+      // address (RFC 1812 4.3.2.7), which is not forwarded either.
+      {"to the router MAC, an address of the subnet no port holds",
+       vm_udp(T.kRed1, red_router(), ip4("10.0.1.254")).bytes(), Verdict::tx(kRed1Port), {},
+       [](const Captured& c) {
+         ASSERT_GE(c.bytes.size(), 36u);
+         EXPECT_EQ(c.bytes[23], IPPROTO_ICMP);
+         EXPECT_EQ(c.bytes[34], 3) << "destination unreachable";
+         EXPECT_EQ(c.bytes[35], 1) << "host unreachable";
+       }, kRed1Port},
+      {"to the router MAC, the subnet's broadcast address", vm_udp(T.kRed1, red_router(), ip4("10.0.1.255")).bytes(),
+       Verdict::drop(DropReason::l3_host_unknown), {}, {}, kRed1Port},
   };
   expect_cases(cases);
 }
