@@ -124,19 +124,19 @@ void RewriteStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
     uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
     uint8_t* ip = data + md->outer.l3;
     const RewriteEntry& r = rewrites[md->rewrite];
-    if (r.flags & kRewriteTtl) {
-      if (ip[kIpTtl] <= 1) {
-        md->drop_reason = static_cast<uint16_t>(DropReason::l3_ttl_exceeded);
-        send(m, RewriteNext::kIcmpError);
-        continue;
-      }
-      decrement_ttl(ip);
+    // Both checks before anything is written: an ICMP error quotes the
+    // packet as its sender sent it.
+    if ((r.flags & kRewriteTtl) && ip[kIpTtl] <= 1) {
+      md->drop_reason = static_cast<uint16_t>(DropReason::l3_ttl_exceeded);
+      send(m, RewriteNext::kIcmpError);
+      continue;
     }
     if (r.mtu != 0 && load_be16(ip + offsetof(rte_ipv4_hdr, total_length)) > r.mtu) {
       md->drop_reason = static_cast<uint16_t>(DropReason::l3_mtu_exceeded);
       send(m, RewriteNext::kIcmpError);
       continue;
     }
+    if (r.flags & kRewriteTtl) decrement_ttl(ip);
     if (r.flags & kRewriteMacs) {
       auto* eth = reinterpret_cast<rte_ether_hdr*>(data + md->outer.l2);
       eth->src_addr = r.src_mac;

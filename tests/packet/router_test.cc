@@ -275,12 +275,21 @@ TEST_F(RouterTest, AFlowCacheHitLeavesWhatTheWalkLeft) {
   EXPECT_EQ(sent()[1].port, sent()[0].port);
   EXPECT_EQ(graph().conntrack->stats().hits.get(), 1u) << "the second packet was a cache hit";
 
+  // A hit too large for the MTU is answered quoting the header as it was
+  // sent, TTL untouched, as the walk would.
+  const Bytes big = udp_from(kRed1, kRedRouter, kRed2.ip, 64, 1451 - 28, /*df=*/true).bytes();
+  run(big, {.in_port = kRed1Port});
+  EXPECT_EQ(graph().conntrack->stats().hits.get(), 2u);
+  ASSERT_EQ(sent().size(), 3u) << drop_summary();
+  expect_icmp_error(sent()[2], big, 3, 4, kGatewayA, kRedMtu);
+  clear();
+
   // And a hit whose TTL runs out is answered as the walk would be.
   const Bytes dying = udp_from(kRed1, kRedRouter, kRed2.ip, /*ttl=*/1).bytes();
   run(dying, {.in_port = kRed1Port});
-  EXPECT_EQ(graph().conntrack->stats().hits.get(), 2u);
-  ASSERT_EQ(sent().size(), 3u) << drop_summary();
-  expect_icmp_error(sent()[2], dying, 11, 0);
+  EXPECT_EQ(graph().conntrack->stats().hits.get(), 3u);
+  ASSERT_EQ(sent().size(), 1u) << drop_summary();
+  expect_icmp_error(sent()[0], dying, 11, 0);
 }
 
 TEST_F(RouterTest, NothingRoutesWhatCameFromTheUnderlay) {
