@@ -178,7 +178,9 @@ void print_tables(const json& s) {
                 num(r, "icmp_errors_limited").c_str());
     Table dhcp({"DHCP", "MESSAGES"});
     size_t answered = 0;
-    for (const auto& [verdict, n] : r.value("dhcp", json::object()).items()) {
+    // A named copy: items() refers to its json, which must outlive the loop.
+    const json verdicts = r.value("dhcp", json::object());
+    for (const auto& [verdict, n] : verdicts.items()) {
       if (n.get<uint64_t>() == 0) continue;
       dhcp.add({verdict, std::to_string(n.get<uint64_t>())});
       ++answered;
