@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "controller: %s\n", c.error().c_str());
       std::exit(1);
     }
-    (*c)->southbound().set_ack_observer([&](const std::string& node, uint64_t version, bool ok) {
+    (*c)->southbound().add_ack_observer([&](const std::string& node, uint64_t version, bool ok) {
       if (ok) acks.record(node, version);
     });
     return std::move(*c);

@@ -33,6 +33,10 @@ Expected<std::unique_ptr<Controller>> Controller::start(boost::asio::io_context&
   c->southbound_ = std::make_unique<SouthboundServer>(io, std::move(*southbound_tls), o.southbound_options);
   if (auto s = c->restore(); !s) return Unexpected{s.error()};
 
+  Controller* self = c.get();
+  c->southbound_->add_ack_observer([self](const std::string& node, uint64_t version, bool ok) {
+    if (ok) self->metrics_.acked(node, version, ControllerMetrics::Clock::now());
+  });
   auto sb = c->southbound_->listen(o.southbound);
   if (!sb) return Unexpected{sb.error()};
   c->southbound_ep_ = *sb;
@@ -40,18 +44,29 @@ Expected<std::unique_ptr<Controller>> Controller::start(boost::asio::io_context&
   auto api = c->api_->listen(o.api);
   if (!api) return Unexpected{api.error()};
   c->api_ep_ = *api;
+  std::string metrics_note;
+  if (o.metrics) {
+    prom::MetricsServerOptions mo;
+    mo.log = o.log;
+    c->metrics_server_ = std::make_unique<prom::MetricsServer>(io, [self] { return self->metrics_text(); }, mo);
+    auto m = c->metrics_server_->listen(*o.metrics);
+    if (!m) return Unexpected{m.error()};
+    c->metrics_ep_ = *m;
+    metrics_note = ", metrics " + m->address().to_string() + ":" + std::to_string(m->port());
+  }
 
   const auto& current = c->store_->current();
   o.log.info("serving policy version " + std::to_string(current.version) + " (" +
              std::to_string(c->desired_ ? c->desired_->tables.size() : 0) + " nodes); southbound " +
              c->southbound_ep_.address().to_string() + ":" + std::to_string(c->southbound_ep_.port()) +
-             ", API " + c->api_ep_.address().to_string() + ":" + std::to_string(c->api_ep_.port()));
+             ", API " + c->api_ep_.address().to_string() + ":" + std::to_string(c->api_ep_.port()) + metrics_note);
   return c;
 }
 
 Controller::~Controller() { stop(); }
 
 void Controller::stop() {
+  if (metrics_server_) metrics_server_->stop();
   if (api_) api_->stop();
   if (southbound_) southbound_->stop();
 }
@@ -117,12 +132,14 @@ std::map<std::string, std::string> Controller::compile_tables(const policy::Mode
 }
 
 api::ApplyOutcome Controller::apply_policy(std::string yaml) {
+  const auto started = ControllerMetrics::Clock::now();
   api::ApplyOutcome out;
   const DesiredState& current = store_->current();
   if (current.version > 0 && current.policy == yaml) {
     out.kind = api::ApplyOutcome::Kind::kApplied;
     out.result.version = current.version;
     out.result.unchanged = true;
+    metrics_.put(ControllerMetrics::Result::kUnchanged);
     return out;
   }
   Diagnostics diags;
@@ -131,6 +148,7 @@ api::ApplyOutcome Controller::apply_policy(std::string yaml) {
     out.kind = api::ApplyOutcome::Kind::kInvalid;
     diags.sort();
     out.errors = diags.items();
+    metrics_.put(ControllerMetrics::Result::kInvalid);
     return out;
   }
   // Persisting waits on the disk and compiling on the CPU: do both at once.
@@ -146,16 +164,23 @@ api::ApplyOutcome Controller::apply_policy(std::string yaml) {
   } catch (const std::system_error&) {
     persisted = std::async(std::launch::deferred, std::ref(persist));  // no thread: in turn
   }
+  const auto compile_start = ControllerMetrics::Clock::now();
   auto tables = compile_tables(*model);
+  metrics_.compiled(std::chrono::duration<double>(ControllerMetrics::Clock::now() - compile_start).count());
   auto version = persisted.get();
   if (!version) {
     out.kind = api::ApplyOutcome::Kind::kFailed;
     out.failure = "cannot persist the policy: " + version.error();
+    metrics_.put(ControllerMetrics::Result::kFailed);
     return out;
   }
   out.kind = api::ApplyOutcome::Kind::kApplied;
   out.result.version = *version;
+  std::vector<std::string> in_policy;
+  for (const auto& [name, bytes] : tables) in_policy.push_back(name);
   out.result.changed_nodes = southbound_->publish(*version, tables);
+  metrics_.put(ControllerMetrics::Result::kApplied);
+  metrics_.applied(*version, out.result.changed_nodes, in_policy, started);
   desired_ = Desired{std::move(*model), std::move(tables)};
   return out;
 }
@@ -170,6 +195,10 @@ std::vector<Diagnostic> Controller::validate_policy(std::string_view yaml) {
 api::PolicyDocument Controller::current_policy() const {
   const DesiredState& s = store_->current();
   return {s.version, s.policy};
+}
+
+std::string Controller::metrics_text() const {
+  return metrics_.render(store_->current().version, southbound_->status());
 }
 
 api::StatusReport Controller::status() const {

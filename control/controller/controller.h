@@ -29,10 +29,12 @@
 #include <optional>
 #include <string>
 
+#include "common/prometheus/metrics_server.h"
 #include "control/api/api_server.h"
 #include "control/api/policy_service.h"
 #include "common/base/expected.h"
 #include "common/base/log.h"
+#include "control/controller/metrics.h"
 #include "control/model/model.h"
 #include "control/server/southbound_server.h"
 #include "control/store/state_store.h"
@@ -44,6 +46,8 @@ struct ControllerOptions {
   std::string state_dir;
   boost::asio::ip::tcp::endpoint southbound;  // port 0: any free port
   boost::asio::ip::tcp::endpoint api;
+  // Prometheus GET /metrics (plain HTTP; metrics.h); absent: not served.
+  std::optional<boost::asio::ip::tcp::endpoint> metrics;
   TlsFiles tls;  // one CA, certificate and key for both listeners
   std::string tls_crl;  // optional: the CA's CRL; revoked peers fail the handshake
   StoreIo store_io;  // tests replace its system calls to make persisting fail
@@ -67,6 +71,10 @@ class Controller final : public api::PolicyService {
 
   const boost::asio::ip::tcp::endpoint& southbound_endpoint() const { return southbound_ep_; }
   const boost::asio::ip::tcp::endpoint& api_endpoint() const { return api_ep_; }
+  // Unset unless options.metrics was.
+  const std::optional<boost::asio::ip::tcp::endpoint>& metrics_endpoint() const { return metrics_ep_; }
+  // What GET /metrics answers (Prometheus text format).
+  std::string metrics_text() const;
   SouthboundServer& southbound() { return *southbound_; }
 
   // api::PolicyService
@@ -95,6 +103,9 @@ class Controller final : public api::PolicyService {
   std::unique_ptr<api::ApiServer> api_;
   boost::asio::ip::tcp::endpoint southbound_ep_;
   boost::asio::ip::tcp::endpoint api_ep_;
+  ControllerMetrics metrics_;
+  std::unique_ptr<prom::MetricsServer> metrics_server_;
+  std::optional<boost::asio::ip::tcp::endpoint> metrics_ep_;
 };
 
 }  // namespace weft::ctl

@@ -5,7 +5,7 @@
 //   weft-controller --state-dir DIR --listen ADDR:PORT --api ADDR:PORT
 //                   --tls-ca F --tls-cert F --tls-key F [--tls-crl F]
 //                   [--api-token-file F] [--max-node-connections N]
-//                   [--max-api-connections N]
+//                   [--max-api-connections N] [--metrics ADDR:PORT]
 //
 // Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 2 on usage.
 
@@ -36,7 +36,7 @@ constexpr const char* kUsage =
     "usage: weft-controller --state-dir DIR --listen ADDR:PORT --api ADDR:PORT\n"
     "                       --tls-ca FILE --tls-cert FILE --tls-key FILE [--tls-crl FILE]\n"
     "                       [--api-token-file FILE] [--max-node-connections N]\n"
-    "                       [--max-api-connections N] [--verbose]\n"
+    "                       [--max-api-connections N] [--metrics ADDR:PORT] [--verbose]\n"
     "\n"
     "  --state-dir       desired state (policy.yaml, created if absent; one controller per dir)\n"
     "  --listen          southbound address for weftd nodes (mutual TLS)\n"
@@ -48,6 +48,7 @@ constexpr const char* kUsage =
     "  --api-token-file  file holding a bearer token accepted by the API\n"
     "  --max-node-connections  southbound connections at once, handshakes included (1024)\n"
     "  --max-api-connections   API connections at once (64)\n"
+    "  --metrics         serve Prometheus GET /metrics here (plain HTTP, no authentication)\n"
     "  --verbose         log debug messages too\n";
 
 Expected<asio::ip::tcp::endpoint> parse_endpoint(const char* flag, const std::string& text) {
@@ -88,7 +89,7 @@ Expected<std::string> read_token(const std::string& path, const weft::ctl::Log& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string state_dir, listen, api, ca, cert, key, crl, token_file, max_nodes, max_api;
+  std::string state_dir, listen, api, ca, cert, key, crl, token_file, max_nodes, max_api, metrics;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
                         : a == "--api-token-file" ? &token_file
                         : a == "--max-node-connections" ? &max_nodes
                         : a == "--max-api-connections"  ? &max_api
+                        : a == "--metrics"              ? &metrics
                                                         : nullptr;
     if (!dest || i + 1 >= argc) {
       std::fprintf(stderr, "weft-controller: %s '%s'\n\n%s",
@@ -152,6 +154,14 @@ int main(int argc, char** argv) {
     }
   options.southbound = *sb;
   options.api = *ap;
+  if (!metrics.empty()) {
+    auto m = parse_endpoint("--metrics", metrics);
+    if (!m) {
+      std::fprintf(stderr, "weft-controller: %s\n", m.error().c_str());
+      return 2;
+    }
+    options.metrics = *m;
+  }
   if (!token_file.empty()) {
     auto token = read_token(token_file, log);
     if (!token) {

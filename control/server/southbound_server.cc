@@ -119,7 +119,7 @@ void SouthboundServer::on_ack(NodeSession& s, const proto::Ack& ack) {
     options_.log.warn("node " + s.node() + " failed to apply version " +
                       std::to_string(ack.version()) + ": " + n.last_error);
   }
-  if (ack_observer_) ack_observer_(s.node(), ack.version(), ack.ok());
+  for (const AckObserver& observe : ack_observers_) observe(s.node(), ack.version(), ack.ok());
 }
 
 void SouthboundServer::on_closed(NodeSession& s, const std::string& reason) {

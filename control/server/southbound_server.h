@@ -81,9 +81,9 @@ class SouthboundServer final : private NodeSession::Owner {
   std::vector<NodeStatus> status() const;
   uint64_t version() const { return version_; }
 
-  // Called for every Ack, after the status is updated (for benchmarks and
-  // tests that wait for convergence).
-  void set_ack_observer(AckObserver observer) { ack_observer_ = std::move(observer); }
+  // Called for every Ack, after the status is updated (the controller's
+  // metrics; benchmarks and tests that wait for convergence).
+  void add_ack_observer(AckObserver observer) { ack_observers_.push_back(std::move(observer)); }
 
   // Stops accepting and closes every session.
   void stop();
@@ -115,7 +115,7 @@ class SouthboundServer final : private NodeSession::Owner {
   // Every live session, accepted or not, by address (callbacks name it by
   // reference).
   std::map<NodeSession*, std::shared_ptr<NodeSession>> sessions_;
-  AckObserver ack_observer_;
+  std::vector<AckObserver> ack_observers_;
   bool stopped_ = false;
 };
 

@@ -4,11 +4,6 @@
 // dataplane/control_socket/control_server.h) and prints ports, drop reasons
 // and workers as aligned tables, or the daemon's JSON as is with --json.
 
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -16,53 +11,12 @@
 #include <vector>
 
 #include "control/weftctl/commands.h"
+#include "control/weftctl/node_socket.h"
 
 namespace weft::cli {
 namespace {
 
 using nlohmann::json;
-
-constexpr int kTimeoutSeconds = 5;
-
-// One request line out, one response line back. Empty string with `error`
-// set on failure.
-std::string request(const std::string& path, const std::string& line, std::string& error) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    error = "socket path too long";
-    return {};
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    error = std::strerror(errno);
-    return {};
-  }
-  timeval tv{kTimeoutSeconds, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  std::string reply;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
-    error = std::strerror(errno);
-  } else {
-    char buf[65536];
-    for (;;) {
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n > 0) {
-        reply.append(buf, static_cast<size_t>(n));
-        if (reply.back() == '\n') break;
-        continue;
-      }
-      error = n == 0 ? "connection closed before a reply" : std::strerror(errno);
-      reply.clear();
-      break;
-    }
-  }
-  ::close(fd);
-  return reply;
-}
 
 // Columns of text; numbers right-aligned, words left-aligned.
 class Table {
@@ -213,7 +167,7 @@ int cmd_node_stats(int argc, char** argv) {
     return 2;
   }
   std::string error;
-  const std::string reply = request(socket, "{\"command\":\"stats\"}\n", error);
+  const std::string reply = node_socket_request(socket, "{\"command\":\"stats\"}\n", error);
   if (reply.empty()) {
     std::fprintf(stderr, "weftctl: %s: %s\n", socket.c_str(), error.c_str());
     return 2;

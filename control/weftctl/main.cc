@@ -15,6 +15,7 @@ int cmd_validate(int argc, char** argv);
 int cmd_compile(int argc, char** argv);
 int cmd_diff(int argc, char** argv);
 int cmd_node_stats(int argc, char** argv);
+int cmd_node_conns(int argc, char** argv);
 int cmd_apply(int argc, char** argv);
 int cmd_status(int argc, char** argv);
 
@@ -28,6 +29,7 @@ constexpr Command kCommands[] = {
     {"apply", "apply POLICY... --controller URL     validate, then push through the controller's API", cmd_apply},
     {"status", "status --controller URL             nodes and the version each applied", cmd_status},
     {"node stats", "node stats --socket PATH [--json]   ports, counters and drop reasons of a running weftd", cmd_node_stats},
+    {"node conns", "node conns --socket PATH [filters]   the connection tables of a running weftd, as conntrack -L", cmd_node_conns},
     {"", "", nullptr},
 };
 

@@ -9,6 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
+
+#include "common/transport/host_port.h"
 #include "common/yaml_doc.h"
 
 namespace weft::dp {
@@ -323,6 +326,28 @@ void read_conntrack(Reader& r, const YAML::Node& n, ConntrackConfig& c) {
   }
 }
 
+// metrics: {listen: ADDRESS:PORT}; an IP address (IPv6 in brackets), port
+// 0 for any free one.
+std::optional<MetricsConfig> read_metrics(Reader& r, const YAML::Node& n) {
+  if (!r.keys(n, "metrics", {"listen"}, {"listen"})) return std::nullopt;
+  const YAML::Node l = n["listen"];
+  if (!l) return std::nullopt;  // check_keys reported it
+  auto text = r.string(l, "metrics.listen");
+  if (!text) return std::nullopt;
+  auto hp = ctl::parse_host_port(*text);
+  if (!hp) {
+    r.error(l, "metrics.listen", hp.error() + " (want ADDRESS:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)");
+    return std::nullopt;
+  }
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(hp->host, ec);
+  if (ec) {
+    r.error(l, "metrics.listen", "'" + hp->host + "' is not an IP address (a host name is not resolved here)");
+    return std::nullopt;
+  }
+  return MetricsConfig{hp->host, hp->port};
+}
+
 // Cross-field rules: one device, interface or socket per port, and no more
 // ports than DPDK has ethdev slots.
 void check_bindings(Reader& r, const YAML::Node& root, NodeConfig& cfg) {
@@ -379,7 +404,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
   try {
     if (!r.keys(root, "node config",
                 {"node", "controller", "underlay", "ports", "dpdk", "conntrack", "control_socket",
-                 "control_socket_group"},
+                 "control_socket_group", "metrics"},
                 {"node", "underlay"}))
       return std::nullopt;
     if (const YAML::Node n = root["node"]) {
@@ -409,6 +434,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
         else r.error(g, "control_socket_group", "no group '" + *group + "' on this host");
       }
     }
+    if (const YAML::Node m = root["metrics"]) cfg.metrics = read_metrics(r, m);
     check_bindings(r, root, cfg);
   } catch (const YAML::Exception& e) {
     diags.error(SourcePos{file, e.mark.line + 1, e.mark.column + 1}, e.msg);

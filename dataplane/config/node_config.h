@@ -2,7 +2,7 @@
 // node.yaml: one weftd's local configuration (SPEC.md, "weftd"): the node
 // name, the controller, the underlay device, the vNIC bindings, DPDK lcores
 // and memory, the connection table's size, and the control socket and the
-// group that may use it.
+// group that may use it, and where Prometheus scrapes it.
 //
 // load_node_config reads and validates the whole file before weftd touches
 // DPDK: every problem is reported, each as `FILE:LINE:COLUMN: error: KEY:
@@ -68,6 +68,12 @@ struct ConntrackConfig {
   uint32_t max_connections = kDefaultMaxConnections;  // per worker
 };
 
+// Prometheus /metrics (dataplane/metrics/): where weftd listens for scrapes.
+struct MetricsConfig {
+  std::string address;  // an IPv4 or IPv6 address, without brackets
+  uint16_t port = 0;    // 0: any free port (weftd logs the one it got)
+};
+
 struct NodeConfig {
   static constexpr const char* kDefaultControlSocketDir = "/run/weft";
 
@@ -82,6 +88,7 @@ struct NodeConfig {
   // control_socket_group: a group (name or number) whose members may use the
   // control socket too (mode 0660, owner root); absent: the owner's group.
   std::optional<gid_t> control_socket_gid;
+  std::optional<MetricsConfig> metrics;  // absent: no /metrics
 
   unsigned workers() const { return static_cast<unsigned>(dpdk.lcores.size() - 1); }
 };

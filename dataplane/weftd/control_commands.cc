@@ -5,6 +5,7 @@
 
 #include "dataplane/pipeline/drop_reasons.h"
 #include "dataplane/pipeline/worker_stats.h"
+#include "dataplane/weftd/conns_command.h"
 
 namespace weft::dp {
 
@@ -177,6 +178,7 @@ json status_report(const Dataplane& dp, const ControllerStatus& controller) {
 void register_control_commands(ControlServer& server, const Dataplane& dp, ControllerStatus controller) {
   server.add_command("stats", [&dp, controller](const json&) { return stats_report(dp, controller); });
   server.add_command("status", [&dp, controller](const json&) { return status_report(dp, controller); });
+  server.add_command("conns", [&dp](const json& request) { return conns_report(dp, request); });
 }
 
 }  // namespace weft::dp

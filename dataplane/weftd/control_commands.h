@@ -5,6 +5,7 @@
 //           worker its polls, sleeps and busy cycles; counters summed over
 //           the workers. `weftctl node stats` prints it.
 //   status  node name, mode, snapshot generation, applied policy version.
+//   conns   a page of the connection tables (conns_command.h).
 // Both carry a "controller" object in controller mode (controller_mode.h).
 // Main lcore only (the control socket's io_context).
 

@@ -1,7 +1,8 @@
 // weftd: one node's dataplane. Loads node.yaml, starts DPDK's EAL, opens the
 // underlay and every bound vNIC, runs the workers, and from the main lcore
 // serves the control socket and takes its tables from a local policy
-// (--policy) or from the controller node.yaml names, until SIGTERM or SIGINT.
+// (--policy) or from the controller node.yaml names, and Prometheus /metrics
+// (node.yaml `metrics`) and DPDK telemetry commands, until SIGTERM or SIGINT.
 //
 //   weftd --config node.yaml [--policy FILE_OR_DIR ...] [--xconnect] [-- EAL ARGS...]
 //
@@ -12,6 +13,7 @@
 #include <rte_errno.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstdio>
@@ -20,12 +22,15 @@
 #include <string>
 #include <vector>
 
+#include "common/prometheus/metrics_server.h"
 #include "dataplane/config/node_config.h"
 #include "dataplane/control_socket/control_server.h"
 #include "dataplane/weftd/control_commands.h"
 #include "dataplane/weftd/controller_mode.h"
 #include "dataplane/weftd/dataplane.h"
 #include "dataplane/weftd/eal_args.h"
+#include "dataplane/metrics/node_metrics.h"
+#include "dataplane/metrics/telemetry.h"
 #include "dataplane/weftd/standalone.h"
 
 namespace weft::dp {
@@ -124,20 +129,48 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
     return 1;
   }
 
+  // Prometheus scrapes, served here on the main lcore like the control
+  // socket; the workers are never asked anything.
+  std::unique_ptr<prom::MetricsServer> metrics;
+  std::string metrics_note;
+  if (cfg.metrics) {
+    prom::MetricsServerOptions mo;
+    mo.log = ctl::Log::to_stderr("weftd");
+    metrics = std::make_unique<prom::MetricsServer>(
+        io, [&dp, &controller_status] { return render_node_metrics(collect_node_metrics(*dp, controller_status)); },
+        std::move(mo));
+    boost::system::error_code ec;
+    const auto addr = boost::asio::ip::make_address(cfg.metrics->address, ec);
+    auto bound = metrics->listen({addr, cfg.metrics->port});
+    if (ec || !bound) {
+      std::fprintf(stderr, "weftd: metrics: %s\n", ec ? ec.message().c_str() : bound.error().c_str());
+      return 1;
+    }
+    const bool v6 = bound->address().is_v6();
+    metrics_note = std::string(", metrics http://") + (v6 ? "[" : "") + bound->address().to_string() +
+                   (v6 ? "]" : "") + ":" + std::to_string(bound->port()) + "/metrics";
+  }
+  // DPDK telemetry (dpdk-telemetry.py): /weft/ports, /weft/drops, /weft/conntrack.
+  auto telemetry = std::make_unique<TelemetryCommands>(*dp);
+  if (!telemetry->registered())
+    std::fprintf(stderr, "weftd: warning: DPDK telemetry is off: /weft/* telemetry commands not registered\n");
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signo) {
     if (ec) return;
     std::fprintf(stderr, "weftd: %s: stopping\n", signo == SIGTERM ? "SIGTERM" : "SIGINT");
     if (agent) agent->stop();
+    if (metrics) metrics->stop();
+    telemetry.reset();
     control.stop();
     dp->stop();
     io.stop();
   });
 
-  std::fprintf(stderr, "weftd: node %s ready: %zu ports, %zu worker(s), %s mode, %s, control socket %s\n",
+  std::fprintf(stderr, "weftd: node %s ready: %zu ports, %zu worker(s), %s mode, %s, control socket %s%s\n",
                cfg.node.c_str(), dp->ports().size(), dp->workers().size(),
                std::string(forwarding_mode_name(mode)).c_str(),
-               hugepages ? "hugepages" : "ordinary memory", cfg.control_socket.c_str());
+               hugepages ? "hugepages" : "ordinary memory", cfg.control_socket.c_str(), metrics_note.c_str());
   if (agent)
     std::fprintf(stderr, "weftd: controller mode: tables from %s:%u; until they come, packets are dropped as no_policy\n",
                  cfg.controller->host.c_str(), cfg.controller->port);
@@ -147,6 +180,8 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
 
   io.run();
   agent.reset();
+  metrics.reset();
+  telemetry.reset();  // before the Dataplane its callbacks read
   control.stop();
   dp.reset();  // workers joined, ports closed, memory freed
   return 0;

@@ -3,7 +3,8 @@
 # file, several files, invalid, wrong credentials), status and its exit
 # codes, a failed apply on a node, SIGTERM, restart with the persisted version;
 # a node certificate never changes the policy (on a fresh controller, and
-# after the policy dropped its node).
+# after the policy dropped its node); GET /metrics (--metrics) passes
+# `promtool check metrics` and counts the nodes, their versions and applies.
 #
 #   weftctl_controller_test.sh WEFT_CONTROLLER WEFTCTL FAKE_NODE DEV_CA
 set -uo pipefail
@@ -38,12 +39,13 @@ chmod 600 "$tmp/token"
 start_controller() {  # log file; ports from $sb_port/$api_port (0 = any)
   "$ctl_bin" --state-dir "$tmp/state" --listen "127.0.0.1:${sb_port:-0}" --api "127.0.0.1:${api_port:-0}" \
     --tls-ca "$pki/ca.pem" --tls-cert "$pki/controller.pem" --tls-key "$pki/controller.key" \
-    --api-token-file "$tmp/token" 2>"$1" &
+    --api-token-file "$tmp/token" --metrics "127.0.0.1:${metrics_port:-0}" 2>"$1" &
   ctl_pid=$!
   pids+=("$ctl_pid")
   wait_for "$1" "serving policy version" || exit 1
   sb_port=$(sed -n 's/.*southbound 127.0.0.1:\([0-9]*\),.*/\1/p' "$1")
-  api_port=$(sed -n 's/.*API 127.0.0.1:\([0-9]*\).*/\1/p' "$1")
+  api_port=$(sed -n 's/.*API 127.0.0.1:\([0-9]*\),.*/\1/p' "$1")
+  metrics_port=$(sed -n 's/.*metrics 127.0.0.1:\([0-9]*\).*/\1/p' "$1")
 }
 start_controller "$tmp/ctl1.log"
 api=(--controller "https://127.0.0.1:$api_port" --ca "$pki/ca.pem")
@@ -102,6 +104,26 @@ contains "both nodes at v2" "$tmp/out" "node-b .* 2 .* 2 .*in sync"
 "$weftctl" status "${api[@]}" "${cert[@]}" --json >"$tmp/out" 2>&1
 check "status: converged" 0 $?
 contains "status json" "$tmp/out" '"desired_version":2'
+
+# The controller's /metrics: valid, both nodes connected at version 2, the
+# applies observed (PUT to every changed node's ack).
+curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$tmp/metrics.txt"
+check "GET /metrics" 0 $?
+if command -v promtool >/dev/null; then
+  promtool check metrics <"$tmp/metrics.txt" >"$tmp/out" 2>&1
+  check "promtool check metrics accepts the controller's /metrics" 0 $?
+else
+  echo "FAIL promtool is not installed (scripts/bootstrap installs package prometheus)"
+  failures=$((failures + 1))
+fi
+contains "metrics: policy version" "$tmp/metrics.txt" '^weft_controller_policy_version 2$'
+contains "metrics: nodes connected" "$tmp/metrics.txt" '^weft_controller_nodes_connected 2$'
+contains "metrics: node-b's applied version" "$tmp/metrics.txt" '^weft_controller_node_applied_version{node="node-b"} 2$'
+contains "metrics: two applies observed" "$tmp/metrics.txt" '^weft_controller_apply_seconds_count 2$'
+contains "metrics: compile time observed" "$tmp/metrics.txt" '^weft_controller_compile_seconds_count 2$'
+grep -E '^weft_controller_(nodes|policy_version|node_applied|apply_seconds_(sum|count))' "$tmp/metrics.txt" | sed 's/^/     /'
+curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics_port/v1/policy" >"$tmp/out"
+contains "metrics port serves nothing else: 404" "$tmp/out" '^404$'
 
 sed 's/vni: 5001/vni: 0/; s/node: node-a, ip: 10.1.1.10/node: node-q, ip: 10.1.1.10/' "$tmp/v1.yaml" > "$tmp/bad.yaml"
 "$weftctl" apply "$tmp/bad.yaml" "${api[@]}" "${cert[@]}" >"$tmp/out" 2>&1

@@ -48,6 +48,18 @@ TEST(EalArgs, LcoresPrefixAndNoPci) {
   EXPECT_FALSE(has(p, {"--no-huge"}));
 }
 
+// dpdk-telemetry.py and weftd's /weft/* commands need the telemetry
+// socket: nothing weftd passes turns it off, with or without hugepages
+// (--in-memory would also hide the runtime directory it lives in).
+TEST(EalArgs, TelemetryStaysOn) {
+  for (const char* extra : {"", "dpdk: {hugepages: false}\n"}) {
+    const EalPlan p = plan_eal(config(extra), kPlenty, {});
+    EXPECT_FALSE(has(p, {"--no-telemetry"}));
+    EXPECT_FALSE(has(p, {"--in-memory"}));
+    EXPECT_FALSE(has(p, {"--no-shconf"}));
+  }
+}
+
 TEST(EalArgs, FallsBackToOrdinaryMemory) {
   EalPlan off = plan_eal(config("dpdk: {hugepages: false, memory_mb: 768}\n"), kPlenty, {});
   EXPECT_FALSE(off.hugepages);

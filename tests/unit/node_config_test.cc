@@ -281,3 +281,39 @@ TEST(NodeConfig, FileErrorsAreFormattedWithPositions) {
 
 }  // namespace
 }  // namespace weft::dp
+
+namespace weft::dp {
+namespace {
+
+TEST(NodeConfig, MetricsListen) {
+  EXPECT_FALSE(load(kMinimal).cfg->metrics);  // default: no /metrics
+  Loaded r = load(std::string(kMinimal) + "metrics: {listen: 127.0.0.1:9464}\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  ASSERT_TRUE(r.cfg->metrics);
+  EXPECT_EQ(r.cfg->metrics->address, "127.0.0.1");
+  EXPECT_EQ(r.cfg->metrics->port, 9464);
+  r = load(std::string(kMinimal) + "metrics:\n  listen: \"[::1]:0\"\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  EXPECT_EQ(r.cfg->metrics->address, "::1");
+  EXPECT_EQ(r.cfg->metrics->port, 0);  // any free port
+}
+
+TEST(NodeConfig, MetricsMistakesArePositioned) {
+  const std::string m = std::string(kMinimal) + "metrics: ";
+  expect_one_error(m + "{listen: 127.0.0.1}\n", "metrics.listen: '127.0.0.1': expected HOST:PORT", 3, 19);
+  expect_one_error(m + "{listen: 127.0.0.1:99999}\n", "metrics.listen: '127.0.0.1:99999': port must be", 3,
+                   19);
+  expect_one_error(m + "{listen: metrics.example:9464}\n", "'metrics.example' is not an IP address", 3, 19);
+  expect_one_error(m + "{listen: \"\"}\n", "metrics.listen: must be a non-empty string", 3, 19);
+  // A misspelt key is also a missing one: both are said, each at its place.
+  Loaded typo = load(m + "{lisen: 127.0.0.1:9464}\n");
+  EXPECT_FALSE(typo.cfg);
+  EXPECT_EQ(typo.text(),
+            "node.yaml:3:11: error: unknown key 'lisen' in metrics; did you mean 'listen'?\n"
+            "node.yaml:3:10: error: missing key 'listen' in metrics\n");
+  expect_one_error(m + "{}\n", "missing key 'listen' in metrics", 3, 10);
+  expect_one_error(m + "127.0.0.1:9464\n", "metrics", 3, 10);
+}
+
+}  // namespace
+}  // namespace weft::dp
