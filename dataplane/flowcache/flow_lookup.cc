@@ -22,8 +22,10 @@ namespace weft::dp {
 // RELATED only about a live connection that is not cut, quoting a packet
 // the connection sent the way the quote says (the quoted source is the
 // side the error goes to: extract_tuple checked that), and only from the
-// connection's peer (the quoted destination) or one of the network's
-// router addresses. Source quench and redirect never pass.
+// connection's peer (the quoted destination), one of the network's router
+// addresses, or the next hop of the static route the peer is reached by
+// (an appliance VM forwarding for a prefix: traceroute's hop through it).
+// Source quench and redirect never pass.
 DropReason FlowLookupStage::related_check(const StageCtx& ctx, const rte_mbuf* m, const PacketTuple& t,
                                           uint32_t idx, bool via_reply) const noexcept {
   constexpr uint8_t kIcmpSourceQuench = 4, kIcmpRedirect = 5;
@@ -45,6 +47,12 @@ DropReason FlowLookupStage::related_check(const StageCtx& ctx, const rte_mbuf* m
   if (rte_hash_lookup_data(ctx.snap->routes.hosts.get(), &key, &data) >= 0 &&
       host_entry(data).kind == FdbKind::kRouter)
     return DropReason::kNone;  // a router of the network on the path
+  if (rte_hash_lookup_data(ctx.snap->networks.by_vni.get(), &md->vni, &data) >= 0) {
+    const RouteEntry* r =
+        fib_route(ctx.snap->routes, data_index(data), rte_be_to_cpu_32(t.key.addr[t.src_side ^ 1]));
+    if (r != nullptr && r->kind == RouteKind::kStatic && r->next_hop == rte_be_to_cpu_32(from))
+      return DropReason::kNone;  // the appliance the peer is routed through
+  }
   return DropReason::ct_related_mismatch;
 }
 

@@ -100,6 +100,7 @@ void build_routes(const BuildContext& ctx, const NetworkTable& networks, const V
           e.kind = RouteKind::kStatic;
           e.hop = locate(ctx, vteps, r.location(), route + " via " + ip_text(r.next_hop_ip()));
           e.rewrite = rewrite_to(rewrites, net, r.next_hop_mac(), route);
+          e.next_hop = r.next_hop_ip();
           break;
         default:
           continue;  // through a gateway: the gateways' own stages

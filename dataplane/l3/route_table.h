@@ -46,6 +46,7 @@ struct RouteEntry {
   RouteKind kind = RouteKind::kConnected;
   FdbEntry hop{};        // kStatic: where the next-hop port is
   uint16_t rewrite = 0;  // kStatic: the RewriteTable entry that delivers to it
+  uint32_t next_hop = 0;  // kStatic: the next-hop port's address, host order
   // kConnected: the subnet's directed broadcast address (host order), which
   // draws no ICMP error (RFC 1812 4.3.2.7); 0 for a /31 or /32, which have none.
   uint32_t broadcast = 0;
@@ -74,6 +75,15 @@ struct RouteTable {
   std::vector<RouteEntry> routes;
   HashPtr hosts;  // arp_key(vni, ip) -> host_data()
 };
+
+// The route the FIB of network `net` (NetworkTable index) gives address
+// `ip` (host order); null for none. One lookup: for slow paths.
+inline const RouteEntry* fib_route(const RouteTable& t, uint32_t net, uint32_t ip) noexcept {
+  if (net >= t.fib.size()) return nullptr;
+  uint64_t hop = RouteTable::kNoRoute;
+  rte_fib_lookup_bulk(t.fib[net].get(), &ip, &hop, 1);
+  return hop < t.routes.size() ? &t.routes[hop] : nullptr;
+}
 
 struct BuildContext;
 struct NetworkTable;

@@ -177,6 +177,25 @@ TEST_F(RouterTest, AStaticRouteLeadsToItsNextHopPort) {
   EXPECT_EQ(be32_at(b, 50 + 14 + 16), ip4("192.168.50.7")) << "the destination address is the packet's";
 }
 
+// traceroute through an appliance: its time exceeded comes from the static
+// route's next hop, which is on the connection's path, and reaches the
+// sender; the same error from another VM does not.
+TEST_F(RouterTest, ErrorsFromAStaticRoutesNextHopAreRelated) {
+  const uint32_t behind = ip4("192.168.50.7");
+  ASSERT_EQ(send(udp_from(kRed1, kRedRouter, behind).bytes()).size(), 1u) << drop_summary();
+  const Bytes sent_ip = Frame().ipv4(kRed1.ip, behind, {.ttl = 1}).udp(40000, 5000).payload(18).bytes();
+  const Bytes quote(sent_ip.begin(), sent_ip.begin() + 28);
+  auto error_from = [&](const Addr& hop) {
+    const Bytes inner = Frame().eth(kRedRouter, kRed1.mac).ipv4(hop.ip, kRed1.ip).icmp(11, 0).payload(quote).bytes();
+    return tunnel(Topo::kVtepB, kNodeBMac, kRedVni, inner);
+  };
+  const auto& out = send(error_from(kApp), kUnderlayPort);
+  ASSERT_EQ(out.size(), 1u) << drop_summary();
+  EXPECT_EQ(out[0].port, kRed1Port);
+  EXPECT_TRUE(send(error_from(kRed3), kUnderlayPort).empty());
+  EXPECT_EQ(drops(DropReason::ct_related_mismatch), 1u) << drop_summary();
+}
+
 TEST_F(RouterTest, NetworksWithTheSameAddressesRouteApart) {
   const auto& out = send(udp_from(kBlue1, kBlueRouter, kRed3.ip).bytes(), kBlue1Port);
   ASSERT_EQ(out.size(), 1u) << drop_summary();
