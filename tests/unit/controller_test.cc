@@ -669,9 +669,10 @@ TEST_F(ControllerTest, RevokedCertificatesFailTheHandshake) {
 // A raw TCP connection that sends nothing, or what a test writes.
 class RawTcp {
  public:
-  explicit RawTcp(uint16_t port) {
-    socket_.connect({asio::ip::make_address("127.0.0.1"), port});
-  }
+  explicit RawTcp(uint16_t port) { connect(port); }
+  // A socket made now and connected later (connect() needs no descriptor).
+  RawTcp() { socket_.open(tcp::v4()); }
+  void connect(uint16_t port) { socket_.connect({asio::ip::make_address("127.0.0.1"), port}); }
   // True when the peer closes within `within` (> 0; reads and discards until then).
   bool closed_by_peer(std::chrono::milliseconds within) {
     timeval tv{static_cast<time_t>(within.count() / 1000),
@@ -748,7 +749,9 @@ TEST_F(ControllerTest, SilentPeersAreDroppedAfterTheHandshakeTimeout) {
 // a connection: the listeners wait between attempts instead of spinning.
 TEST_F(ControllerTest, AcceptBacksOffWhenOutOfFileDescriptors) {
   auto ctl = start_controller();
-  RawTcp waiting_sb(ctl->southbound_port()), waiting_api(ctl->config().api_port);
+  // The clients' sockets exist before the limit and connect after it, so
+  // the connections surely arrive while the controller cannot accept them.
+  RawTcp waiting_sb, waiting_api;
   rlimit saved;
   ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
   int lowest_free = ::dup(0);
@@ -757,6 +760,8 @@ TEST_F(ControllerTest, AcceptBacksOffWhenOutOfFileDescriptors) {
   rlimit tight = saved;
   tight.rlim_cur = static_cast<rlim_t>(lowest_free);  // no new descriptor for anyone
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  waiting_sb.connect(ctl->southbound_port());
+  waiting_api.connect(ctl->config().api_port);
   std::this_thread::sleep_for(500ms);
   ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
 
