@@ -22,12 +22,14 @@ constexpr uint64_t kBurst = dp::PortSecurityStage::kDefaultBroadcastLimit.burst;
 constexpr uint64_t kRate = dp::PortSecurityStage::kDefaultBroadcastLimit.rate;
 static_assert(kBurst == 50 && kRate == 100, "the test's arithmetic assumes the default limit");
 
-const Addr kSubnetBroadcast{T.kBroadcast, ip4("10.0.1.255")};
-
 class PortsecBroadcastTest : public FlowCacheFixture {
  protected:
   // A broadcast UDP datagram to port 53 (group db lets it in on red-2).
-  static Bytes broadcast_from(const Addr& vm) { return udp_frame(vm, kSubnetBroadcast, 5353, 53); }
+  // The address is made here, not as a global: Topo's members are
+  // initialised dynamically, and a global of this file may come first.
+  static Bytes broadcast_from(const Addr& vm) {
+    return udp_frame(vm, Addr{Topo::kBroadcast, ip4("10.0.1.255")}, 5353, 53);
+  }
   // Who has `ip`? from `vm`, to the broadcast address.
   static Bytes arp_request(const Addr& vm, uint32_t ip) {
     Frame f;
