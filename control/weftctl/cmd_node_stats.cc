@@ -178,7 +178,10 @@ void print_tables(const json& s) {
                 num(r, "icmp_errors_limited").c_str());
     Table dhcp({"DHCP", "MESSAGES"});
     size_t answered = 0;
-    for (const auto& [verdict, n] : r.value("dhcp", json::object()).items()) {
+    // A named copy: items() of the temporary value() returns would
+    // outlive it (the loop read freed memory, and threw on what it found).
+    const json dhcp_counts = r.value("dhcp", json::object());
+    for (const auto& [verdict, n] : dhcp_counts.items()) {
       if (n.get<uint64_t>() == 0) continue;
       dhcp.add({verdict, std::to_string(n.get<uint64_t>())});
       ++answered;
