@@ -1,12 +1,12 @@
 #include "dataplane/portsec/port_security.h"
 
-#include <algorithm>
-
 #include <netinet/in.h>
-#include <rte_ether.h>
 #include <rte_arp.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
+
+#include <algorithm>
 
 #include "dataplane/dhcp/dhcp_wire.h"
 #include "dataplane/pipeline/wire.h"
@@ -73,8 +73,9 @@ PortSecurityStage::PortSecurityStage(const BroadcastLimit& limit) noexcept
   interval_ = std::max<uint64_t>(1, limit.tsc_hz / limit.rate);
   // A burst the clock cannot express is as good as unlimited.
   constexpr uint64_t kMaxTolerance = uint64_t{1} << 62;
-  tolerance_ = std::min<uint64_t>(std::max<uint64_t>(limit.burst, 1) - 1, kMaxTolerance / interval_) *
-               interval_;
+  tolerance_ =
+      std::min<uint64_t>(std::max<uint64_t>(limit.burst, 1) - 1, kMaxTolerance / interval_) *
+      interval_;
 }
 
 bool PortSecurityStage::take_broadcast_token(uint16_t port, uint64_t now) noexcept {
@@ -98,7 +99,8 @@ void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
     }
     const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
     const auto* eth = reinterpret_cast<const rte_ether_hdr*>(data + md->outer.l2);
-    if (rte_is_multicast_ether_addr(&eth->dst_addr) && !take_broadcast_token(md->in_port, ctx.now_tsc)) {
+    if (rte_is_multicast_ether_addr(&eth->dst_addr) &&
+        !take_broadcast_token(md->in_port, ctx.now_tsc)) {
       drop(m, DropReason::portsec_broadcast_limit);
       continue;
     }

@@ -41,19 +41,19 @@ namespace weft::dp {
 // NodeTables at every cap stay within a few hundred MiB.
 struct TableLimits {
   static constexpr size_t kMaxNameLength = 253;
-  static constexpr size_t kMaxPeers = 4096;       // the underlay neighbor table's size
+  static constexpr size_t kMaxPeers = 4096;  // the underlay neighbor table's size
   static constexpr size_t kMaxNetworks = 4096;
-  static constexpr size_t kMaxSubnets = 256;      // per network
-  static constexpr size_t kMaxRoutes = 4096;      // per network
-  static constexpr size_t kMaxL2Entries = 65536;  // per network, and the ARP entries
-  static constexpr size_t kMaxL2Total = 1 << 20;  // over every network, and the ARP entries
-  static constexpr size_t kMaxNodePorts = 4096;   // this node's
+  static constexpr size_t kMaxSubnets = 256;          // per network
+  static constexpr size_t kMaxRoutes = 4096;          // per network
+  static constexpr size_t kMaxL2Entries = 65536;      // per network, and the ARP entries
+  static constexpr size_t kMaxL2Total = 1 << 20;      // over every network, and the ARP entries
+  static constexpr size_t kMaxNodePorts = 4096;       // this node's
   static constexpr size_t kMaxAllowedAddresses = 64;  // per port
   static constexpr size_t kMaxGroupsPerPort = 64;
-  static constexpr size_t kMaxDns = 16;           // per subnet or DHCP lease
+  static constexpr size_t kMaxDns = 16;  // per subnet or DHCP lease
   static constexpr size_t kMaxSecurityGroups = 16384;
-  static constexpr size_t kMaxRulesPerGroup = 4096;  // each direction
-  static constexpr size_t kMaxRuleItems = 4096;  // remotes, port ranges of one rule
+  static constexpr size_t kMaxRulesPerGroup = 4096;     // each direction
+  static constexpr size_t kMaxRuleItems = 4096;         // remotes, port ranges of one rule
   static constexpr size_t kMaxExpandedRules = 1 << 20;  // remotes x ranges, over every group
 };
 

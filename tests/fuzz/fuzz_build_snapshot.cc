@@ -61,8 +61,16 @@ std::unique_ptr<dp::Snapshot> base_for(const proto::NodeTables& t) {
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
   std::vector<std::string> args = {
-      "fuzz_build_snapshot", "-l", "0", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-      "--file-prefix=fuzz-build-snapshot-" + std::to_string(getpid()), "--no-telemetry",
+      "fuzz_build_snapshot",
+      "-l",
+      "0",
+      "--no-huge",
+      "-m",
+      "512",
+      "--no-pci",
+      "--no-shconf",
+      "--file-prefix=fuzz-build-snapshot-" + std::to_string(getpid()),
+      "--no-telemetry",
       "--log-level=error",
   };
   std::vector<char*> argv;
