@@ -348,6 +348,18 @@ std::optional<MetricsConfig> read_metrics(Reader& r, const YAML::Node& n) {
   return MetricsConfig{hp->host, hp->port};
 }
 
+void read_port_security(Reader& r, const YAML::Node& n, PortSecurityConfig& c) {
+  if (!r.keys(n, "port_security", {"broadcast_rate", "broadcast_burst"}, {})) return;
+  if (const YAML::Node m = n["broadcast_rate"]) {
+    if (auto v = r.number(m, "port_security.broadcast_rate", 0, PortSecurityConfig::kMaxBroadcast))
+      c.broadcast_rate = *v;
+  }
+  if (const YAML::Node m = n["broadcast_burst"]) {
+    if (auto v = r.number(m, "port_security.broadcast_burst", 1, PortSecurityConfig::kMaxBroadcast))
+      c.broadcast_burst = *v;
+  }
+}
+
 // Cross-field rules: one device, interface or socket per port, and no more
 // ports than DPDK has ethdev slots.
 void check_bindings(Reader& r, const YAML::Node& root, NodeConfig& cfg) {
@@ -403,8 +415,8 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
   const size_t errors_before = diags.size();
   try {
     if (!r.keys(root, "node config",
-                {"node", "controller", "underlay", "ports", "dpdk", "conntrack", "control_socket",
-                 "control_socket_group", "metrics"},
+                {"node", "controller", "underlay", "ports", "dpdk", "conntrack", "port_security",
+                 "control_socket", "control_socket_group", "metrics"},
                 {"node", "underlay"}))
       return std::nullopt;
     if (const YAML::Node n = root["node"]) {
@@ -418,6 +430,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
     if (const YAML::Node p = root["ports"]) read_ports(r, p, cfg.ports);
     if (const YAML::Node d = root["dpdk"]) read_dpdk(r, d, cfg.dpdk);
     if (const YAML::Node c = root["conntrack"]) read_conntrack(r, c, cfg.conntrack);
+    if (const YAML::Node p = root["port_security"]) read_port_security(r, p, cfg.port_security);
     if (const YAML::Node s = root["control_socket"]) {
       if (auto path = r.string(s, "control_socket")) {
         if (path->size() > kMaxSocketPath)

@@ -74,6 +74,17 @@ struct MetricsConfig {
   uint16_t port = 0;    // 0: any free port (weftd logs the one it got)
 };
 
+// Port security's limit on broadcast and multicast from each vNIC
+// (dataplane/portsec/port_security.h), per worker that polls it.
+struct PortSecurityConfig {
+  static constexpr uint32_t kDefaultBroadcastRate = 100;
+  static constexpr uint32_t kDefaultBroadcastBurst = 50;
+  static constexpr uint32_t kMaxBroadcast = 1u << 20;
+
+  uint32_t broadcast_rate = kDefaultBroadcastRate;    // frames a second; 0: no limit
+  uint32_t broadcast_burst = kDefaultBroadcastBurst;  // frames back to back
+};
+
 struct NodeConfig {
   static constexpr const char* kDefaultControlSocketDir = "/run/weft";
 
@@ -84,6 +95,7 @@ struct NodeConfig {
   std::vector<PortConfig> ports;  // in file order: DPDK port ids follow it, after the underlay
   DpdkConfig dpdk;
   ConntrackConfig conntrack;
+  PortSecurityConfig port_security;
   std::string control_socket;     // default: /run/weft/<node>.sock
   // control_socket_group: a group (name or number) whose members may use the
   // control socket too (mode 0660, owner root); absent: the owner's group.

@@ -68,6 +68,8 @@ namespace weft::dp {
     "source IPv4 (or ARP sender IP) neither the port's nor allowed")            \
   X(portsec_ipv6, "IPv6 from a vNIC: ports own IPv4 addresses only")            \
   X(portsec_dhcp_server, "DHCP server traffic (UDP 67 -> 68) from a vNIC")      \
+  X(portsec_broadcast_limit,                                                    \
+    "broadcast or multicast from a vNIC over its port's rate")                 \
   /* the node's DHCP server (dhcp/) */                                          \
   X(dhcp_refused, "DHCP to the node that is malformed or not the port's own")   \
   X(dhcp_no_answer, "DHCP RELEASE, DECLINE or a REQUEST for another server")    \

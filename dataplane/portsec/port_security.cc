@@ -2,8 +2,11 @@
 
 #include <netinet/in.h>
 #include <rte_arp.h>
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
+
+#include <algorithm>
 
 #include "dataplane/dhcp/dhcp_wire.h"
 #include "dataplane/pipeline/wire.h"
@@ -64,6 +67,25 @@ DropReason check(const Vnic& vn, const uint8_t* data, const FrameLayers& f) {
 
 }  // namespace
 
+PortSecurityStage::PortSecurityStage(const BroadcastLimit& limit) noexcept
+    : StageWith({"ip", "arp", "dhcp"}) {
+  if (limit.rate == 0 || limit.tsc_hz == 0) return;
+  interval_ = std::max<uint64_t>(1, limit.tsc_hz / limit.rate);
+  // A burst the clock cannot express is as good as unlimited.
+  constexpr uint64_t kMaxTolerance = uint64_t{1} << 62;
+  tolerance_ =
+      std::min<uint64_t>(std::max<uint64_t>(limit.burst, 1) - 1, kMaxTolerance / interval_) *
+      interval_;
+}
+
+bool PortSecurityStage::take_broadcast_token(uint16_t port, uint64_t now) noexcept {
+  if (interval_ == 0) return true;
+  uint64_t& full_at = full_at_[port];
+  if (full_at > now && full_at - now > tolerance_) return false;
+  full_at = std::max(full_at, now) + interval_;
+  return true;
+}
+
 void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const auto& vnics = ctx.snap->vnics.by_port;
   for (uint16_t i = 0; i < n; ++i) {
@@ -75,8 +97,14 @@ void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
       drop(m, r);
       continue;
     }
-    md->vni = vn.vni;
     const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+    const auto* eth = reinterpret_cast<const rte_ether_hdr*>(data + md->outer.l2);
+    if (rte_is_multicast_ether_addr(&eth->dst_addr) &&
+        !take_broadcast_token(md->in_port, ctx.now_tsc)) {
+      drop(m, DropReason::portsec_broadcast_limit);
+      continue;
+    }
+    md->vni = vn.vni;
     if (md->outer.l3_type == L3Type::kArp)
       send(m, PortSecurityNext::kArp);
     else if (udp_port(data, md->outer, offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort)

@@ -7,6 +7,7 @@
 #include "common/net.h"
 #include "dataplane/acl/sg_builder.h"
 #include "dataplane/tables/build_support.h"
+#include "dataplane/tables/validate_tables.h"
 
 namespace weft::dp {
 namespace {
@@ -23,6 +24,7 @@ void check_identity(const proto::NodeTables& in, const Snapshot& snap) {
 // Each feature's table, in the order their references need.
 void build_tables(const proto::NodeTables& in, Snapshot& snap, std::vector<std::string>* warnings) {
   check_identity(in, snap);
+  validate_tables(in);  // untrusted: whole, before any table is allocated
   BuildContext ctx{in, snap, warnings, {}};
   for (uint16_t port = 0; port < kMaxPorts; ++port)
     if (snap.ports[port].role == PortRole::kVnic) ctx.bound[snap.ports[port].name] = port;

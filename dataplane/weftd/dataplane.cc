@@ -45,6 +45,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
   const uint16_t underlay = dp->ports_.front().dev.id;
   GraphOptions options;
   options.conntrack.max_entries = cfg.conntrack.max_connections;
+  options.broadcast_limit.rate = cfg.port_security.broadcast_rate;
+  options.broadcast_limit.burst = cfg.port_security.broadcast_burst;
   // One limit on ICMP errors for the node, whichever worker sends them.
   TokenBucket::Config limit = IcmpErrorStage::kDefaultLimit;
   limit.tsc_hz = rte_get_tsc_hz();

@@ -77,7 +77,9 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                   {IngressNext::kUnderlayArp, N::kUnderlayArp}});
   wire(add_stage<UnderlayArpStage>(g, N::kUnderlayArp), {{UnderlayArpNext::kReply, N::kTx}});
   wire(add_stage<VxlanDecapStage>(g, N::kVxlanDecap), {{VxlanDecapNext::kInner, N::kFlowLookup}});
-  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity), {{PortSecurityNext::kIp, N::kFlowLookup},
+  PortSecurityStage::BroadcastLimit broadcast = options.broadcast_limit;
+  if (broadcast.tsc_hz == 0) broadcast.tsc_hz = ct.tsc_hz;
+  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity, broadcast), {{PortSecurityNext::kIp, N::kFlowLookup},
                                                             {PortSecurityNext::kArp, N::kArpResponder},
                                                             {PortSecurityNext::kDhcp, N::kDhcp}});
   wire(add_stage<ArpResponderStage>(g, N::kArpResponder), {{ArpResponderNext::kAnswer, N::kTx},

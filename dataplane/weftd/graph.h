@@ -18,6 +18,7 @@
 #include "dataplane/l3/token_bucket.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/stage.h"
+#include "dataplane/portsec/port_security.h"
 
 namespace weft::dp {
 
@@ -49,6 +50,9 @@ struct GraphOptions {
   // The node's limit on ICMP errors, shared by every worker's graph
   // (borrowed); null: the graph makes one of its own at the default rate.
   TokenBucket* icmp_limit = nullptr;
+  // Broadcast and multicast from each vNIC (port security); tsc_hz 0:
+  // the connection table's.
+  PortSecurityStage::BroadcastLimit broadcast_limit = PortSecurityStage::kDefaultBroadcastLimit;
 };
 
 // `ports` are every port the worker polls, underlay first; the xconnect

@@ -235,6 +235,17 @@ TEST(NodeConfig, ControlSocketGroup) {
                    "no group 'no-such-group-here'", 3, 23);
 }
 
+TEST(NodeConfig, PortSecurityBroadcastLimit) {
+  Loaded r = load(std::string(kMinimal) + "port_security: {broadcast_rate: 0, broadcast_burst: 8}\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  EXPECT_EQ(r.cfg->port_security.broadcast_rate, 0u);
+  EXPECT_EQ(r.cfg->port_security.broadcast_burst, 8u);
+  EXPECT_EQ(load(kMinimal).cfg->port_security.broadcast_rate, PortSecurityConfig::kDefaultBroadcastRate);
+  EXPECT_EQ(load(kMinimal).cfg->port_security.broadcast_burst, PortSecurityConfig::kDefaultBroadcastBurst);
+  expect_one_error(std::string(kMinimal) + "port_security: {broadcast_burst: 0}\n", "port_security.broadcast_burst", 3, 34);
+  expect_one_error(std::string(kMinimal) + "port_security: {broadcast: 5}\n", "broadcast", 3, 17);
+}
+
 TEST(NodeConfig, WrongTypes) {
   expect_one_error("node: [a, b]\nunderlay: {device: d, ip: 10.0.0.1/24}\n", "node: must be a non-empty string", 1, 7);
   expect_one_error("node: a\nunderlay: {device: {x: 1}, ip: 10.0.0.1/24}\n", "underlay.device: must be a non-empty string", 2, 20);
