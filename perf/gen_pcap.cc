@@ -246,9 +246,13 @@ Frame make_sg_vxlan(const Params& p, uint32_t flow) {
 Frame make_peer_arp(const Params&, uint32_t) {
   Frame f;
   Writer w(f);
-  w.bytes(kUnderlayMac, 6).bytes(kPeerUnderlayMac, 6).u16(0x0806);
-  w.u16(1).u16(kEthIpv4).u8(6).u8(4).u16(2);  // Ethernet/IPv4, reply
-  w.bytes(kPeerUnderlayMac, 6).u32(kPeerVtep).bytes(kUnderlayMac, 6).u32(kVtep);
+  // A gratuitous ARP (RFC 5227 announcement: sender and target the peer's
+  // own address, broadcast): weftd learns a VTEP's MAC from that or from the
+  // answer to its own request, never from an unasked reply.
+  const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  w.bytes(broadcast, 6).bytes(kPeerUnderlayMac, 6).u16(0x0806);
+  w.u16(1).u16(kEthIpv4).u8(6).u8(4).u16(1);  // Ethernet/IPv4, request
+  w.bytes(kPeerUnderlayMac, 6).u32(kPeerVtep).bytes(broadcast, 6).u32(kPeerVtep);
   w.done();
   f.resize(60, 0);
   return f;
@@ -267,7 +271,7 @@ constexpr Scenario kScenarios[] = {
      make_vxlan_routed},
     {"vxlan-decap", "VXLAN from the peer VTEP carrying --size-byte frames for a local VM",
      make_vxlan_decap},
-    {"vxlan-peer-arp", "the peer VTEP's ARP reply (resolves vxlan-encap's next hop)", make_peer_arp},
+    {"vxlan-peer-arp", "the peer VTEP's gratuitous ARP (resolves vxlan-encap's next hop)", make_peer_arp},
     {"sg-vxlan", "VXLAN from the peer: --flows TCP connections of 64 clients to a VM (perf/sg.yaml)",
      make_sg_vxlan},
 };
