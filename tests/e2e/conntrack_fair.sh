@@ -15,27 +15,13 @@ set -euo pipefail
 
 WEFTD=$1
 WEFTCTL=$2
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, DPDK)"; exit 77; }
-for tool in python3 ethtool jq ss; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing (scripts/bootstrap installs it)"; exit 77; }
-done
 
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/overlay_lib.sh"
-work=$(mktemp -d /tmp/wtc-e2e-XXXXXX)
-ovl_init "wtc-$$-" "$work"
-
-finish() {
-  local rc=$?
-  ovl_cleanup
-  if [ $rc -ne 0 ]; then
-    for f in "$work"/*.log "$work"/*.txt; do [ -f "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
-  fi
-  rm -rf "$work"
-  exit $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+OVL_DUMP=("*.log" "*.txt")
+OVL_DUMP_LINES=20
+ovl_prologue wtc python3 ethtool jq ss
+work=$OVL_WORK
 
 fail() { echo "FAIL: $*"; exit 1; }
 

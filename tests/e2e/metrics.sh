@@ -20,28 +20,12 @@ set -euo pipefail
 
 WEFTD=$1
 WEFTCTL=$2
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, DPDK)"; exit 77; }
-for tool in jq curl promtool prometheus ethtool python3; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing (scripts/bootstrap installs it)"; exit 77; }
-done
 TELEMETRY=$(command -v dpdk-telemetry.py || dpkg -L dpdk-dev dpdk 2>/dev/null | grep -m1 '/dpdk-telemetry.py$' || true)
 [ -n "$TELEMETRY" ] || { echo "SKIP: dpdk-telemetry.py is missing (package dpdk-dev)"; exit 77; }
 
 source "$(dirname "$0")/overlay_lib.sh"
-work=$(mktemp -d /tmp/wtm-e2e-XXXXXX)
-ovl_init "wtm-$$-" "$work"
-
-finish() {
-  local rc=$?
-  ovl_cleanup
-  if [ $rc -ne 0 ]; then
-    for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }; done
-  fi
-  rm -rf "$work"
-  exit $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+ovl_prologue wtm jq curl promtool prometheus ethtool python3
+work=$OVL_WORK
 
 fail() { echo "FAIL: $*"; exit 1; }
 # A free TCP port on 127.0.0.1 (for Prometheus, which cannot report the one it took).

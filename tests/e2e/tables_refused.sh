@@ -16,27 +16,11 @@ set -euo pipefail
 WEFTD=$1
 WEFTCTL=$2
 CONTROLLER=$3
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, DPDK)"; exit 77; }
-for tool in jq openssl ethtool; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing (scripts/bootstrap installs it)"; exit 77; }
-done
 
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/overlay_lib.sh"
-work=$(mktemp -d /tmp/wtr-e2e-XXXXXX)
-ovl_init "wtr-$$-" "$work"
-
-finish() {
-  local rc=$?
-  ovl_cleanup
-  if [ $rc -ne 0 ]; then
-    for f in "$work"/*.log; do [ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }; done
-  fi
-  rm -rf "$work"
-  exit $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+ovl_prologue wtr jq openssl ethtool
+work=$OVL_WORK
 
 fail() { echo "FAIL: $*"; exit 1; }
 N="wtr$$a"   # node-a's name: unique per run (DPDK file prefix, certificate)

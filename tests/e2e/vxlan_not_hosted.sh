@@ -14,26 +14,11 @@ set -euo pipefail
 
 WEFTD=$1
 WEFTCTL=$2
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (network namespaces, DPDK)"; exit 77; }
-for tool in ethtool jq bridge tcpdump; do
-  command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing (scripts/bootstrap installs it)"; exit 77; }
-done
 
 source "$(dirname "$0")/overlay_lib.sh"
-work=$(mktemp -d /tmp/wtv-e2e-XXXXXX)
-ovl_init "wtv-$$-" "$work"
-
-finish() {
-  local rc=$?
-  ovl_cleanup
-  if [ $rc -ne 0 ]; then
-    for f in "$work"/*.log "$work"/*.txt; do [ -f "$f" ] && { echo "--- $f"; tail -30 "$f"; }; done
-  fi
-  rm -rf "$work"
-  exit $rc
-}
-trap finish EXIT
-trap 'exit 130' INT TERM
+OVL_DUMP=("*.log" "*.txt")
+ovl_prologue wtv ethtool jq bridge tcpdump
+work=$OVL_WORK
 
 fail() { echo "FAIL: $*"; exit 1; }
 
