@@ -137,8 +137,6 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     rte_mbuf* m = pkts[which[k]];
     PktMeta* md = meta(m);
     const PacketTuple& t = tuples[k];
-    md->rewrite = 0;
-    md->xlate_conn = kNoConn;
     if (quoted[k]) {
       const DropReason why = related_check(ctx, m, t, idx[k], via_reply[k]);
       if (why != DropReason::kNone) {
@@ -191,7 +189,6 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
       }
       // kReopen: a new connection on a closed one's tuple.
       table_.remove(idx[k]);
-      md->xlate_conn = kNoConn;
     }
     if (open_state(conn_proto(t.key), t)) {
       md->ct = ct_meta(CtDisposition::kNew);

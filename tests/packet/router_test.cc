@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <rte_arp.h>
 #include <rte_ip.h>
 
 #include "common/diag.h"
@@ -39,7 +40,7 @@ networks:
     vni: 1001
     subnets:
       - {name: a, cidr: 10.0.1.0/24, dns: [10.0.0.2]}
-      - {name: b, cidr: 10.0.2.0/24}
+      - {name: b, cidr: 10.0.2.0/24, dhcp: false}
     routes: [{prefix: 192.168.50.0/24, next_hop: 10.0.2.5}]
   - name: blue
     vni: 1002
@@ -319,7 +320,7 @@ TEST_F(RouterTest, NothingRoutesWhatCameFromTheUnderlay) {
 
 // --- DHCP, answered in the pipeline ---------------------------------------------
 
-Bytes dhcp_discover(const Mac& chaddr, const Mac& src) {
+Bytes dhcp_message(uint8_t type, const Mac& chaddr, const Mac& src) {
   Bytes bootp(240, 0);
   bootp[0] = 1;  // BOOTREQUEST
   bootp[1] = 1;  // Ethernet
@@ -329,7 +330,7 @@ Bytes dhcp_discover(const Mac& chaddr, const Mac& src) {
   std::copy(chaddr.begin(), chaddr.end(), bootp.begin() + 28);
   const uint8_t cookie[] = {99, 130, 83, 99};
   std::copy(std::begin(cookie), std::end(cookie), bootp.begin() + 236);
-  for (uint8_t b : {53, 1, 1, 255}) bootp.push_back(b);  // DISCOVER, end
+  for (uint8_t b : {uint8_t{53}, uint8_t{1}, type, uint8_t{255}}) bootp.push_back(b);  // message type, end
   bootp.resize(300, 0);
   return Frame()
       .eth(src, mac("ff:ff:ff:ff:ff:ff"))
@@ -338,6 +339,8 @@ Bytes dhcp_discover(const Mac& chaddr, const Mac& src) {
       .payload(bootp)
       .bytes();
 }
+
+Bytes dhcp_discover(const Mac& chaddr, const Mac& src) { return dhcp_message(1, chaddr, src); }
 
 TEST_F(RouterTest, TheNodeAnswersDhcpWithThePortsPolicyAddress) {
   const auto& out = send(dhcp_discover(kRed1.mac, kRed1.mac));
@@ -359,6 +362,23 @@ TEST_F(RouterTest, TheNodeAnswersDhcpWithThePortsPolicyAddress) {
   const Bytes offer = Frame().eth(kRed1.mac, kRed2.mac).ipv4(kRed1.ip, kRed2.ip).udp(67, 68).payload(300).bytes();
   EXPECT_TRUE(send(offer).empty());
   EXPECT_EQ(drops(DropReason::portsec_dhcp_server), 1u);
+  // A RELEASE wants no answer; it stops here all the same.
+  EXPECT_TRUE(send(dhcp_message(7, kRed1.mac, kRed1.mac)).empty());
+  EXPECT_EQ(drops(DropReason::dhcp_no_answer), 1u);
+  // red-2's subnet has dhcp: false: its DHCP is dropped, not answered.
+  EXPECT_TRUE(send(dhcp_discover(kRed2.mac, kRed2.mac), kRed2Port).empty());
+  EXPECT_EQ(drops(DropReason::dhcp_disabled), 1u);
+}
+
+TEST_F(RouterTest, OnlyIpv4IsRouted) {
+  const Bytes arp = Frame()
+                        .eth(kRed1.mac, kRedRouter)
+                        .arp({.op = RTE_ARP_OP_REPLY, .sha = kRed1.mac, .spa = kRed1.ip, .tha = kRedRouter,
+                              .tpa = kGatewayA})
+                        .pad_to(60)
+                        .bytes();
+  EXPECT_TRUE(send(arp).empty());
+  EXPECT_EQ(drops(DropReason::l3_not_ipv4), 1u) << drop_summary();
 }
 
 }  // namespace
