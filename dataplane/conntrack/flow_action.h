@@ -17,16 +17,30 @@
 //
 // Plain data inside a ConnEntry (conn_entry.h); its owner's rules.
 
+#include <rte_config.h>
+
 #include <cstdint>
 
+#include "dataplane/pipeline/meta.h"
 #include "dataplane/pipeline/tail.h"
 
 namespace weft::dp {
 
+// Where a direction's packets come from, as FlowAction::ingress records
+// it: the local port for a vNIC's, the sending peer's VTEP for the
+// underlay's. Binding a cached direction to one peer lets decap skip the
+// inner source checks (vxlan/tunnel_source.h) on a hit: the walk that
+// recorded the direction made them for that peer, and a packet of the
+// connection from any other peer is no hit.
+inline constexpr uint16_t kIngressVtep = RTE_MAX_ETHPORTS;  // + VTEP index
+inline uint16_t packet_ingress(const PktMeta& md, uint16_t underlay_port) {
+  return md.in_port == underlay_port ? static_cast<uint16_t>(kIngressVtep + md.src_vtep) : md.in_port;
+}
+
 struct FlowAction {
   TailStep tail = TailStep::kNone;  // kNone: nothing recorded yet
   uint8_t flags = 0;                // reserved
-  uint16_t in_port = 0;             // where this direction's packets arrive
+  uint16_t ingress = 0;             // packet_ingress() of this direction's packets
   uint16_t out_port = 0;            // PktMeta::out_port to set
   uint16_t tunnel = 0;              // PktMeta::tunnel: the VTEP index, for encap
   uint16_t rewrite = 0;             // PktMeta::rewrite: the snapshot's rewrite entry; 0: none

@@ -20,6 +20,10 @@ enum class CtDisposition : uint8_t {
   kPath,           // a current connection whose direction has no recorded result yet
   kRelated,        // an ICMP error about a tracked connection: passes, records nothing
   kStateless,      // ICMP neither echo nor error: the security groups judge it alone
+  // A recorded direction's packet from another peer than the one recorded:
+  // dropped (ct_port_mismatch) by kTunnelSource once the inner source
+  // checks, which come first, have passed it.
+  kWrongIngress,
 };
 
 inline constexpr uint8_t kCtReply = 0x80;  // the packet goes the connection's reply way

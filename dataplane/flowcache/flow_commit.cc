@@ -53,7 +53,7 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
       }
       FlowAction& a = e.act(dir);
       a.tail = tail;
-      a.in_port = md->in_port;
+      a.ingress = packet_ingress(*md, snap.underlay_port);
       a.out_port = md->out_port;
       a.tunnel = md->out_port == snap.underlay_port ? md->tunnel : 0;
       a.rewrite = md->rewrite;

@@ -65,7 +65,12 @@ void FlowLookupStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
 
 void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const uint32_t generation = ctx.snap->generation;
+  const uint16_t underlay = ctx.snap->underlay_port;
   const uint64_t now = ctx.now_tsc;
+  // The walk, by way of the inner source checks for a decapsulated frame.
+  auto walk = [&](rte_mbuf* m) {
+    send(m, meta(m)->in_port == underlay ? FlowLookupNext::kWalkTunnel : FlowLookupNext::kWalk);
+  };
 
   // Keys for the whole burst first, so the table can hash and prefetch
   // them all before it touches any.
@@ -80,7 +85,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     if (md->outer.l3_type != L3Type::kIpv4) {
       if (md->outer.l3_type == L3Type::kArp) {
         md->ct = ct_meta(CtDisposition::kUntracked);
-        send(m, FlowLookupNext::kWalk);
+        walk(m);
       } else {
         drop(m, DropReason::ct_not_ipv4);
       }
@@ -93,7 +98,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     // node answers it, dhcp/.)
     if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
       md->ct = ct_meta(CtDisposition::kStateless);
-      send(m, FlowLookupNext::kWalk);
+      walk(m);
       continue;
     }
     PacketTuple& t = tuples[count];
@@ -106,7 +111,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         break;
       case TupleKind::kStateless:
         md->ct = ct_meta(CtDisposition::kStateless);
-        send(m, FlowLookupNext::kWalk);
+        walk(m);
         continue;
       case TupleKind::kFragment:
         drop(m, DropReason::ct_fragment);
@@ -143,7 +148,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         drop(m, why);
       } else {
         md->ct = ct_meta(CtDisposition::kRelated);
-        send(m, FlowLookupNext::kWalk);
+        walk(m);
       }
       continue;
     }
@@ -169,14 +174,21 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         if (e.flags & kConnXlate) md->xlate_conn = idx[k] | (dir == ConnDir::kReply ? kXlateReply : 0);
         if (e.generation != generation) {
           md->ct = ct_meta(CtDisposition::kStale, dir);
-          send(m, FlowLookupNext::kWalk);
+          walk(m);
         } else if (e.flags & kConnCut) {
           drop(m, DropReason::ct_cut);
         } else if (!a.recorded()) {
           md->ct = ct_meta(CtDisposition::kPath, dir);
-          send(m, FlowLookupNext::kWalk);
-        } else if (a.in_port != md->in_port) {
-          drop(m, DropReason::ct_port_mismatch);
+          walk(m);
+        } else if (a.ingress != packet_ingress(*md, underlay)) {
+          // From another peer: the tunnel's source checks have their say
+          // first (a peer posing as another's port is spoofing).
+          if (md->in_port == underlay) {
+            md->ct = ct_meta(CtDisposition::kWrongIngress, dir);
+            send(m, FlowLookupNext::kWalkTunnel);
+          } else {
+            drop(m, DropReason::ct_port_mismatch);
+          }
         } else {
           md->out_port = a.out_port;
           md->tunnel = a.tunnel;
@@ -192,7 +204,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     }
     if (open_state(conn_proto(t.key), t)) {
       md->ct = ct_meta(CtDisposition::kNew);
-      send(m, FlowLookupNext::kWalk);
+      walk(m);
     } else {
       drop(m, DropReason::ct_invalid);
     }

@@ -26,8 +26,9 @@
 //
 // Drops: a packet that does not fit its connection's state, or may not
 // open one (a SYN-ACK or RST with no connection, an echo reply to nothing)
-// ct_invalid; a recorded direction arriving on another port
-// ct_port_mismatch; an ICMP error about nothing tracked
+// ct_invalid; a recorded direction arriving on another port, or from
+// another peer VTEP, ct_port_mismatch (the latter after kTunnelSource's
+// source checks); an ICMP error about nothing tracked
 // ct_related_untracked, about a cut connection ct_cut, quoting a direction
 // its connection never went or from an address off its path
 // ct_related_mismatch, a source quench or redirect ct_icmp_forbidden; fragments ct_fragment; IPv6 ct_not_ipv4; a packet
@@ -43,15 +44,17 @@
 
 namespace weft::dp {
 
-// kWalk: not a hit, the full pipeline decides; the others: the tail.
-enum class FlowLookupNext : uint8_t { kWalk, kRewrite, kEncap, kLocal, kCount };
+// kWalk: not a hit, the full pipeline decides; kWalkTunnel: the same for a
+// decapsulated frame, whose inner source is checked first (kTunnelSource);
+// the others: the tail.
+enum class FlowLookupNext : uint8_t { kWalk, kWalkTunnel, kRewrite, kEncap, kLocal, kCount };
 
 class FlowLookupStage final : public StageWith<FlowLookupNext> {
  public:
   static constexpr uint32_t kDefaultSweepPerBurst = 8;
 
   explicit FlowLookupStage(ConnTable& table, uint32_t sweep_per_burst = kDefaultSweepPerBurst) noexcept
-      : StageWith({"walk", "rewrite", "encap", "local"}), table_(table), sweep_(sweep_per_burst) {}
+      : StageWith({"walk", "walk_tunnel", "rewrite", "encap", "local"}), table_(table), sweep_(sweep_per_burst) {}
 
   std::string_view name() const override { return "flow_lookup"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

@@ -60,6 +60,9 @@ struct PktMeta {
   // (NAT, load-balancer backend) applies, kNoConn when none. Set by the
   // stage that decides the packet's path, or by a flow-cache hit.
   uint16_t rewrite = 0;
+  // The peer VTEP (VtepTable index) a packet from the underlay was
+  // decapsulated from; set by kVxlanDecap, meaningless otherwise.
+  uint16_t src_vtep = 0;
   uint32_t xlate_conn = kNoConn;
 };
 

@@ -48,6 +48,7 @@ enum class NodeId : uint8_t {
   kArpResponder,  // ARP suppression: known addresses answered locally
   kDhcp,          // DHCP from a VM: answered by the node (dhcp/)
   kFlowLookup,    // flow cache: a known connection jumps to the tail (flowcache/)
+  kTunnelSource,  // decapsulated frames the cache did not take: may the peer send as their source
   kL2Lookup,      // (VNI, destination MAC) -> local port, remote VTEP or flood
   kRouter,        // frames for the router MAC: the network's FIB (l3/)
   kFlood,         // broadcast and unknown unicast: one copy per flood-list member
@@ -69,7 +70,7 @@ inline constexpr size_t kNodeCount = static_cast<size_t>(NodeId::kCount);
 inline constexpr std::array<std::string_view, kNodeCount> kNodeNames = {
     "parse",         "policy_gate", "xconnect",    "ingress",
     "underlay_arp",  "vxlan_decap", "port_security", "arp_responder",
-    "dhcp",          "flow_lookup", "l2_lookup",   "router",
+    "dhcp",          "flow_lookup", "tunnel_source", "l2_lookup",   "router",
     "flood",         "security_group_flood", "security_group", "flow_commit",
     "rewrite",       "icmp_error",  "vxlan_encap", "tx",
     "drop",

@@ -1,16 +1,12 @@
 #include "dataplane/vxlan/decap.h"
 
-#include <rte_arp.h>
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
-#include <cstddef>
-
 #include <algorithm>
 
-#include "dataplane/pipeline/wire.h"
 #include "dataplane/tables/snapshot.h"
 #include "dataplane/vxlan/wire.h"
 
@@ -72,15 +68,6 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     rte_hash_lookup_bulk_data(snap.vteps.by_ip.get(), source_ptrs, runs, &known_vtep, vtep_data);
     rte_hash_lookup_bulk_data(snap.networks.by_vni.get(), vni_ptrs, runs, &known_vni, network);
 
-    // The outer checks; the survivors' inner source MAC and IPv4 address
-    // are then looked up in bulk.
-    uint16_t pass[RTE_HASH_LOOKUP_BULK_MAX];   // packet of each survivor
-    uint16_t vtep_of[RTE_HASH_LOOKUP_BULK_MAX];
-    FdbKey macs[RTE_HASH_LOOKUP_BULK_MAX];
-    uint64_t ips[RTE_HASH_LOOKUP_BULK_MAX];
-    const void* mac_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
-    const void* ip_ptrs[RTE_HASH_LOOKUP_BULK_MAX];
-    uint32_t passed = 0;
     for (uint32_t k = 0; k < local; ++k) {
       rte_mbuf* m = burst[which[k]];
       PktMeta* md = meta(m);
@@ -119,53 +106,11 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
         continue;
       }
       if (rte_pktmbuf_pkt_len(m) > end) rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - end));
-      // The source address the frame claims: IPv4's, or an ARP sender's
-      // (the parser has checked either header is whole); 0: none.
-      const uint8_t* l3 = rte_pktmbuf_mtod(m, const uint8_t*) + md->inner.l3;
-      uint32_t src_ip = 0;
-      if (md->inner.l3_type == L3Type::kIpv4)
-        src_ip = load_be32(l3 + offsetof(rte_ipv4_hdr, src_addr));
-      else if (md->inner.l3_type == L3Type::kArp)
-        src_ip = load_be32(l3 + offsetof(rte_arp_hdr, arp_data) + offsetof(rte_arp_ipv4, arp_sip));
-      macs[passed] = fdb_key(md->vni, eth->src_addr);
-      ips[passed] = arp_key(md->vni, src_ip);
-      mac_ptrs[passed] = &macs[passed];
-      ip_ptrs[passed] = &ips[passed];
-      vtep_of[passed] = vtep;
-      pass[passed++] = which[k];
-    }
-    if (passed == 0) continue;
-
-    // A source the policy places somewhere: it must be the sending peer.
-    // The network's router MAC and addresses are any node's (routed frames
-    // leave every node from them); a source the policy does not place (an
-    // allowed address, a gateway's outside world) passes.
-    uint64_t mac_hits = 0, ip_hits = 0;
-    void* mac_data[RTE_HASH_LOOKUP_BULK_MAX];
-    void* ip_data[RTE_HASH_LOOKUP_BULK_MAX];
-    rte_hash_lookup_bulk_data(snap.l2.fdb.get(), mac_ptrs, passed, &mac_hits, mac_data);
-    rte_hash_lookup_bulk_data(snap.routes.hosts.get(), ip_ptrs, passed, &ip_hits, ip_data);
-    for (uint32_t k = 0; k < passed; ++k) {
-      rte_mbuf* m = burst[pass[k]];
-      PktMeta* md = meta(m);
-      const uint64_t bit = uint64_t{1} << k;
-      bool elsewhere = false;
-      if (mac_hits & bit) {
-        const FdbEntry e = fdb_entry(mac_data[k]);
-        elsewhere = e.kind != FdbKind::kRouter && (e.kind != FdbKind::kRemote || e.value != vtep_of[k]);
-      }
-      if (!elsewhere && (ip_hits & bit)) {
-        const HostEntry h = host_entry(ip_data[k]);
-        elsewhere = h.kind != FdbKind::kRouter && (h.kind != FdbKind::kRemote || h.value != vtep_of[k]);
-      }
-      if (elsewhere) {
-        drop(m, DropReason::vxlan_inner_src_spoofed);
-        continue;
-      }
       const uint16_t inner = md->inner.l2;
       rte_pktmbuf_adj(m, inner);
       md->outer = shifted(md->inner, inner);
       md->inner = FrameLayers{};
+      md->src_vtep = vtep;
       send(m, VxlanDecapNext::kInner);
     }
   }

@@ -11,22 +11,20 @@
 //   the inner frame fits the network's MTU              else vxlan_decap_mtu
 //   the inner frame carries no VLAN tag                 else vxlan_inner_vlan
 //   its source MAC is unicast                           else vxlan_inner_src_multicast
-//   its source MAC (FDB) and IPv4 source or ARP sender
-//     address (the router's hosts) are, where the policy
-//     places them, on the sending peer; the network's
-//     router MAC and addresses belong to every node     else vxlan_inner_src_spoofed
 //
 // so a forged tunnel packet from anywhere else is dropped and counted, a
-// peer node injects only into the networks it hosts and only as the ports
-// it hosts, and an oversized frame is never delivered (nor fragmented). An accepted packet
-// loses its outer headers (rte_pktmbuf_adj: no copy), its metadata now
-// describes the inner frame, PktMeta::vni keeps the VNI, and it goes on
-// (kInner: the flow cache, then L2 lookup) for delivery to a local port; in_port stays the underlay, which
-// is how L2 lookup and flood know never to send it back to a VTEP.
+// peer node injects only into the networks it hosts, and an oversized
+// frame is never delivered (nor fragmented). An accepted packet loses its
+// outer headers (rte_pktmbuf_adj: no copy), its metadata now describes the
+// inner frame, PktMeta::vni keeps the VNI, PktMeta::src_vtep names the
+// peer, and it goes on (kInner: the flow cache) for delivery to a local
+// port; in_port stays the underlay, which is how L2 lookup and flood know
+// never to send it back to a VTEP. Whether the peer may send as the inner
+// source is checked after the flow cache, on a miss only
+// (vxlan/tunnel_source.h): a hit is bound to the peer its walk checked.
 //
 // Source VTEPs and VNIs are looked up in bulk, once per run of packets
-// with equal (source, VNI): a burst is nearly always one peer in one VNI;
-// the inner sources in bulk too, for the packets that pass the rest.
+// with equal (source, VNI): a burst is nearly always one peer in one VNI.
 //
 // Runs on the worker that owns it; reads the snapshot only.
 

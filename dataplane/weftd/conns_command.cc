@@ -161,7 +161,7 @@ json conns_page(std::span<const ConnsTable> tables, const ConnsQuery& q, uint64_
       for (size_t d = 0; d < 2; ++d) {
         const FlowAction& a = e.action[d];
         if (!a.recorded()) continue;
-        const std::string in = a.in_port < kMaxPorts ? port_name(a.in_port) : "";
+        const std::string in = port_name(a.ingress);
         const std::string outp = a.out_port < kMaxPorts ? port_name(a.out_port) : "";
         ports[kDirs[d]] = {{"in", in}, {"out", outp}};
         if (q.port && (in == *q.port || outp == *q.port)) port_match = true;
@@ -200,13 +200,18 @@ json conns_report(const Dataplane& dp, const json& request) {
   for (size_t i = 0; i < workers.size() && i < graphs.size(); ++i)
     tables.push_back({workers[i]->index(), graphs[i]->conntrack.get()});
   const auto ports = dp.ports();
+  const Snapshot& snap = dp.snapshot();
   auto port_name = [&](uint16_t id) -> std::string {
+    if (id >= kIngressVtep) {  // an ingress from the underlay: the peer's node
+      const size_t v = id - kIngressVtep;
+      return v < snap.vteps.vteps.size() ? "vtep:" + snap.vteps.vteps[v].node : "";
+    }
     for (const DataplanePort& p : ports)
       if (p.dev.id == id) return p.name;
     return "";
   };
   json page = conns_page(tables, q, rte_rdtsc(), rte_get_tsc_hz(), port_name);
-  page["generation"] = dp.snapshot().generation;
+  page["generation"] = snap.generation;
   return page;
 }
 

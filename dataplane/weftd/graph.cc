@@ -22,6 +22,7 @@
 #include "dataplane/underlay/underlay_arp.h"
 #include "dataplane/vxlan/decap.h"
 #include "dataplane/vxlan/encap.h"
+#include "dataplane/vxlan/tunnel_source.h"
 
 namespace weft::dp {
 namespace {
@@ -88,9 +89,11 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
   wire(dhcp, {{DhcpNext::kReply, N::kTx}});
   g.dhcp = &dhcp;
   wire(add_stage<FlowLookupStage>(g, N::kFlowLookup, table), {{FlowLookupNext::kWalk, N::kL2Lookup},
+                                                               {FlowLookupNext::kWalkTunnel, N::kTunnelSource},
                                                                {FlowLookupNext::kRewrite, N::kRewrite},
                                                                {FlowLookupNext::kEncap, N::kVxlanEncap},
                                                                {FlowLookupNext::kLocal, N::kTx}});
+  wire(add_stage<TunnelSourceStage>(g, N::kTunnelSource), {{TunnelSourceNext::kChecked, N::kL2Lookup}});
   wire(add_stage<L2LookupStage>(g, N::kL2Lookup), {{L2LookupNext::kUnicast, N::kSecurityGroup},
                                                     {L2LookupNext::kRouted, N::kRouter},
                                                     {L2LookupNext::kFlood, N::kFlood}});

@@ -359,6 +359,31 @@ TEST_F(OverlayDecapTest, APeerInjectsOnlyIntoItsNetworksAsItsOwnPorts) {
   expect_cases(cases);
 }
 
+// A flow-cache hit skips the inner source checks: its connection is bound
+// to the peer whose frames the walk checked. The same tuple from another
+// peer is no hit. (A source the policy places nowhere passes the checks
+// from either peer, so only the binding tells them apart.)
+TEST_F(OverlayDecapTest, ACachedConnectionIsBoundToItsPeer) {
+  const Bytes stray = Frame().eth(mac("02:00:00:00:09:99"), T.kRed1.mac).ipv4(ip4("192.168.7.9"), T.kRed1.ip)
+                          .udp(40000, 5000).payload(18).bytes();
+  run(tunnel(T.kVtepB, T.kNodeBMac, kRedVni, stray), {.in_port = kUnderlayPort});  // the walk
+  run(tunnel(T.kVtepB, T.kNodeBMac, kRedVni, stray), {.in_port = kUnderlayPort});  // a hit
+  ASSERT_EQ(sent().size(), 2u) << drop_summary();
+  EXPECT_EQ(sent()[1].port, kRed1Port);
+  clear();
+  run(tunnel(T.kVtepC, T.kRouterMac, kRedVni, stray), {.in_port = kUnderlayPort});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(drops_at(dp::NodeId::kTunnelSource, DropReason::ct_port_mismatch), 1u) << drop_summary();
+  // A peer posing as another's port on a live connection is spoofing,
+  // whatever the cache holds: red-3 (node-b's) -> red-1, then node-c as red-3.
+  const Bytes red3 = vm_udp(T.kRed3, T.kRed1.mac, T.kRed1.ip).bytes();
+  clear();
+  run(tunnel(T.kVtepB, T.kNodeBMac, kRedVni, red3), {.in_port = kUnderlayPort});
+  run(tunnel(T.kVtepC, T.kRouterMac, kRedVni, red3), {.in_port = kUnderlayPort});
+  ASSERT_EQ(sent().size(), 1u);
+  EXPECT_EQ(drops(DropReason::vxlan_inner_src_spoofed), 1u) << drop_summary();
+}
+
 // --- the node's ARP on the underlay --------------------------------------------
 
 class UnderlayArpTest : public OverlayFixture {
