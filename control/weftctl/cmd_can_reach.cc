@@ -156,7 +156,7 @@ int matrix(OfflineNodes& nodes, const policy::Model& m, const ParsedArgs& args, 
     std::printf("%s\n", json({{"proto", proto_text(packet)}, {"matrix", result}}).dump(2).c_str());
     return kExitOk;
   }
-  size_t width = 8;
+  size_t width = proto_text(packet).size() + 2;
   for (const auto* p : ports) width = std::max(width, p->name.size() + 2);
   std::printf("%-*s", static_cast<int>(width), (proto_text(packet) + ":").c_str());
   for (const auto* p : ports) std::printf("%-*s", static_cast<int>(width), p->name.c_str());

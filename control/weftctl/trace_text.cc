@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/str_cat.h"
+
 namespace weft::cli {
 
 using nlohmann::json;
@@ -10,13 +12,13 @@ using nlohmann::json;
 namespace {
 
 std::string pad(std::string s, size_t width) {
-  if (s.size() < width) s.resize(width, ' ');
+  s.resize(std::max(width, s.size() + 1), ' ');
   return s;
 }
 
 std::string ref_text(const json& r) {
   std::string s = r.value("entry", "");
-  if (r.contains("source")) s += " (" + r["source"].get<std::string>() + ")";
+  if (r.contains("source")) s += str_cat({" (", r["source"].get<std::string>(), ")"});
   return s;
 }
 
@@ -25,10 +27,10 @@ std::string ref_text(const json& r) {
 std::string verdict_text(const json& v) {
   if (v.value("delivered", false)) {
     if (v.contains("vtep"))
-      return "delivered to VTEP " + v.value("vtep", "") + " (node " + v.value("node", "") + ")";
-    return "delivered to port " + v.value("port", "") + " on " + v.value("node", "");
+      return str_cat({"delivered to VTEP ", v.value("vtep", ""), " (node ", v.value("node", ""), ")"});
+    return str_cat({"delivered to port ", v.value("port", ""), " on ", v.value("node", "")});
   }
-  return "dropped by " + v.value("stage", "") + ": " + v.value("reason", "");
+  return str_cat({"dropped by ", v.value("stage", ""), ": ", v.value("reason", "")});
 }
 
 std::vector<std::string> deciding_rules(const json& trace) {
@@ -45,16 +47,16 @@ std::vector<std::string> deciding_rules(const json& trace) {
 }
 
 std::string trace_text(const json& t) {
-  std::string out = t.value("node", "") + ": " + t.value("packet", "") + ", sent by " + t.value("sender", "") +
-                    (t.value("reply", false) ? " (the reply of an established connection)" : "") + "\n";
+  std::string out = str_cat({t.value("node", ""), ": ", t.value("packet", ""), ", sent by ", t.value("sender", ""),
+                             t.value("reply", false) ? " (the reply of an established connection)" : "", "\n"});
   bool several = false;
   for (const json& s : t.value("steps", json::array())) several |= s.value("packet", 0) != 0;
   for (const json& s : t.value("steps", json::array())) {
     std::string line = "  ";
-    if (several) line += pad("#" + std::to_string(s.value("packet", 0)), 4);
+    if (several) line += pad(str_cat({"#", std::to_string(s.value("packet", 0))}), 4);
     line += pad(s.value("stage", ""), 21);
     std::string decision = s.value("decision", "");
-    if (s.contains("reason")) decision += " " + s["reason"].get<std::string>();
+    if (s.contains("reason")) decision += str_cat({" ", s["reason"].get<std::string>()});
     line += pad(decision, 14);
     std::vector<std::string> parts;
     if (s.contains("detail")) parts.push_back(s["detail"]);
@@ -66,8 +68,8 @@ std::string trace_text(const json& t) {
   }
   for (const json& v : t.value("verdict", json::array())) {
     out += "  verdict";
-    if (several) out += " #" + std::to_string(v.value("packet", 0));
-    out += ": " + verdict_text(v) + "\n";
+    if (several) out += str_cat({" #", std::to_string(v.value("packet", 0))});
+    out += str_cat({": ", verdict_text(v), "\n"});
   }
   return out;
 }
