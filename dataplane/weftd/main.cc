@@ -11,6 +11,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_pdump.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -233,7 +234,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "weftd: cannot start DPDK's EAL: %s\n", rte_strerror(rte_errno));
     return 1;
   }
+  // dpdk-dumpcap (a secondary process on weftd's file prefix) captures a
+  // port's traffic through rte_pdump's rx/tx callbacks; it can attach only
+  // to a primary whose memory is shared, on hugepages.
+  const bool pdump = plan.hugepages && rte_pdump_init() == 0;
+  if (plan.hugepages && !pdump)
+    std::fprintf(stderr, "weftd: warning: rte_pdump_init: %s: dpdk-dumpcap cannot attach\n", rte_strerror(rte_errno));
   const int rc = run(*cfg, opt, plan.hugepages, tables ? &*tables : nullptr, tables ? &sources : nullptr);
+  if (pdump) rte_pdump_uninit();
   rte_eal_cleanup();
   return rc;
 }
