@@ -23,6 +23,14 @@ inline std::string sg_rule_source_key(std::string_view network, std::string_view
   return k + std::to_string(index);
 }
 
+// A security group's ingress or egress list as a whole (where a denial,
+// which no rule names, points).
+inline std::string sg_list_source_key(std::string_view network, std::string_view group, bool egress) {
+  std::string k = "sg/";
+  k.append(network).append("/").append(group).append(egress ? "/egress" : "/ingress");
+  return k;
+}
+
 // A route of `network`'s router (connected subnet or static route).
 inline std::string route_source_key(std::string_view network, uint32_t addr, uint32_t len) {
   std::string k = "route/";

@@ -289,6 +289,11 @@ class NodeCompiler {
       o->set_name(g.name);
       o->set_network(m_.networks[ni].name);
       o->set_vni(m_.networks[ni].vni);
+      for (bool egress : {false, true}) {
+        const Loc list = egress ? g.at.egress : g.at.ingress;
+        note_source(sg_list_source_key(m_.networks[ni].name, g.name, egress), g.at.file,
+                    list.known() ? list : g.at.self);
+      }
       for (const SecurityRule& r : g.ingress) rule(r, ni, g, false, o->mutable_ingress());
       o->set_restricts_egress(g.has_egress);
       for (const SecurityRule& r : g.egress) rule(r, ni, g, true, o->mutable_egress());

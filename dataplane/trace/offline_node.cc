@@ -53,6 +53,7 @@ std::unique_ptr<Snapshot> offline_snapshot(const proto::NodeTables& tables, std:
   if (!snap) return nullptr;
   snap->policy_version = 1;
   snap->generation = 1;
+  snap->compiled = std::make_shared<const proto::NodeTables>(tables);
   const uint64_t now = rte_rdtsc();
   for (const Vtep& v : snap->vteps.vteps) {
     const rte_ether_addr mac = {{0x02, 0x00, static_cast<uint8_t>(v.ip >> 24), static_cast<uint8_t>(v.ip >> 16),

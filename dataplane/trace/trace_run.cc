@@ -8,6 +8,7 @@
 #include "common/source_keys.h"
 #include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/pipeline/trace.h"
+#include "common/proto/tables.pb.h"
 #include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/tables/snapshot.h"
 #include "dataplane/weftd/graph.h"
@@ -135,11 +136,29 @@ class Recorder final : public Tracer, public PacketOutput {
     const SgRuleRef* ref = snap_.security_groups.ref(f.value);
     if (ref == nullptr) {
       s.refs.push_back({std::string(way) + ": no " + way + " rule of " + port + "'s groups allows it", {}, {}});
+      denying_lists(f.port, egress, s);
       return;
     }
     s.refs.push_back({std::string(way) + ": " + port + " allowed by group " + ref->group + " " + way + " rule " +
                           std::to_string(ref->index + 1),
                       sg_rule_source_key(ref->network, ref->group, egress, ref->index), {}});
+  }
+
+  // The lists of the groups whose rules refused a packet: where to look.
+  void denying_lists(uint16_t port, bool egress, TraceStep& s) const {
+    if (!snap_.compiled || port >= kMaxPorts) return;
+    for (const proto::Port& p : snap_.compiled->ports()) {
+      if (p.name() != snap_.ports[port].name) continue;
+      for (const std::string& g : p.security_groups()) {
+        const proto::SecurityGroup* group = nullptr;
+        for (const proto::SecurityGroup& sg : snap_.compiled->security_groups())
+          if (sg.network() == p.network() && sg.name() == g) group = &sg;
+        // A group that leaves egress open has no say in an egress denial.
+        if (group == nullptr || (egress && !group->restricts_egress())) continue;
+        s.refs.push_back({"group " + g + "'s " + (egress ? "egress" : "ingress") + " list",
+                          sg_list_source_key(p.network(), g, egress), {}});
+      }
+    }
   }
 
   void route(uint32_t index, const PktMeta& md, TraceStep& s) const {

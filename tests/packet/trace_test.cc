@@ -114,6 +114,8 @@ TEST_F(TraceTest, DeniedConnectionDropsAtTheSecurityGroup) {
   ASSERT_NE(sg, nullptr);
   EXPECT_EQ(sg->value("decision", ""), "drop");
   EXPECT_NE(sg->dump().find("no ingress rule of port db-1"), std::string::npos) << sg->dump();
+  // No rule to name: the denial points at the list that has none for it.
+  EXPECT_EQ(sources(*sg), (std::vector<std::string>{"", "", "trace.yaml:17:7"})) << sg->dump();
   EXPECT_EQ(t["steps"].back()["stage"], "security_group") << "nothing runs after the drop";
 }
 
