@@ -27,6 +27,11 @@
 namespace weft::policy {
 
 proto::NodeTables compile_node(const Model& m, std::string_view node);
+// Where each security rule and route of compile_node(m, node) was written
+// in the policy (common/source_keys.h): for traces, kept apart from the
+// tables. Empty for a node the policy does not name.
+proto::NodeSources compile_sources(const Model& m, std::string_view node);
+
 // Every node of the policy, by name.
 std::map<std::string, proto::NodeTables> compile_all(const Model& m);
 

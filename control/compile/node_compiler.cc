@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "control/compile/compile.h"
+#include "common/source_keys.h"
 #include "control/model/mac.h"
 
 namespace weft::policy {
@@ -52,8 +53,10 @@ void add_port_ranges(google::protobuf::RepeatedPtrField<proto::PortRange>* out, 
 // Builds the parts of one node's tables from a validated model.
 class NodeCompiler {
  public:
-  NodeCompiler(const Model& m, uint32_t node)
-      : m_(m), ix_(m.index), node_(node), self_(m.nodes[node]) {}
+  // With `sources`, records where each rule and route it compiles came
+  // from (compile_sources).
+  NodeCompiler(const Model& m, uint32_t node, proto::NodeSources* sources = nullptr)
+      : m_(m), ix_(m.index), node_(node), self_(m.nodes[node]), sources_(sources) {}
 
   // What depends on the node as a whole: its name and address, peers, QoS
   // policies and gateways. Replaces what `t` held of them.
@@ -193,6 +196,7 @@ class NodeCompiler {
     for (const Subnet& s : net.subnets) {
       proto::Route& r = routes.emplace_back();
       set_prefix(r.mutable_prefix(), s.cidr);
+      note_source(route_source_key(net.name, s.cidr.addr, s.cidr.len), net.at.file, s.at.self);
       r.set_kind(proto::Route::CONNECTED);
       r.set_subnet(s.name);
     }
@@ -202,6 +206,7 @@ class NodeCompiler {
       for (const Route& rt : net.routes) {
         proto::Route& r = routes.emplace_back();
         set_prefix(r.mutable_prefix(), rt.prefix);
+        note_source(route_source_key(net.name, rt.prefix.addr, rt.prefix.len), net.at.file, rt.at.self);
         r.set_kind(proto::Route::STATIC);
         r.set_next_hop_ip(rt.next_hop);
         auto hop = by_ip.find(rt.next_hop);  // validate() guarantees it
@@ -284,13 +289,18 @@ class NodeCompiler {
       o->set_name(g.name);
       o->set_network(m_.networks[ni].name);
       o->set_vni(m_.networks[ni].vni);
-      for (const SecurityRule& r : g.ingress) rule(r, ni, o->mutable_ingress());
+      for (bool egress : {false, true}) {
+        const Loc list = egress ? g.at.egress : g.at.ingress;
+        note_source(sg_list_source_key(m_.networks[ni].name, g.name, egress), g.at.file,
+                    list.known() ? list : g.at.self);
+      }
+      for (const SecurityRule& r : g.ingress) rule(r, ni, g, false, o->mutable_ingress());
       o->set_restricts_egress(g.has_egress);
-      for (const SecurityRule& r : g.egress) rule(r, ni, o->mutable_egress());
+      for (const SecurityRule& r : g.egress) rule(r, ni, g, true, o->mutable_egress());
     }
   }
 
-  void rule(const SecurityRule& r, uint32_t network,
+  void rule(const SecurityRule& r, uint32_t network, const SecurityGroup& group, bool egress,
             google::protobuf::RepeatedPtrField<proto::SecurityRule>* into) {
     std::span<const Ipv4Prefix> remote(r.remote.data(), r.remote.size());
     if (!r.remote_group.empty()) {
@@ -300,6 +310,9 @@ class NodeCompiler {
     } else if (r.remote.empty()) {
       remote = kAnywhere;
     }
+    note_source(sg_rule_source_key(m_.networks[network].name, group.name, egress,
+                                   static_cast<uint32_t>(into->size())),
+                group.at.file, r.at.self);
     proto::SecurityRule* o = into->Add();
     o->set_protocol(to_proto(r.protocol));
     add_port_ranges(o->mutable_ports(), r.protocol, r.ports);
@@ -449,6 +462,14 @@ class NodeCompiler {
     }
   }
 
+  void note_source(const std::string& key, uint32_t file, Loc at) const {
+    if (sources_ == nullptr || !at.known()) return;
+    proto::SourcePos& pos = (*sources_->mutable_entries())[key];
+    pos.set_file(file < m_.files.size() ? m_.files[file] : std::string());
+    pos.set_line(at.line);
+    pos.set_column(at.column);
+  }
+
   static constexpr Ipv4Prefix kAnywhere[] = {{0, 0}};
 
   const Model& m_;
@@ -456,6 +477,7 @@ class NodeCompiler {
   const uint32_t node_;
   const Node& self_;
   std::unordered_map<uint64_t, std::vector<Ipv4Prefix>> members_;
+  proto::NodeSources* sources_;
 };
 
 // Sorts the pointers of a repeated field; the messages stay where they are.
@@ -483,6 +505,14 @@ proto::NodeTables build_node_tables(const Model& m, uint32_t node) {
   for (uint32_t ni : m.index.node_networks[node]) c.slice(ni, t);
   sort_tables(t);
   return t;
+}
+
+proto::NodeSources build_node_sources(const Model& m, uint32_t node) {
+  proto::NodeSources sources;
+  proto::NodeTables scratch;
+  NodeCompiler c(m, node, &sources);
+  for (uint32_t ni : m.index.node_networks[node]) c.slice(ni, scratch);
+  return sources;
 }
 
 void rebuild_node_wide(const Model& m, uint32_t node, proto::NodeTables& t) {

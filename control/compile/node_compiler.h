@@ -21,6 +21,10 @@ namespace weft::policy {
 // The whole tables of `node` (an index into m.nodes).
 proto::NodeTables build_node_tables(const Model& m, uint32_t node);
 
+// Where the entries of build_node_tables(m, node) came from (compile.h,
+// compile_sources).
+proto::NodeSources build_node_sources(const Model& m, uint32_t node);
+
 // Replaces the node-wide part of `t`.
 void rebuild_node_wide(const Model& m, uint32_t node, proto::NodeTables& t);
 // Removes every entry of the slice of the network named `network`.

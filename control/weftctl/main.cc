@@ -18,6 +18,8 @@ int cmd_node_stats(int argc, char** argv);
 int cmd_node_conns(int argc, char** argv);
 int cmd_apply(int argc, char** argv);
 int cmd_status(int argc, char** argv);
+int cmd_trace(int argc, char** argv);
+int cmd_can_reach(int argc, char** argv);
 
 namespace {
 
@@ -28,6 +30,8 @@ constexpr Command kCommands[] = {
     {"diff", "diff OLD NEW                        per node, the table entries added and removed", cmd_diff},
     {"apply", "apply POLICY... --controller URL     validate, then push through the controller's API", cmd_apply},
     {"status", "status --controller URL             nodes and the version each applied", cmd_status},
+    {"trace", "trace POLICY... [--node N] [--from PORT] [--reply] [--json] 'PACKET'  a packet through the real stages (--socket PATH: live)", cmd_trace},
+    {"can-reach", "can-reach POLICY... --from PORT --to PORT|IP [--proto P/N] | --matrix  reachability, by the trace engine", cmd_can_reach},
     {"node stats", "node stats --socket PATH [--json]   ports, counters and drop reasons of a running weftd", cmd_node_stats},
     {"node conns", "node conns --socket PATH [filters]   the connection tables of a running weftd, as conntrack -L", cmd_node_conns},
     {"", "", nullptr},

@@ -6,6 +6,7 @@
 
 #include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/pipeline/tail.h"
+#include "dataplane/pipeline/trace.h"
 #include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/tables/snapshot.h"
 
@@ -116,6 +117,14 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
         egress_at[i] == kNoCheck || egress_rule[egress_at[i]] != SecurityGroupTable::kDenied;
     const bool ingress_ok =
         ingress_at[i] == kNoCheck || ingress_rule[ingress_at[i]] != SecurityGroupTable::kDenied;
+    if (ctx.tracer != nullptr) [[unlikely]] {
+      if (egress_at[i] != kNoCheck)
+        trace_fact(ctx, m, TraceFact::kSgEgressRule, egress_rule[egress_at[i]], o.src_port);
+      else if (o.src_port != kNoPort)
+        trace_fact(ctx, m, TraceFact::kSgEgressAll, 0, o.src_port);
+      if (ingress_at[i] != kNoCheck)
+        trace_fact(ctx, m, TraceFact::kSgIngressRule, ingress_rule[ingress_at[i]], o.dst_port);
+    }
     const CtDisposition d = ct_disposition(md->ct);
     const bool replica = mode_ == SgMode::kReplicas;
     if (egress_ok && ingress_ok) {

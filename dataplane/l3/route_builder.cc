@@ -110,6 +110,7 @@ void build_routes(const BuildContext& ctx, const NetworkTable& networks, const V
                                  static_cast<uint64_t>(t.routes.size()));
       if (rc < 0) build_fail(route + ": " + rte_strerror(-rc));
       t.routes.push_back(e);
+      t.origins.push_back({static_cast<uint16_t>(ni), r.prefix().addr(), static_cast<uint8_t>(r.prefix().len())});
     }
     t.fib.push_back(std::move(fib));
   }

@@ -68,11 +68,20 @@ inline HostEntry host_entry(const void* data) {
   return {static_cast<FdbKind>(v >> 32), static_cast<uint16_t>(v), static_cast<uint16_t>(v >> 16)};
 }
 
+// Which route of the compiled tables a `routes` entry is, for traces
+// (dataplane/trace/); kept beside `routes`, which workers read, not in it.
+struct RouteOrigin {
+  uint16_t network = 0;  // NetworkTable index
+  uint32_t addr = 0;     // the prefix, host order
+  uint8_t len = 0;
+};
+
 struct RouteTable {
   static constexpr uint64_t kNoRoute = UINT32_MAX;  // the FIBs' default next hop
 
   std::vector<FibPtr> fib;  // by NetworkTable index
   std::vector<RouteEntry> routes;
+  std::vector<RouteOrigin> origins;  // by `routes` index
   HashPtr hosts;  // arp_key(vni, ip) -> host_data()
 };
 

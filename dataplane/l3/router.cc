@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dataplane/l3/route_table.h"
+#include "dataplane/pipeline/trace.h"
 #include "dataplane/pipeline/wire.h"
 #include "dataplane/rewrite/checksum.h"
 #include "dataplane/tables/snapshot.h"
@@ -132,6 +133,10 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
     PktMeta* md = meta(m);
     DropReason why = DropReason::kNone;
     HostEntry to{};
+    if (ctx.tracer != nullptr) [[unlikely]] {
+      if (hop[k] < rt.routes.size()) trace_fact(ctx, m, TraceFact::kRoute, static_cast<uint32_t>(hop[k]));
+      else trace_fact(ctx, m, TraceFact::kNoRoute, 0);
+    }
     if (hop[k] >= rt.routes.size()) {
       why = DropReason::no_route;
     } else if (const RouteEntry& r = rt.routes[hop[k]]; r.kind == RouteKind::kStatic) {

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "dataplane/pipeline/trace.h"
 #include "dataplane/pipeline/worker_stats.h"
 
 namespace weft::dp {
@@ -103,6 +104,8 @@ void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
     } else {
       stage->process(ctx, in.pkts, count);
     }
+    if (ctx.tracer != nullptr) [[unlikely]]
+      ctx.tracer->stage_done(static_cast<NodeId>(id), in.pkts, count);
     scatter(id, in.pkts, count);
   }
   current_ = kTxNode - 1;

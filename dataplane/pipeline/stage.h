@@ -32,6 +32,7 @@ namespace weft::dp {
 struct Snapshot;     // the node's compiled tables, see dataplane/tables/snapshot.h
 struct WorkerStats;  // dataplane/pipeline/worker_stats.h
 class Pipeline;      // dataplane/pipeline/pipeline.h
+class Tracer;        // dataplane/pipeline/trace.h
 
 // Graph nodes, in topological order: a packet may only move to a node with
 // a larger id. kTx and kDrop are terminal. Insert new stages where they
@@ -83,6 +84,7 @@ struct StageCtx {
   WorkerStats* stats = nullptr;
   rte_mempool* pool = nullptr;     // for packets a stage creates (replies, replicas)
   Pipeline* pipeline = nullptr;    // the running pipeline, set by Pipeline::run: for enqueue()
+  Tracer* tracer = nullptr;        // set only by a trace's own pipeline (trace.h); never on a worker
 };
 
 class Stage {

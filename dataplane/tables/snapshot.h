@@ -33,6 +33,11 @@
 #include "dataplane/vxlan/vtep_table.h"
 #include "vnic/binding.h"
 
+namespace weft::proto {
+class NodeTables;   // common/proto/tables.proto
+class NodeSources;
+}  // namespace weft::proto
+
 namespace weft::dp {
 
 inline constexpr uint16_t kNoPort = UINT16_MAX;
@@ -74,6 +79,13 @@ struct Snapshot {
   RewriteTable rewrites;               // rewrite/rewrite_table.h: filled by the builders that route
   RouteTable routes;                   // l3/route_table.h
   DhcpTable dhcp;                      // dhcp/dhcp_table.h
+
+  // What the tables were built from, for live traces (dataplane/trace/):
+  // the compiled tables and, when this node has them (standalone), where
+  // their entries were written in the policy. Set by whoever publishes;
+  // never read by a worker.
+  std::shared_ptr<const proto::NodeTables> compiled;
+  std::shared_ptr<const proto::NodeSources> sources;
 
   bool has_policy() const { return policy_version != 0; }
 };

@@ -62,8 +62,10 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     if (md->tunnel != run_vtep) {
       run_vtep = md->tunnel;
       resolved = vtep.routable && neighbors.lookup(vtep.neighbor, next_hop);
-      if (vtep.routable && (!resolved || neighbors.stale(vtep.neighbor, ctx.now_tsc)) &&
-          neighbors.should_probe(vtep.neighbor, ctx.now_tsc))
+      // A trace (ctx.tracer) takes no probe turn from the neighbor table the
+      // workers share.
+      if (vtep.routable && ctx.tracer == nullptr &&
+          (!resolved || neighbors.stale(vtep.neighbor, ctx.now_tsc)) && neighbors.should_probe(vtep.neighbor, ctx.now_tsc))
         probe_neighbor(ctx, snap, vtep.next_hop, edge(VxlanEncapNext::kOut));
     }
     const uint32_t frame_len = rte_pktmbuf_pkt_len(m);

@@ -11,6 +11,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_pdump.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -32,6 +33,7 @@
 #include "dataplane/metrics/node_metrics.h"
 #include "dataplane/metrics/telemetry.h"
 #include "dataplane/weftd/standalone.h"
+#include "dataplane/weftd/trace_command.h"
 
 namespace weft::dp {
 namespace {
@@ -89,7 +91,8 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
 // Everything between rte_eal_init and rte_eal_cleanup. `tables`: the local
 // policy compiled for this node (standalone mode), or null: then the tables
 // come from the controller when node.yaml names one.
-int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::NodeTables* tables) {
+int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::NodeTables* tables,
+        const proto::NodeSources* sources) {
   boost::asio::io_context io;
   const ForwardingMode mode = opt.xconnect ? ForwardingMode::kXconnect : ForwardingMode::kPolicy;
   std::string error;
@@ -100,7 +103,7 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
   }
   std::unique_ptr<PolicyReloader> reloader;
   if (tables != nullptr) {
-    if (!publish_tables(*dp, *tables, 1, error)) {
+    if (!publish_tables(*dp, *tables, 1, error, sources)) {
       std::fprintf(stderr, "weftd: %s: not starting\n", error.c_str());
       return 2;
     }
@@ -124,6 +127,7 @@ int run(const NodeConfig& cfg, const Options& opt, bool hugepages, const proto::
   control_options.group = cfg.control_socket_gid;  // node.yaml control_socket_group
   ControlServer control(io, cfg.control_socket, control_options);
   register_control_commands(control, *dp, controller_status);
+  register_trace_command(control, *dp);
   if (!control.start(error)) {
     std::fprintf(stderr, "weftd: %s\n", error.c_str());
     return 1;
@@ -208,9 +212,10 @@ int main(int argc, char** argv) {
   }
   // Standalone: an invalid policy refuses the start, before DPDK is touched.
   std::optional<weft::proto::NodeTables> tables;
+  weft::proto::NodeSources sources;
   if (!opt.policies.empty()) {
     std::string error;
-    tables = compile_local_policy(opt.policies, cfg->node, error);
+    tables = compile_local_policy(opt.policies, cfg->node, error, &sources);
     if (!tables) {
       std::fprintf(stderr, "%s: not starting\n", error.c_str());
       return 2;
@@ -229,7 +234,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "weftd: cannot start DPDK's EAL: %s\n", rte_strerror(rte_errno));
     return 1;
   }
-  const int rc = run(*cfg, opt, plan.hugepages, tables ? &*tables : nullptr);
+  // dpdk-dumpcap (a secondary process on weftd's file prefix) captures a
+  // port's traffic through rte_pdump's rx/tx callbacks; it can attach only
+  // to a primary whose memory is shared, on hugepages.
+  const bool pdump = plan.hugepages && rte_pdump_init() == 0;
+  if (plan.hugepages && !pdump)
+    std::fprintf(stderr, "weftd: warning: rte_pdump_init: %s: dpdk-dumpcap cannot attach\n", rte_strerror(rte_errno));
+  const int rc = run(*cfg, opt, plan.hugepages, tables ? &*tables : nullptr, tables ? &sources : nullptr);
+  if (pdump) rte_pdump_uninit();
   rte_eal_cleanup();
   return rc;
 }

@@ -11,7 +11,8 @@
 namespace weft::dp {
 
 std::optional<proto::NodeTables> compile_local_policy(const std::vector<std::string>& paths,
-                                                      const std::string& node, std::string& error) {
+                                                      const std::string& node, std::string& error,
+                                                      proto::NodeSources* sources) {
   Diagnostics diags;
   auto model = policy::load_policy(paths, diags);
   if (!model) {
@@ -23,16 +24,19 @@ std::optional<proto::NodeTables> compile_local_policy(const std::vector<std::str
     error = "weftd: the policy does not name node '" + node + "' (node.yaml's node)";
     return std::nullopt;
   }
+  if (sources != nullptr) *sources = policy::compile_sources(*model, node);
   return tables;
 }
 
 bool publish_tables(Dataplane& dp, const proto::NodeTables& tables, uint64_t version,
-                    std::string& error) {
+                    std::string& error, const proto::NodeSources* sources) {
   std::vector<std::string> warnings;
   auto snap = build_snapshot(tables, dp.make_snapshot(), error, &warnings);
   for (const std::string& w : warnings) std::fprintf(stderr, "weftd: warning: %s\n", w.c_str());
   if (!snap) return false;
   snap->policy_version = version;
+  snap->compiled = std::make_shared<const proto::NodeTables>(tables);
+  if (sources != nullptr) snap->sources = std::make_shared<const proto::NodeSources>(*sources);
   const uint32_t generation = dp.publish(std::move(snap));
   std::fprintf(stderr, "weftd: policy version %llu in force (generation %u): %d network(s), %d port(s), %d peer(s)\n",
                static_cast<unsigned long long>(version), generation, tables.networks_size(),
@@ -57,9 +61,10 @@ void PolicyReloader::arm() {
 void PolicyReloader::reload() {
   std::fprintf(stderr, "weftd: SIGHUP: reloading the policy\n");
   std::string error;
-  auto tables = compile_local_policy(paths_, node_, error);
+  proto::NodeSources sources;
+  auto tables = compile_local_policy(paths_, node_, error, &sources);
   if (tables) {
-    if (publish_tables(dp_, *tables, version_ + 1, error)) {
+    if (publish_tables(dp_, *tables, version_ + 1, error, &sources)) {
       ++version_;
       return;
     }

@@ -30,14 +30,17 @@ namespace weft::dp {
 // nullopt when the policy is invalid or does not name the node; `error`
 // then holds every diagnostic (FILE:LINE:COLUMN lines) and a last line
 // "weftd: why", without a newline.
+// With `sources`, also where each entry was written (compile_sources).
 std::optional<proto::NodeTables> compile_local_policy(const std::vector<std::string>& paths,
-                                                      const std::string& node, std::string& error);
+                                                      const std::string& node, std::string& error,
+                                                      proto::NodeSources* sources = nullptr);
 
 // Builds a snapshot of `tables` and publishes it as policy `version`;
 // warnings go to stderr. False, with the reason, when the tables cannot be
-// used: the tables in force stay.
+// used: the tables in force stay. The snapshot keeps a copy of `tables`
+// and `sources` (when given) for live traces.
 bool publish_tables(Dataplane& dp, const proto::NodeTables& tables, uint64_t version,
-                    std::string& error);
+                    std::string& error, const proto::NodeSources* sources = nullptr);
 
 // Reloads the policy on SIGHUP: a valid one takes effect at once (the next
 // version), an invalid one is reported and the running one stays.

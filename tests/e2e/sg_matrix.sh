@@ -7,6 +7,8 @@
 #     line sent and echoed back (so replies flow) or refused, exactly as
 #     SPEC.md's semantics of the policy say (sg_tools.py expect, an oracle
 #     written from the spec); denials are counted per port and direction;
+#   - `weftctl can-reach --matrix` (the trace engine, offline) answers every
+#     pair and port as the traffic went;
 #   - a policy change (SIGHUP) that removes tcp 80 from group web cuts an
 #     established connection to port 80, while one to port 8080, which the
 #     new policy still allows, keeps flowing without a lost line.
@@ -97,6 +99,19 @@ allowed=$(awk '$4 == "allow"' "$work/matrix.txt" | wc -l)
 total=$(wc -l <"$work/matrix.txt")
 echo "matrix: $allowed of $total connections allowed, all as the policy says"
 [ "$allowed" -gt 0 ] && [ "$allowed" -lt "$total" ] || fail "a matrix that allows all or nothing tests nothing"
+
+echo "== weftctl can-reach --matrix, the trace engine offline, agrees with the traffic"
+for p in "${PORTS[@]}"; do
+  "$WEFTCTL" can-reach "$work/policy.yaml" --matrix --proto "tcp/$p" --json |
+    jq -r --arg p "$p" '.matrix | to_entries[] | .key as $c | .value | to_entries[]
+                        | "\($c) \(.key) \($p) \(if .value then "allow" else "deny" end)"'
+done | sort >"$work/can-reach.txt"
+awk '{print $1, $2, $3, $5}' "$work/matrix.txt" | sort >"$work/traffic.txt"
+[ "$(wc -l <"$work/can-reach.txt")" -eq "$total" ] || fail "can-reach answered $(wc -l <"$work/can-reach.txt") of $total pairs"
+disagree=$(diff "$work/traffic.txt" "$work/can-reach.txt" || true)
+[ -z "$disagree" ] || fail "can-reach and the traffic disagree (< traffic, > can-reach):"$'\n'"$disagree"
+"$WEFTCTL" can-reach "$work/policy.yaml" --matrix --proto tcp/5432
+echo "can-reach: all $total answers as the traffic went"
 
 # Every refused connection was counted (its SYN, and the retries, on the
 # port whose rules refused it), in both directions.
