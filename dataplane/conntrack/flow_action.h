@@ -25,7 +25,7 @@ namespace weft::dp {
 
 struct FlowAction {
   TailStep tail = TailStep::kNone;  // kNone: nothing recorded yet
-  uint8_t flags = 0;                // reserved
+  uint8_t qos = 0;                  // PktMeta::qos to set: the classes, classified once
   uint16_t in_port = 0;             // where this direction's packets arrive
   uint16_t out_port = 0;            // PktMeta::out_port to set
   uint16_t tunnel = 0;              // PktMeta::tunnel: the VTEP index, for encap

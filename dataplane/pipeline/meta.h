@@ -60,6 +60,9 @@ struct PktMeta {
   // (NAT, load-balancer backend) applies, kNoConn when none. Set by the
   // stage that decides the packet's path, or by a flow-cache hit.
   uint16_t rewrite = 0;
+  // The ports' QoS classes for this packet (qos/qos_table.h); 0: no QoS.
+  // Set with the tail's other inputs.
+  uint8_t qos = 0;
   uint32_t xlate_conn = kNoConn;
 };
 
