@@ -9,14 +9,14 @@ using nlohmann::json;
 
 namespace {
 
-std::string_view priority_name(QosPriority p) {
+std::string priority_name(QosPriority p) {
   return p == QosPriority::kHigh ? "high" : p == QosPriority::kLow ? "low" : "normal";
 }
 
 }  // namespace
 
-json qos_report(const Dataplane& dp) {
-  json rows = json::array();
+std::vector<QosRow> qos_rows(const Dataplane& dp) {
+  std::vector<QosRow> rows;
   const QosTable& t = dp.snapshot().qos;
   for (const DataplanePort& p : dp.ports()) {
     const uint16_t id = p.dev.id;
@@ -26,30 +26,43 @@ json qos_report(const Dataplane& dp) {
       if (!policy->active(d)) continue;
       const size_t dir = static_cast<size_t>(d);
       for (size_t idx = 0; idx <= policy->classes.size(); ++idx) {
-        uint64_t sent = 0, sent_bytes = 0, policed = 0, policed_bytes = 0;
+        const QosClass* cls = idx == 0 ? nullptr : &policy->classes[idx - 1];
+        QosRow r;
+        r.port = p.name;
+        r.policy = policy->name;
+        r.direction = d == QosDir::kEgress ? "egress" : "ingress";
+        r.cls = cls != nullptr ? cls->name : std::string("default");
+        r.priority = priority_name(cls != nullptr ? cls->priority : QosPriority::kNormal);
+        r.rate_bps = cls != nullptr ? cls->rate_bps : policy->limit[dir].rate_bps;
         for (const auto& w : dp.workers()) {
           const QosCounters& c = w->stats().qos[id][dir][idx];
-          sent += c.sent_packets.get();
-          sent_bytes += c.sent_bytes.get();
-          policed += c.policed_packets.get();
-          policed_bytes += c.policed_bytes.get();
+          r.sent_packets += c.sent_packets.get();
+          r.sent_bytes += c.sent_bytes.get();
+          r.policed_packets += c.policed_packets.get();
+          r.policed_bytes += c.policed_bytes.get();
         }
-        const QosClass* cls = idx == 0 ? nullptr : &policy->classes[idx - 1];
-        rows.push_back({
-            {"port", p.name},
-            {"policy", policy->name},
-            {"direction", d == QosDir::kEgress ? "egress" : "ingress"},
-            {"class", cls != nullptr ? cls->name : std::string("default")},
-            {"priority", priority_name(cls != nullptr ? cls->priority : QosPriority::kNormal)},
-            {"rate_bps", cls != nullptr ? cls->rate_bps : policy->limit[dir].rate_bps},
-            {"sent_packets", sent},
-            {"sent_bytes", sent_bytes},
-            {"policed_packets", policed},
-            {"policed_bytes", policed_bytes},
-        });
+        rows.push_back(std::move(r));
       }
     }
   }
+  return rows;
+}
+
+json qos_report(const Dataplane& dp) {
+  json rows = json::array();
+  for (const QosRow& r : qos_rows(dp))
+    rows.push_back({
+        {"port", r.port},
+        {"policy", r.policy},
+        {"direction", r.direction},
+        {"class", r.cls},
+        {"priority", r.priority},
+        {"rate_bps", r.rate_bps},
+        {"sent_packets", r.sent_packets},
+        {"sent_bytes", r.sent_bytes},
+        {"policed_packets", r.policed_packets},
+        {"policed_bytes", r.policed_bytes},
+    });
   return rows;
 }
 
