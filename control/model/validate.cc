@@ -366,6 +366,74 @@ class Validator {
                 "class rate " + format_rate_bps(c.rate_bps) + " exceeds the policy's rate " +
                     format_rate_bps(cap));
       }
+      if (q.classes.size() > kQosMaxClasses && q.classes[kQosMaxClasses].at.self.known())
+        error(file, q.classes[kQosMaxClasses].at.self,
+              "QoS policy '" + q.name + "' has " + std::to_string(q.classes.size()) +
+                  " classes; the scheduler has traffic classes for " + std::to_string(kQosMaxClasses) +
+                  " (one more serves unclassified traffic)");
+      ambiguous_classes(q);
+    }
+    qos_bursts_against_mtus();
+  }
+
+  // Traffic classes of rte_sched per pipe (13), less the one unclassified
+  // traffic takes; dataplane/qos/qos_table.h refuses more too.
+  static constexpr size_t kQosMaxClasses = 12;
+
+  // Two classes that match on the same fields and overlap on every one of
+  // them (dscp 46 and dscp 34,46; tcp 800-900 and tcp 873) leave the
+  // traffic both take to their order: an error. Classes on different
+  // fields (dscp 46 and tcp 873) are not: the narrower kind is the point.
+  void ambiguous_classes(const QosPolicy& q) {
+    auto fields = [](const QosClass& c) {
+      return (c.dscp.empty() ? 0 : 1) | (c.protocol == Protocol::kAny ? 0 : 2) | (c.ports.empty() ? 0 : 4);
+    };
+    auto overlap = [](const QosClass& a, const QosClass& b) {
+      if (!a.dscp.empty() &&
+          std::none_of(a.dscp.begin(), a.dscp.end(), [&](uint8_t d) {
+            return std::find(b.dscp.begin(), b.dscp.end(), d) != b.dscp.end();
+          }))
+        return false;
+      if (a.protocol != b.protocol) return false;
+      if (a.ports.empty()) return true;
+      for (const PortRange& x : a.ports)
+        for (const PortRange& y : b.ports)
+          if (x.lo <= y.hi && y.lo <= x.hi) return true;
+      return false;
+    };
+    for (size_t j = 1; j < q.classes.size(); ++j) {
+      const QosClass& b = q.classes[j];
+      for (size_t i = 0; i < j; ++i) {
+        const QosClass& a = q.classes[i];
+        if (fields(a) != fields(b) || !overlap(a, b)) continue;
+        error(q.at.file, b.at.match.known() ? b.at.match : b.at.self,
+              "class '" + b.name + "' overlaps class '" + a.name +
+                  "': both match on the same fields and some traffic fits both; make them disjoint");
+        break;
+      }
+    }
+  }
+
+  // A limit's burst must hold a full frame of every network a port using
+  // the policy joins (its MTU and the Ethernet header): a meter whose
+  // bucket is smaller never passes one.
+  void qos_bursts_against_mtus() {
+    std::vector<std::vector<bool>> told(m_.qos_policies.size(), std::vector<bool>(m_.networks.size()));
+    for (uint32_t pi = 0; pi < m_.ports.size(); ++pi) {
+      const uint32_t qi = ix_.port[pi].qos, ni = ix_.port[pi].network;
+      if (qi == kNone || ni == kNone || told[qi][ni]) continue;
+      told[qi][ni] = true;
+      const QosPolicy& q = m_.qos_policies[qi];
+      const uint64_t frame = uint64_t{m_.networks[ni].mtu} + 14;
+      for (const auto& limit : {q.egress, q.ingress}) {
+        // Under 1500b the check above has said so already.
+        if (!limit || !limit->at.burst.known() || limit->burst_bytes < 1500 || limit->burst_bytes >= frame)
+          continue;
+        error(q.at.file, limit->at.burst,
+              "burst " + format_size_bytes(limit->burst_bytes) + " is smaller than a full frame of network '" +
+                  m_.networks[ni].name + "' (MTU " + std::to_string(m_.networks[ni].mtu) +
+                  " and 14b of Ethernet header), which port '" + m_.ports[pi].name + "' joins");
+      }
     }
   }
 

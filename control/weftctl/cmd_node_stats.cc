@@ -125,6 +125,20 @@ void print_tables(const json& s) {
     conntrack.print(stdout);
   }
 
+  // Each vNIC's QoS, per direction and class: what its limits let through
+  // and what they dropped.
+  const json qos = s.value("qos", json::array());
+  if (!qos.empty()) {
+    Table t({"QOS PORT", "POLICY", "DIRECTION", "CLASS", "PRIORITY", "RATE BPS", "SENT PACKETS", "SENT BYTES",
+             "POLICED PACKETS", "POLICED BYTES"});
+    for (const json& q : qos)
+      t.add({q.value("port", "?"), q.value("policy", "?"), q.value("direction", "?"), q.value("class", "?"),
+             q.value("priority", "?"), num(q, "rate_bps"), num(q, "sent_packets"), num(q, "sent_bytes"),
+             num(q, "policed_packets"), num(q, "policed_bytes")});
+    std::printf("\n");
+    t.print(stdout);
+  }
+
   // The distributed router's ICMP errors and the DHCP server's answers.
   if (s.contains("router")) {
     const json& r = s["router"];

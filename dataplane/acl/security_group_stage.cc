@@ -7,6 +7,7 @@
 #include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/pipeline/tail.h"
 #include "dataplane/pipeline/trace.h"
+#include "dataplane/qos/qos_classify.h"
 #include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/tables/snapshot.h"
 
@@ -79,6 +80,7 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     const CtDisposition d =
         md->outer.l3_type == L3Type::kIpv4 ? ct_disposition(ct) : CtDisposition::kUntracked;
     if (d == CtDisposition::kUntracked || d == CtDisposition::kRelated) {
+      md->qos = qos_classify(snap.qos, m);  // not cached: classified each time
       send(m, tail_edge<SecurityGroupNext>(tail_step(*md, snap.underlay_port)));
       continue;
     }
@@ -128,10 +130,12 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     const CtDisposition d = ct_disposition(md->ct);
     const bool replica = mode_ == SgMode::kReplicas;
     if (egress_ok && ingress_ok) {
-      if (replica || d == CtDisposition::kStateless)
+      if (replica || d == CtDisposition::kStateless) {
+        md->qos = qos_classify(snap.qos, m);  // not cached: classified each time
         send(m, tail_edge<SecurityGroupNext>(tail_step(*md, snap.underlay_port)));
-      else
+      } else {
         send(m, SecurityGroupNext::kCommit);
+      }
       continue;
     }
     if (!egress_ok) {

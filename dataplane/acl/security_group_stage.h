@@ -48,12 +48,12 @@ enum class SgMode : uint8_t {
 
 // kCommit: a connection's walk is recorded (kFlowCommit); the others: the
 // tail (pipeline/tail.h), for what is not recorded.
-enum class SecurityGroupNext : uint8_t { kCommit, kRewrite, kEncap, kLocal, kCount };
+enum class SecurityGroupNext : uint8_t { kCommit, kRewrite, kEncap, kLocal, kQos, kCount };
 
 class SecurityGroupStage final : public StageWith<SecurityGroupNext> {
  public:
   explicit SecurityGroupStage(ConnTable& table, SgMode mode = SgMode::kConnections) noexcept
-      : StageWith({"commit", "rewrite", "encap", "local"}), table_(table), mode_(mode) {}
+      : StageWith({"commit", "rewrite", "encap", "local", "qos"}), table_(table), mode_(mode) {}
 
   std::string_view name() const override {
     return mode_ == SgMode::kConnections ? "security_group" : "security_group_flood";

@@ -39,7 +39,7 @@ inline uint16_t packet_ingress(const PktMeta& md, uint16_t underlay_port) {
 
 struct FlowAction {
   TailStep tail = TailStep::kNone;  // kNone: nothing recorded yet
-  uint8_t flags = 0;                // reserved
+  uint8_t qos = 0;                  // PktMeta::qos to set: the classes, classified once
   uint16_t ingress = 0;             // packet_ingress() of this direction's packets
   uint16_t out_port = 0;            // PktMeta::out_port to set
   uint16_t tunnel = 0;              // PktMeta::tunnel: the VTEP index, for encap

@@ -2,6 +2,7 @@
 
 #include "dataplane/conntrack/conn_state.h"
 #include "dataplane/flowcache/ct_meta.h"
+#include "dataplane/qos/qos_classify.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
@@ -12,6 +13,7 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     PktMeta* md = meta(m);
+    md->qos = qos_classify(snap.qos, m);  // once per connection direction: recorded below
     const TailStep tail = tail_step(*md, snap.underlay_port);
     const CtDisposition d = ct_disposition(md->ct);
     PacketTuple t;
@@ -57,6 +59,7 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
       a.out_port = md->out_port;
       a.tunnel = md->out_port == snap.underlay_port ? md->tunnel : 0;
       a.rewrite = md->rewrite;
+      a.qos = md->qos;
     }
     md->generation = snap.generation;
     send(m, tail_edge<FlowCommitNext>(tail));

@@ -27,12 +27,12 @@
 
 namespace weft::dp {
 
-enum class FlowCommitNext : uint8_t { kRewrite, kEncap, kLocal, kCount };
+enum class FlowCommitNext : uint8_t { kRewrite, kEncap, kLocal, kQos, kCount };
 
 class FlowCommitStage final : public StageWith<FlowCommitNext> {
  public:
   explicit FlowCommitStage(ConnTable& table) noexcept
-      : StageWith({"rewrite", "encap", "local"}), table_(table) {}
+      : StageWith({"rewrite", "encap", "local", "qos"}), table_(table) {}
 
   std::string_view name() const override { return "flow_commit"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

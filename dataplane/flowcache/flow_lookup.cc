@@ -193,6 +193,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
           md->out_port = a.out_port;
           md->tunnel = a.tunnel;
           md->rewrite = a.rewrite;
+          md->qos = a.qos;
           md->generation = generation;
           send(m, tail_edge<FlowLookupNext>(a.tail));
           ++hits;

@@ -88,6 +88,7 @@ NodeMetrics collect_node_metrics(const Dataplane& dp, const ControllerStatus& co
   m.have_snapshot = true;
   m.generation = dp.snapshot().generation;
   m.policy_version = dp.snapshot().policy_version;
+  m.qos = qos_rows(dp);
   for (PortMetrics& p : m.ports) {
     rte_eth_link link{};
     rte_eth_stats dev{};
@@ -268,6 +269,25 @@ std::string render_node_metrics(const NodeMetrics& m) {
   if (!m.dhcp.empty()) {
     w.family("weft_dhcp_messages_total", "DHCP messages the node's DHCP server handled, by verdict.", kCounter);
     for (const auto& [verdict, n] : m.dhcp) w.sample("weft_dhcp_messages_total", {{"verdict", verdict}}, n);
+  }
+  // QoS, by vNIC, direction and class (docs/operations.md, "Reading QoS").
+  struct QosSeries {
+    std::string_view name, help;
+    uint64_t QosRow::*value;
+  };
+  for (const QosSeries& s : {
+           QosSeries{"weft_qos_sent_packets_total", "Packets a vNIC's QoS meters let through.",
+                     &QosRow::sent_packets},
+           QosSeries{"weft_qos_sent_bytes_total", "Bytes (frames as the VM sees them) QoS let through.",
+                     &QosRow::sent_bytes},
+           QosSeries{"weft_qos_policed_packets_total", "Packets a vNIC's QoS meters dropped (over the rate).",
+                     &QosRow::policed_packets},
+           QosSeries{"weft_qos_policed_bytes_total", "Bytes QoS dropped (over the rate).", &QosRow::policed_bytes},
+       }) {
+    if (m.qos.empty()) break;
+    w.family(s.name, s.help, kCounter);
+    for (const QosRow& r : m.qos)
+      w.sample(s.name, {{"port", r.port}, {"direction", r.direction}, {"class", r.cls}}, r.*s.value);
   }
   return w.take();
 }

@@ -28,6 +28,7 @@
 
 #include "dataplane/weftd/control_commands.h"
 #include "dataplane/weftd/dataplane.h"
+#include "dataplane/weftd/qos_report.h"
 
 namespace weft::dp {
 
@@ -78,6 +79,7 @@ struct NodeMetrics {
   std::vector<ConntrackMetrics> conntrack;  // one per worker with a table
   uint64_t icmp_errors_sent = 0, icmp_errors_limited = 0;
   std::vector<std::pair<std::string_view, uint64_t>> dhcp;  // every verdict, zeros included
+  std::vector<QosRow> qos;  // main lcore only: per vNIC, direction and class (qos_report.h)
 };
 
 // The counters only; any thread (see above).

@@ -107,7 +107,9 @@ namespace weft::dp {
   X(l3_host_unknown, "routed to a connected subnet address no port holds")      \
   X(l3_not_local, "frame for the router MAC from the underlay: never routed twice") \
   X(l3_not_ipv4, "frame for the router MAC that is not IPv4")                   \
-  X(l3_to_router, "to a router address, and no echo request")
+  X(l3_to_router, "to a router address, and no echo request")                \
+  /* QoS (qos/) */                                                             \
+  X(qos_policed, "over its port's or its class's QoS rate (policer, red)")
 
 enum class DropReason : uint16_t {
   kNone = 0,

@@ -64,6 +64,9 @@ struct PktMeta {
   // decapsulated from; set by kVxlanDecap, meaningless otherwise.
   uint16_t src_vtep = 0;
   uint32_t xlate_conn = kNoConn;
+  // The ports' QoS classes for this packet (qos/qos_table.h); 0: no QoS.
+  // Set with the tail's other inputs.
+  uint8_t qos = 0;
 };
 
 

@@ -59,6 +59,7 @@ enum class NodeId : uint8_t {
   // The tail every forwarded packet ends in, from a walk or a cache hit:
   kRewrite,       // MACs, TTL, addresses and ports, checksums (rewrite/)
   kIcmpError,     // what the router will not forward: an ICMP error to the sender (l3/)
+  kQos,           // the ports' QoS limits and classes (qos/)
   kVxlanEncap,    // frames for a remote VTEP -> VXLAN on the underlay
   kTx,
   kDrop,
@@ -73,7 +74,7 @@ inline constexpr std::array<std::string_view, kNodeCount> kNodeNames = {
     "underlay_arp",  "vxlan_decap", "port_security", "arp_responder",
     "dhcp",          "flow_lookup", "tunnel_source", "l2_lookup",   "router",
     "flood",         "security_group_flood", "security_group", "flow_commit",
-    "rewrite",       "icmp_error",  "vxlan_encap", "tx",
+    "rewrite",       "icmp_error",  "qos",         "vxlan_encap", "tx",
     "drop",
 };
 constexpr std::string_view node_name(NodeId id) { return kNodeNames[static_cast<size_t>(id)]; }

@@ -27,6 +27,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerStats {
   // ICMP errors the router sent, and the ones the node's rate limit held
   // back (l3/icmp_error_stage.h).
   Counter icmp_errors_sent, icmp_errors_limited;
+  // By port, direction and class slot (qos/qos_stage.h).
+  QosCounters qos[kMaxPorts][kQosCounterDirs][kQosCounterSlots];
 
   void count_drop(NodeId node, DropReason reason) noexcept {
     drops[static_cast<size_t>(node)][static_cast<size_t>(reason)].inc();

@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "dataplane/pipeline/tail.h"
 #include "dataplane/pipeline/wire.h"
 #include "dataplane/rewrite/checksum.h"
 #include "dataplane/tables/snapshot.h"
@@ -150,7 +151,16 @@ void RewriteStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
       }
       translate(data, *md, table_.entry(idx), table_.xlate(idx), md->xlate_conn & kXlateReply);
     }
-    send(m, md->out_port == snap.underlay_port ? RewriteNext::kEncap : RewriteNext::kLocal);
+    switch (tail_step_after_rewrite(*md, snap.underlay_port)) {
+      case TailStep::kQos:
+        send(m, RewriteNext::kQos);
+        break;
+      case TailStep::kEncap:
+        send(m, RewriteNext::kEncap);
+        break;
+      default:
+        send(m, RewriteNext::kLocal);
+    }
   }
 }
 

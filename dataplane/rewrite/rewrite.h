@@ -28,11 +28,11 @@
 
 namespace weft::dp {
 
-enum class RewriteNext : uint8_t { kEncap, kLocal, kIcmpError, kCount };
+enum class RewriteNext : uint8_t { kEncap, kLocal, kIcmpError, kQos, kCount };
 
 class RewriteStage final : public StageWith<RewriteNext> {
  public:
-  explicit RewriteStage(const ConnTable& table) noexcept : StageWith({"encap", "local", "icmp_error"}), table_(table) {}
+  explicit RewriteStage(const ConnTable& table) noexcept : StageWith({"encap", "local", "icmp_error", "qos"}), table_(table) {}
 
   std::string_view name() const override { return "rewrite"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

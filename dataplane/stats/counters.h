@@ -38,5 +38,14 @@ struct PortStats {
   Counter sg_ingress_denied, sg_egress_denied;
 };
 
+// What a port's QoS did, per direction (egress, ingress) and class slot
+// (the default class, then the policy's classes: qos/qos_table.h).
+inline constexpr size_t kQosCounterDirs = 2;
+inline constexpr size_t kQosCounterSlots = 13;
+struct QosCounters {
+  Counter sent_packets, sent_bytes;
+  Counter policed_packets, policed_bytes;  // dropped by a meter (qos_policed)
+};
+
 
 }  // namespace weft::dp

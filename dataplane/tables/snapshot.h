@@ -26,6 +26,7 @@
 #include "dataplane/l2/l2_table.h"
 #include "dataplane/overlay/network_table.h"
 #include "dataplane/portsec/vnic_table.h"
+#include "dataplane/qos/qos_table.h"
 #include "dataplane/rewrite/rewrite_table.h"
 #include "dataplane/stats/counters.h"
 #include "dataplane/underlay/neighbor_table.h"
@@ -79,6 +80,7 @@ struct Snapshot {
   RewriteTable rewrites;               // rewrite/rewrite_table.h: filled by the builders that route
   RouteTable routes;                   // l3/route_table.h
   DhcpTable dhcp;                      // dhcp/dhcp_table.h
+  QosTable qos;                        // qos/qos_table.h
 
   // What the tables were built from, for live traces (dataplane/trace/):
   // the compiled tables and, when this node has them (standalone), where

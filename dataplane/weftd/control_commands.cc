@@ -6,6 +6,7 @@
 #include "dataplane/pipeline/drop_reasons.h"
 #include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/weftd/conns_command.h"
+#include "dataplane/weftd/qos_report.h"
 
 namespace weft::dp {
 
@@ -157,6 +158,7 @@ json stats_report(const Dataplane& dp, const ControllerStatus& controller) {
       {"drops", std::move(drops)},
       {"workers", std::move(workers)},
       {"router", router_json(dp)},
+      {"qos", qos_report(dp)},
   };
   if (controller) report["controller"] = controller();
   return report;

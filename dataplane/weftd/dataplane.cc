@@ -52,6 +52,8 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
   limit.tsc_hz = rte_get_tsc_hz();
   dp->icmp_limit_ = std::make_unique<TokenBucket>(limit);
   options.icmp_limit = dp->icmp_limit_.get();
+  // Each worker polices its share of a port's rates (qos/qos_stage.h).
+  options.qos.share = cfg.workers();
   for (unsigned w = 0; w < cfg.workers(); ++w) {
     auto built = build_worker_graph(mode, underlay, port_ids, options, &error);
     if (!built) {

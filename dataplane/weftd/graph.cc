@@ -18,6 +18,7 @@
 #include "dataplane/pipeline/policy_gate.h"
 #include "dataplane/pipeline/xconnect.h"
 #include "dataplane/portsec/port_security.h"
+#include "dataplane/qos/qos_stage.h"
 #include "dataplane/rewrite/rewrite.h"
 #include "dataplane/underlay/underlay_arp.h"
 #include "dataplane/vxlan/decap.h"
@@ -92,7 +93,8 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                                {FlowLookupNext::kWalkTunnel, N::kTunnelSource},
                                                                {FlowLookupNext::kRewrite, N::kRewrite},
                                                                {FlowLookupNext::kEncap, N::kVxlanEncap},
-                                                               {FlowLookupNext::kLocal, N::kTx}});
+                                                               {FlowLookupNext::kLocal, N::kTx},
+                                                               {FlowLookupNext::kQos, N::kQos}});
   wire(add_stage<TunnelSourceStage>(g, N::kTunnelSource), {{TunnelSourceNext::kChecked, N::kL2Lookup}});
   wire(add_stage<L2LookupStage>(g, N::kL2Lookup), {{L2LookupNext::kUnicast, N::kSecurityGroup},
                                                     {L2LookupNext::kRouted, N::kRouter},
@@ -106,14 +108,20 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
     wire(add_stage<SecurityGroupStage>(g, node, table, mode), {{SecurityGroupNext::kCommit, N::kFlowCommit},
                                                                {SecurityGroupNext::kRewrite, N::kRewrite},
                                                                {SecurityGroupNext::kEncap, N::kVxlanEncap},
-                                                               {SecurityGroupNext::kLocal, N::kTx}});
+                                                               {SecurityGroupNext::kLocal, N::kTx},
+                                                               {SecurityGroupNext::kQos, N::kQos}});
   wire(add_stage<FlowCommitStage>(g, N::kFlowCommit, table), {{FlowCommitNext::kRewrite, N::kRewrite},
                                                                {FlowCommitNext::kEncap, N::kVxlanEncap},
-                                                               {FlowCommitNext::kLocal, N::kTx}});
+                                                               {FlowCommitNext::kLocal, N::kTx},
+                                                               {FlowCommitNext::kQos, N::kQos}});
   wire(add_stage<RewriteStage>(g, N::kRewrite, table), {{RewriteNext::kEncap, N::kVxlanEncap},
                                                          {RewriteNext::kLocal, N::kTx},
-                                                         {RewriteNext::kIcmpError, N::kIcmpError}});
+                                                         {RewriteNext::kIcmpError, N::kIcmpError},
+                                                         {RewriteNext::kQos, N::kQos}});
   wire(add_stage<IcmpErrorStage>(g, N::kIcmpError, *icmp_limit), {{IcmpErrorNext::kLocal, N::kTx}});
+  QosStage::Config qos = options.qos;
+  if (qos.tsc_hz == 0) qos.tsc_hz = ct.tsc_hz;
+  wire(add_stage<QosStage>(g, N::kQos, qos), {{QosNext::kEncap, N::kVxlanEncap}, {QosNext::kLocal, N::kTx}});
   wire(add_stage<VxlanEncapStage>(g, N::kVxlanEncap), {{VxlanEncapNext::kOut, N::kTx}});
   return true;
 }

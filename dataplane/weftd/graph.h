@@ -19,6 +19,7 @@
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/stage.h"
 #include "dataplane/portsec/port_security.h"
+#include "dataplane/qos/qos_stage.h"
 
 namespace weft::dp {
 
@@ -53,6 +54,9 @@ struct GraphOptions {
   // Broadcast and multicast from each vNIC (port security); tsc_hz 0:
   // the connection table's.
   PortSecurityStage::BroadcastLimit broadcast_limit = PortSecurityStage::kDefaultBroadcastLimit;
+  // The QoS meters (qos/qos_stage.h); tsc_hz 0: the connection table's.
+  // share: how many workers the node's rates are split over.
+  QosStage::Config qos;
 };
 
 // `ports` are every port the worker polls, underlay first; the xconnect

@@ -57,6 +57,9 @@ NodeMetrics sample_metrics() {
   m.conntrack = {c};
   m.icmp_errors_sent = 1;
   m.dhcp = {{"offer", 1}, {"ack", 0}};
+  QosRow voice{"web-1", "gold", "egress", "voice", "high", 0, 600, 58800, 0, 0};
+  QosRow bulk{"web-1", "gold", "ingress", "default", "normal", 100'000'000, 10, 15000, 3, 4500};
+  m.qos = {voice, bulk};
   return m;
 }
 
@@ -97,6 +100,11 @@ TEST(NodeMetricsText, EverySeriesLabelledByName) {
            "weft_icmp_errors_limited_total 0",
            "weft_dhcp_messages_total{verdict=\"offer\"} 1",
            "weft_dhcp_messages_total{verdict=\"ack\"} 0",
+           "# TYPE weft_qos_sent_packets_total counter",
+           "weft_qos_sent_packets_total{port=\"web-1\",direction=\"egress\",class=\"voice\"} 600",
+           "weft_qos_sent_bytes_total{port=\"web-1\",direction=\"egress\",class=\"voice\"} 58800",
+           "weft_qos_policed_packets_total{port=\"web-1\",direction=\"ingress\",class=\"default\"} 3",
+           "weft_qos_policed_bytes_total{port=\"web-1\",direction=\"ingress\",class=\"default\"} 4500",
        })
     EXPECT_TRUE(has_line(t, line)) << "missing: " << line << "\nin:\n" << t;
   // Only the device's own counters are absent for a port without them.
@@ -113,6 +121,7 @@ TEST(NodeMetricsText, XconnectAndStartingNodesOmitWhatTheyLack) {
   EXPECT_EQ(t.find("weft_conntrack_"), std::string::npos) << t;
   EXPECT_EQ(t.find("weft_controller_connected"), std::string::npos) << t;
   EXPECT_EQ(t.find("weft_drops_total"), std::string::npos) << t;
+  EXPECT_EQ(t.find("weft_qos_"), std::string::npos) << t;
   test::expect_promtool_accepts(t);
 }
 

@@ -1,0 +1,143 @@
+#include "dataplane/qos/qos_stage.h"
+
+#include <rte_cycles.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "dataplane/pipeline/worker_stats.h"
+#include "dataplane/tables/snapshot.h"
+
+namespace weft::dp {
+namespace {
+
+// A class with a cap of its own in a direction the port does not limit
+// gets this burst (the policy gives classes a rate only).
+constexpr uint64_t kDefaultClassBurst = 64 * 1024;
+
+// DPDK's bucket granularity (RTE_METER_TB_PERIOD_MIN in rte_meter.c): a
+// period of at least this many ticks, adding one byte or more.
+constexpr double kMinPeriod = 100;
+
+void bucket(uint64_t hz, uint64_t bytes_per_sec, uint64_t& period, uint64_t& bytes_per_period) {
+  const double ticks_per_byte = static_cast<double>(hz) / static_cast<double>(bytes_per_sec);
+  if (ticks_per_byte >= kMinPeriod) {
+    bytes_per_period = 1;
+    period = static_cast<uint64_t>(ticks_per_byte);
+  } else {
+    bytes_per_period = static_cast<uint64_t>(std::ceil(kMinPeriod / ticks_per_byte));
+    period = hz * bytes_per_period / bytes_per_sec;
+  }
+}
+
+}  // namespace
+
+QosStage::QosStage(Config config) noexcept : StageWith({"encap", "local"}), config_(config) {
+  if (config_.tsc_hz == 0) config_.tsc_hz = rte_get_tsc_hz();
+  if (config_.share == 0) config_.share = 1;
+}
+
+rte_meter_trtcm_profile QosStage::profile(uint64_t rate_bps, uint64_t burst_bytes, uint64_t tsc_hz) noexcept {
+  rte_meter_trtcm_profile p{};
+  const uint64_t bytes_per_sec = std::max<uint64_t>(rate_bps / 8, 1);
+  p.cbs = p.pbs = std::max<uint64_t>(burst_bytes, 1);
+  bucket(tsc_hz, bytes_per_sec, p.cir_period, p.cir_bytes_per_period);
+  p.pir_period = p.cir_period;
+  p.pir_bytes_per_period = p.cir_bytes_per_period;
+  return p;
+}
+
+void QosStage::set_meter(Meter& m, uint64_t rate_bps, uint64_t burst_bytes, uint64_t now) noexcept {
+  if (rate_bps == 0) {
+    m.on = false;
+    return;
+  }
+  const rte_meter_trtcm_profile p = profile(rate_bps / config_.share, burst_bytes, config_.tsc_hz);
+  // An unchanged meter keeps its tokens across a policy change.
+  if (m.on && std::memcmp(&p, &m.profile, sizeof p) == 0) return;
+  m.on = true;
+  m.profile = p;
+  m.state.tc = p.cbs;
+  m.state.tp = p.pbs;
+  m.state.time_tc = m.state.time_tp = now;
+}
+
+void QosStage::configure(const QosTable& t, uint64_t now) noexcept {
+  for (uint16_t port = 0; port < kMaxPorts; ++port) {
+    const QosPolicy* policy = t.of(port);
+    for (size_t d = 0; d < kQosDirs; ++d) {
+      DirMeters& dm = meters_[port][d];
+      if (policy == nullptr) {
+        dm.port.on = false;
+        for (Meter& m : dm.cls) m.on = false;
+        continue;
+      }
+      const QosLimit& limit = policy->limit[d];
+      const QosLimit& other = policy->limit[1 - d];
+      set_meter(dm.port, limit.rate_bps, limit.burst_bytes, now);
+      const uint64_t class_burst = limit.burst_bytes   ? limit.burst_bytes
+                                   : other.burst_bytes ? other.burst_bytes
+                                                       : kDefaultClassBurst;
+      dm.cls[0].on = false;  // the default class has no cap of its own
+      for (size_t slot = 1; slot < kQosSlots; ++slot) {
+        const size_t i = slot - 1;
+        const uint64_t rate = i < policy->classes.size() ? policy->classes[i].rate_bps : 0;
+        set_meter(dm.cls[slot], rate, class_burst, now);
+      }
+    }
+  }
+}
+
+bool QosStage::admit(StageCtx& ctx, const QosTable& t, uint16_t port, QosDir d, uint8_t slot, uint32_t len,
+                     uint64_t now) noexcept {
+  const QosPolicy* policy = t.of(port);
+  if (policy == nullptr || slot == 0 || slot > kQosSlots - 1) return true;  // a stale marking
+  // Slot 1 is the default class; slot s >= 2 the policy's class s - 2,
+  // kept in meters_ and counters at index s - 1.
+  const size_t idx = slot - 1u;
+  const bool high = idx >= 1 && idx <= policy->classes.size() &&
+                    policy->classes[idx - 1].priority == QosPriority::kHigh;
+  DirMeters& dm = meters_[port][static_cast<size_t>(d)];
+  bool pass = true;
+  Meter& cm = dm.cls[idx];
+  if (cm.on && rte_meter_trtcm_color_blind_check(&cm.state, &cm.profile, now, len) == RTE_COLOR_RED)
+    pass = false;
+  if (pass && dm.port.on &&
+      rte_meter_trtcm_color_blind_check(&dm.port.state, &dm.port.profile, now, len) == RTE_COLOR_RED && !high)
+    pass = false;
+  if (ctx.stats != nullptr) {
+    QosCounters& c = ctx.stats->qos[port][static_cast<size_t>(d)][idx];
+    if (pass) {
+      c.sent_packets.inc();
+      c.sent_bytes.add(len);
+    } else {
+      c.policed_packets.inc();
+      c.policed_bytes.add(len);
+    }
+  }
+  return pass;
+}
+
+void QosStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
+  const Snapshot& snap = *ctx.snap;
+  const uint64_t now = ctx.now_tsc;
+  if (snap.generation != generation_) {
+    configure(snap.qos, now);
+    generation_ = snap.generation;
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    PktMeta* md = meta(m);
+    const uint32_t len = rte_pktmbuf_pkt_len(m);
+    const uint8_t egress = qos_slot(md->qos, QosDir::kEgress);
+    const uint8_t ingress = qos_slot(md->qos, QosDir::kIngress);
+    if ((egress != 0 && !admit(ctx, snap.qos, md->in_port, QosDir::kEgress, egress, len, now)) ||
+        (ingress != 0 && !admit(ctx, snap.qos, md->out_port, QosDir::kIngress, ingress, len, now))) {
+      drop(m, DropReason::qos_policed);
+      continue;
+    }
+    send(m, md->out_port == snap.underlay_port ? QosNext::kEncap : QosNext::kLocal);
+  }
+}
+
+}  // namespace weft::dp
