@@ -24,6 +24,7 @@
 #include "dataplane/dhcp/dhcp_table.h"
 #include "dataplane/l3/route_table.h"
 #include "dataplane/l2/l2_table.h"
+#include "dataplane/lb/lb_table.h"
 #include "dataplane/overlay/network_table.h"
 #include "dataplane/portsec/vnic_table.h"
 #include "dataplane/rewrite/rewrite_table.h"
@@ -74,6 +75,11 @@ struct Snapshot {
   RewriteTable rewrites;               // rewrite/rewrite_table.h: filled by the builders that route
   RouteTable routes;                   // l3/route_table.h
   DhcpTable dhcp;                      // dhcp/dhcp_table.h
+  LbTable lbs;                         // lb/lb_table.h
+  // Input to the build, not a table: the load balancers' backends whose
+  // health checks failed, as the node knows them (lb/lb_health.h), set in
+  // the base snapshot the builder starts from.
+  LbHealth lb_down;
 
   bool has_policy() const { return policy_version != 0; }
 };
