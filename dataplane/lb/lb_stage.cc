@@ -17,7 +17,18 @@ namespace weft::dp {
 namespace {
 
 constexpr uint32_t kMaxBurst = RTE_HASH_LOOKUP_BULK_MAX;
-constexpr uint32_t kNoListener = UINT32_MAX;
+// The flow hash is a CRC of the 5-tuple: linear, so clients whose tuples
+// differ in a few bits (consecutive source ports) get hashes that differ
+// in a pattern, and the slot they land on (hash mod a prime) with them.
+// MurmurHash3's finalizer spreads every input bit over the whole word.
+uint32_t maglev_hash(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6b;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >> 16;
+  return h;
+}
 
 }  // namespace
 
@@ -53,7 +64,7 @@ uint32_t LoadBalancerStage::open(const StageCtx& ctx, rte_mbuf* m, const PacketT
     why = DropReason::lb_xlate_clash;
     return ConnTable::kNone;
   }
-  const uint16_t slot = lbt.lbs[l.lb].maglev.pick(md->flow_hash);
+  const uint16_t slot = lbt.lbs[l.lb].maglev.pick(maglev_hash(md->flow_hash));
   if (slot == MaglevTable::kNone || slot >= l.n_targets) {
     why = DropReason::lb_no_backend;
     return ConnTable::kNone;
