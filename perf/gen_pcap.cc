@@ -241,6 +241,30 @@ Frame make_sg_vxlan(const Params& p, uint32_t flow) {
   return from_peer(tcp4_frame(h, kTcpAck, p.size - kFcsBytes), kSgVni, flow);
 }
 
+// --- the load-balancer scenarios (perf/lb.yaml) --------------------------------
+//
+// VM vm sends UDP to the VIP 10.0.0.100:53 of network "bench" (VNI 7001)
+// through its router MAC, from the clients' addresses it may use
+// (10.0.128.0/17): flow f from 10.0.128.<f / 64000>, source port
+// 1024 + f % 64000. The first packet of each flow is a new connection.
+constexpr uint8_t kLbRouterMac[6] = {0x0a, 0, 0, 0, 0x1b, 0x59};  // router_mac(7001)
+constexpr uint32_t kLbClientIp = 0x0a008000;                      // 10.0.128.0
+constexpr uint32_t kLbVip = 0x0a000064;                           // 10.0.0.100
+
+Frame make_lb_vnic(const Params& p, uint32_t flow) {
+  Udp4 h{};
+  std::memcpy(h.src_mac, kVmMac, 6);
+  std::memcpy(h.dst_mac, kLbRouterMac, 6);
+  h.src_ip = kLbClientIp + flow / 64000;
+  h.dst_ip = kLbVip;
+  h.src_port = static_cast<uint16_t>(1024 + flow % 64000);
+  h.dst_port = 53;
+  const size_t headers = 14 + 20 + 8;
+  const size_t frame = p.size - kFcsBytes;
+  Frame payload(frame > headers ? frame - headers : 0, 0);
+  return udp4_frame(h, payload, frame);
+}
+
 // vxlan-peer-arp: the peer VTEP's ARP reply to perf, which resolves the
 // next hop before vxlan-encap traffic starts.
 Frame make_peer_arp(const Params&, uint32_t) {
@@ -274,6 +298,8 @@ constexpr Scenario kScenarios[] = {
     {"vxlan-peer-arp", "the peer VTEP's gratuitous ARP (resolves vxlan-encap's next hop)", make_peer_arp},
     {"sg-vxlan", "VXLAN from the peer: --flows TCP connections of 64 clients to a VM (perf/sg.yaml)",
      make_sg_vxlan},
+    {"lb-vnic", "VM vm's UDP to a VIP: --flows connections, balanced over 16 backends (perf/lb.yaml)",
+     make_lb_vnic},
 };
 
 bool write_pcap(const char* path, const Params& p, const Scenario& s) {

@@ -199,7 +199,7 @@ const ValueKind<Mac> kUnicastMac{"a MAC address (aa:bb:cc:dd:ee:ff)", parse_unic
 const ValueKind<uint32_t> kVni{"an integer in 1..16777215", parse_int<uint32_t, 1, 16777215>};
 const ValueKind<uint32_t> kMtu{"an integer in 576..9000", parse_int<uint32_t, 576, 9000>};
 const ValueKind<uint16_t> kL4Port{"a port number in 1..65535", parse_int<uint16_t, 1, 65535>};
-const ValueKind<uint32_t> kWeight{"an integer in 1..65535", parse_int<uint32_t, 1, 65535>};
+const ValueKind<uint32_t> kWeight{"an integer in 1..255", parse_int<uint32_t, 1, 255>};
 const ValueKind<uint32_t> kThreshold{"an integer in 1..100", parse_int<uint32_t, 1, 100>};
 const ValueKind<uint8_t> kDscp{"a DSCP value in 0..63", parse_int<uint8_t, 0, 63>};
 const ValueKind<uint8_t> kIcmpValue{"an integer in 0..255", parse_int<uint8_t, 0, 255>};

@@ -31,7 +31,7 @@ extern const ValueKind<Mac> kUnicastMac;
 extern const ValueKind<uint32_t> kVni;        // 1..16777215
 extern const ValueKind<uint32_t> kMtu;        // 576..9000
 extern const ValueKind<uint16_t> kL4Port;     // 1..65535
-extern const ValueKind<uint32_t> kWeight;     // 1..65535
+extern const ValueKind<uint32_t> kWeight;     // 1..255: a backend's share of its Maglev turns
 extern const ValueKind<uint32_t> kThreshold;  // 1..100
 extern const ValueKind<uint8_t> kDscp;        // 0..63
 extern const ValueKind<uint8_t> kIcmpValue;   // 0..255

@@ -21,8 +21,9 @@ constexpr uint32_t kNoCheck = UINT32_MAX;
 struct Opening {
   uint8_t proto;
   rte_be32_t src, dst;
-  rte_be16_t l4;      // SgKey::l4
-  uint16_t src_port;  // local ports at either end, kNoPort when remote
+  rte_be16_t l4;          // SgKey::l4, as the originator addressed it: egress
+  rte_be16_t ingress_l4;  // as the responder receives it: ingress
+  uint16_t src_port;      // local ports at either end, kNoPort when remote
   uint16_t dst_port;
 };
 
@@ -45,11 +46,28 @@ Opening opening(const Snapshot& snap, const PktMeta& md, const PacketTuple& t, b
     default:
       o.l4 = 0;
   }
+  o.ingress_l4 = o.l4;
   const uint16_t in = snap.ports[md.in_port].role == PortRole::kVnic ? md.in_port : kNoPort;
   const uint16_t out = md.out_port != snap.underlay_port ? md.out_port : kNoPort;
   o.src_port = reply ? out : in;
   o.dst_port = reply ? in : out;
   return o;
+}
+
+// A translated connection (a load balancer's, lb/) as it was opened: the
+// originator's egress is judged against what it addressed (the VIP and
+// its port), the responder's ingress against the originator's real
+// address and the port the translation sends it to (the target port).
+void translated(Opening& o, const ConnTable& table, uint32_t idx) {
+  const ConnEntry& e = table.entry(idx);
+  const ConnXlate& x = table.xlate(idx);
+  const uint8_t side = e.orig_side();
+  o.src = e.key.addr[side];
+  o.dst = e.key.addr[side ^ 1];
+  if (o.proto == IPPROTO_TCP || o.proto == IPPROTO_UDP) {
+    o.l4 = e.key.port[side ^ 1];
+    o.ingress_l4 = x.dport;
+  }
 }
 
 }  // namespace
@@ -93,7 +111,9 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     // over headers still in cache than to carry it in the metadata.
     extract_tuple(rte_pktmbuf_mtod(m, const uint8_t*), md->outer, md->vni, tuples[i]);
     const bool reply = !replica && ct_dir(ct) == ConnDir::kReply;
-    const Opening& o = opened[i] = opening(snap, *md, tuples[i], reply);
+    opened[i] = opening(snap, *md, tuples[i], reply);
+    if (md->xlate_conn != kNoConn && !replica) translated(opened[i], table_, md->xlate_conn & ~kXlateReply);
+    const Opening& o = opened[i];
     judged[i] = true;
     egress_at[i] = ingress_at[i] = kNoCheck;
     if (o.src_port != kNoPort && !sg.egress_allows_all(o.src_port)) {
@@ -102,7 +122,7 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     }
     if (o.dst_port != kNoPort) {
       ingress_at[i] = n_ingress;
-      ingress[n_ingress++] = make_sg_key(o.proto, o.src, sg.port_class(o.dst_port), o.l4);
+      ingress[n_ingress++] = make_sg_key(o.proto, o.src, sg.port_class(o.dst_port), o.ingress_l4);
     }
   }
 
@@ -150,6 +170,12 @@ void SecurityGroupStage::check(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexc
     if (d == CtDisposition::kStale && !replica) {
       const uint32_t idx = table_.lookup(tuples[i].key, ctx.now_tsc);
       if (idx != ConnTable::kNone) table_.cut(idx, snap.generation, ctx.now_tsc);
+    }
+    // A new connection the load balancer made an entry for (lb/): the
+    // entry goes with it, as if it had never been made.
+    if (d == CtDisposition::kNew && !replica && md->xlate_conn != kNoConn) {
+      const uint32_t idx = md->xlate_conn & ~kXlateReply;
+      if (table_.entry(idx).state != ConnState::kFree) table_.remove(idx);
     }
   }
 }

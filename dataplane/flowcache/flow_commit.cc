@@ -31,7 +31,10 @@ void FlowCommitStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
         drop(m, DropReason::ct_table_full);
         continue;
       }
-    } else if (idx != ConnTable::kNone && d == CtDisposition::kNew) {
+    } else if (idx != ConnTable::kNone && d == CtDisposition::kNew &&
+               !(md->xlate_conn == idx && table_.entry(idx).generation == 0)) {
+      // (An entry of generation 0 that this packet's translation names was
+      // made for it by the load balancer, lb/: it opened it.)
       // Made by an earlier packet of this burst: this one is a later packet.
       ConnEntry& e = table_.entry(idx);
       ConnDir dir;

@@ -107,9 +107,16 @@ namespace weft::dp {
   X(l3_host_unknown, "routed to a connected subnet address no port holds")      \
   X(l3_not_local, "frame for the router MAC from the underlay: never routed twice") \
   X(l3_not_ipv4, "frame for the router MAC that is not IPv4")                   \
-  X(l3_to_router, "to a router address, and no echo request")                \
-  /* QoS (qos/) */                                                             \
-  X(qos_policed, "over its port's or its class's QoS rate (policer, red)")
+  X(l3_to_router, "to a router address, and no echo request")                  \
+  /* QoS (qos/) */                                                               \
+  X(qos_policed, "over its port's or its class's QoS rate (policer, red)")      \
+  /* the load balancer (lb/) */                                                 \
+  X(lb_no_listener, "to a VIP, on no port one of its listeners serves")         \
+  X(lb_no_backend, "new connection to a listener with no healthy backend")      \
+  X(lb_xlate_clash,                                                             \
+    "new connection whose translated reply tuple another connection holds")     \
+  X(lb_backend_gone,                                                            \
+    "packet of a connection whose backend was removed or failed its health check")
 
 enum class DropReason : uint16_t {
   kNone = 0,

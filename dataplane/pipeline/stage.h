@@ -51,6 +51,7 @@ enum class NodeId : uint8_t {
   kFlowLookup,    // flow cache: a known connection jumps to the tail (flowcache/)
   kTunnelSource,  // decapsulated frames the cache did not take: may the peer send as their source
   kL2Lookup,      // (VNI, destination MAC) -> local port, remote VTEP or flood
+  kLoadBalancer,  // new connections to a VIP: a backend, DNAT (lb/)
   kRouter,        // frames for the router MAC: the network's FIB (l3/)
   kFlood,         // broadcast and unknown unicast: one copy per flood-list member
   kSecurityGroupFlood,  // each flood copy judged alone by the security groups (acl/)
@@ -72,7 +73,7 @@ inline constexpr size_t kNodeCount = static_cast<size_t>(NodeId::kCount);
 inline constexpr std::array<std::string_view, kNodeCount> kNodeNames = {
     "parse",         "policy_gate", "xconnect",    "ingress",
     "underlay_arp",  "vxlan_decap", "port_security", "arp_responder",
-    "dhcp",          "flow_lookup", "tunnel_source", "l2_lookup",   "router",
+    "dhcp",          "flow_lookup", "tunnel_source", "l2_lookup", "load_balancer", "router",
     "flood",         "security_group_flood", "security_group", "flow_commit",
     "rewrite",       "icmp_error",  "qos",         "vxlan_encap", "tx",
     "drop",

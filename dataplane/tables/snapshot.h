@@ -24,6 +24,7 @@
 #include "dataplane/dhcp/dhcp_table.h"
 #include "dataplane/l3/route_table.h"
 #include "dataplane/l2/l2_table.h"
+#include "dataplane/lb/lb_table.h"
 #include "dataplane/overlay/network_table.h"
 #include "dataplane/portsec/vnic_table.h"
 #include "dataplane/qos/qos_table.h"
@@ -88,6 +89,11 @@ struct Snapshot {
   // never read by a worker.
   std::shared_ptr<const proto::NodeTables> compiled;
   std::shared_ptr<const proto::NodeSources> sources;
+  LbTable lbs;                         // lb/lb_table.h
+  // Input to the build, not a table: the load balancers' backends whose
+  // health checks failed, as the node knows them (lb/lb_health.h), set in
+  // the base snapshot the builder starts from.
+  LbHealth lb_down;
 
   bool has_policy() const { return policy_version != 0; }
 };

@@ -102,6 +102,8 @@ void validate_tables(const proto::NodeTables& in) {
   check_count(static_cast<size_t>(in.ports_size()), L::kMaxNodePorts, "ports");
   check_count(static_cast<size_t>(in.security_groups_size()), L::kMaxSecurityGroups,
               "security groups");
+  check_count(static_cast<size_t>(in.load_balancers_size()), L::kMaxLoadBalancers,
+              "load balancers");
 
   std::set<std::string> peer_names;
   std::set<uint32_t> peer_ips;
@@ -283,6 +285,28 @@ void validate_tables(const proto::NodeTables& in) {
         build_fail(where + ": DHCP MTU " + std::to_string(d.mtu()) + " is outside 576-9000");
       check_count(static_cast<size_t>(d.dns_size()), L::kMaxDns, where + ": DHCP DNS servers");
       if (d.hostname().size() > L::kMaxNameLength) build_fail(where + ": DHCP host name too long");
+    }
+  }
+
+  for (const proto::LoadBalancer& lb : in.load_balancers()) {
+    check_name(lb.name(), "a load balancer");
+    const std::string where = "load balancer '" + lb.name() + "'";
+    auto net = networks.find(lb.network());
+    if (net == networks.end() || net->second.vni != lb.vni())
+      build_fail(where + ": no such network in the tables");
+    if (lb.vip() == 0) build_fail(where + " has no VIP");
+    check_count(static_cast<size_t>(lb.listeners_size()), L::kMaxListeners, where + ": listeners");
+    check_count(static_cast<size_t>(lb.backends_size()), L::kMaxBackends, where + ": backends");
+    for (const proto::Listener& l : lb.listeners())
+      if (l.port() == 0 || l.port() > UINT16_MAX || l.target_port() > UINT16_MAX)
+        build_fail(where + ": listener port " + std::to_string(l.port()) + " -> " +
+                   std::to_string(l.target_port()) + " is outside 1-65535");
+    for (const proto::Backend& b : lb.backends()) {
+      check_name(b.port(), where + ": a backend");
+      if (b.weight() > L::kMaxBackendWeight)
+        build_fail(where + ": backend '" + b.port() + "' has weight " + std::to_string(b.weight()) +
+                   " (0-255)");
+      if (b.ip() == 0) build_fail(where + ": backend '" + b.port() + "' has no address");
     }
   }
 }

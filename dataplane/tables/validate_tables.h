@@ -55,6 +55,10 @@ struct TableLimits {
   static constexpr size_t kMaxRulesPerGroup = 4096;     // each direction
   static constexpr size_t kMaxRuleItems = 4096;         // remotes, port ranges of one rule
   static constexpr size_t kMaxExpandedRules = 1 << 20;  // remotes x ranges, over every group
+  static constexpr size_t kMaxLoadBalancers = 1024;     // a Maglev table (128 KiB) each
+  static constexpr size_t kMaxListeners = 256;          // per load balancer
+  static constexpr size_t kMaxBackends = 1024;          // per load balancer
+  static constexpr uint32_t kMaxBackendWeight = 255;
 };
 
 // build_fail() with the first problem; returns when the tables are sound.

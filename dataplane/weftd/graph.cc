@@ -13,6 +13,7 @@
 #include "dataplane/l2/l2_lookup.h"
 #include "dataplane/l3/icmp_error_stage.h"
 #include "dataplane/l3/router.h"
+#include "dataplane/lb/lb_stage.h"
 #include "dataplane/overlay/ingress.h"
 #include "dataplane/pipeline/parse.h"
 #include "dataplane/pipeline/policy_gate.h"
@@ -97,8 +98,10 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                                {FlowLookupNext::kQos, N::kQos}});
   wire(add_stage<TunnelSourceStage>(g, N::kTunnelSource), {{TunnelSourceNext::kChecked, N::kL2Lookup}});
   wire(add_stage<L2LookupStage>(g, N::kL2Lookup), {{L2LookupNext::kUnicast, N::kSecurityGroup},
-                                                    {L2LookupNext::kRouted, N::kRouter},
+                                                    {L2LookupNext::kRouted, N::kLoadBalancer},
                                                     {L2LookupNext::kFlood, N::kFlood}});
+  wire(add_stage<LoadBalancerStage>(g, N::kLoadBalancer, table),
+       {{LoadBalancerNext::kRoute, N::kRouter}, {LoadBalancerNext::kBalanced, N::kSecurityGroup}});
   wire(add_stage<RouterStage>(g, N::kRouter), {{RouterNext::kRouted, N::kSecurityGroup},
                                                {RouterNext::kAnswer, N::kTx},
                                                {RouterNext::kIcmpError, N::kIcmpError}});

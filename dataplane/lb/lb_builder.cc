@@ -1,0 +1,75 @@
+#include <netinet/in.h>
+
+#include "dataplane/arp/arp_table.h"
+#include "dataplane/lb/lb_table.h"
+#include "dataplane/tables/build_support.h"
+
+namespace weft::dp {
+namespace {
+
+uint8_t ip_proto(proto::Protocol p, const std::string& where) {
+  switch (p) {
+    case proto::PROTOCOL_TCP:
+      return IPPROTO_TCP;
+    case proto::PROTOCOL_UDP:
+      return IPPROTO_UDP;
+    default:
+      build_fail(where + ": a listener must be tcp or udp");
+  }
+}
+
+}  // namespace
+
+void build_load_balancers(const BuildContext& ctx, const LbHealth& health, LbTable& t) {
+  size_t n_listeners = 0;
+  for (const proto::LoadBalancer& lb : ctx.in.load_balancers())
+    n_listeners += static_cast<size_t>(lb.listeners_size());
+  if (ctx.in.load_balancers_size() == 0) return;
+  t.listener_index = make_hash("lb_listeners", sizeof(LbKey), n_listeners);
+  t.vips = make_hash("lb_vips", sizeof(uint64_t), static_cast<size_t>(ctx.in.load_balancers_size()));
+  t.listeners.reserve(n_listeners);
+  for (const proto::LoadBalancer& lb : ctx.in.load_balancers()) {
+    const std::string where = "load balancer '" + lb.name() + "'";
+    if (t.lbs.size() >= kMaxTableIndex) build_fail(where + ": more than 65535 load balancers");
+    const auto lb_index = static_cast<uint16_t>(t.lbs.size());
+    t.lbs.push_back({lb.name(), lb.vni(), lb.vip(), {}});
+    const uint64_t vip_key = arp_key(lb.vni(), lb.vip());
+    if (!add_unique(t.vips.get(), &vip_key, index_data(lb_index)))
+      build_fail(where + ": VIP " + ip_text(lb.vip()) + " is another load balancer's");
+
+    // The backends, and the Maglev table every listener of this load
+    // balancer picks from (the selection is per load balancer; the
+    // listeners differ only in the port).
+    const auto first_backend = static_cast<uint16_t>(t.backends.size());
+    std::vector<MaglevBackend> selection;
+    std::vector<bool> selectable;
+    for (const proto::Backend& b : lb.backends()) {
+      if (t.backends.size() >= kMaxTableIndex) build_fail(where + ": more than 65535 backends");
+      const bool down = health.contains({lb.name(), b.port()});
+      t.backends.push_back({lb_index, b.port(), b.ip(), b.weight(), down});
+      selectable.push_back(b.weight() != 0 && !down);
+      selection.push_back({b.port(), selectable.back() ? b.weight() : 0});
+    }
+    t.lbs.back().maglev = MaglevTable::build(selection);
+
+    for (const proto::Listener& l : lb.listeners()) {
+      const uint8_t proto = ip_proto(l.protocol(), where);
+      LbListener out;
+      out.lb = lb_index;
+      out.proto = proto;
+      out.port = rte_cpu_to_be_16(static_cast<uint16_t>(l.port()));
+      out.target_port = rte_cpu_to_be_16(static_cast<uint16_t>(l.target_port() != 0 ? l.target_port() : l.port()));
+      out.first_target = static_cast<uint32_t>(t.targets.size());
+      out.n_targets = static_cast<uint32_t>(lb.backends_size());
+      for (int i = 0; i < lb.backends_size(); ++i)
+        t.targets.push_back({rte_cpu_to_be_32(lb.backends(i).ip()), static_cast<uint16_t>(first_backend + i),
+                             selectable[static_cast<size_t>(i)]});
+      const LbKey key = lb_key(lb.vni(), rte_cpu_to_be_32(lb.vip()), proto, out.port);
+      if (!add_unique(t.listener_index.get(), &key, index_data(static_cast<uint32_t>(t.listeners.size()))))
+        build_fail(where + ": listener " + std::to_string(l.port()) + " appears twice");
+      t.listeners.push_back(std::move(out));
+    }
+  }
+}
+
+}  // namespace weft::dp

@@ -1,0 +1,300 @@
+// The load balancer through weftd's policy-mode graph on node-a
+// (flowcache_fixture.h's node, with a load balancer in network red):
+// DNAT to the backend and back to the VIP with every checksum right, a
+// cache hit that leaves the same bytes, connections that keep their
+// backend across snapshots, a removed backend's connections dropped and
+// counted, hairpin, and the security groups judged at both ends against
+// what each end sees.
+//
+//   network red (VNI 1001) 10.0.1.0/24, router MAC 0a:00:00:00:03:e9
+//     red-1  node-a port 1  10.0.1.10  [client]  the client
+//     red-2  node-a port 2  10.0.1.12  [srv]     a local backend
+//     red-3  node-b         10.0.1.11  [srv]     a remote backend
+//   web-lb  VIP 10.0.1.100, tcp 80 -> 8080, udp 53 -> 5353
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <rte_tcp.h>
+
+#include <map>
+
+#include "dataplane/pipeline/drop_reasons.h"
+#include "tests/packet/flowcache_fixture.h"
+
+namespace weft::test {
+namespace {
+
+constexpr uint8_t kSyn = RTE_TCP_SYN_FLAG;
+constexpr uint8_t kSynAck = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+constexpr uint8_t kAck = RTE_TCP_ACK_FLAG;
+
+const Topo T;
+const Mac kRedRouter = mac("0a:00:00:00:03:e9");  // router_mac(1001)
+const uint32_t kVip = ip4("10.0.1.100");
+const Addr kVipAddr{kRedRouter, kVip};  // as a client addresses it (ARP: the router MAC)
+
+// `backends`: the YAML list; `client_egress`: the client group's egress rules.
+std::string lb_policy(const std::string& backends = "[{port: red-2}, {port: red-3}]",
+                      const std::string& client_egress = "[{protocol: tcp, ports: 80, to: 10.0.1.100/32}, "
+                                                         "{protocol: udp, ports: 53, to: 10.0.1.100/32}]",
+                      const std::string& srv_ports = "8080") {
+  return R"(version: 1
+nodes:
+  - {name: node-a, underlay_ip: 172.31.0.1}
+  - {name: node-b, underlay_ip: 172.31.0.2}
+networks:
+  - {name: red, vni: 1001, subnets: [{name: s, cidr: 10.0.1.0/24}]}
+ports:
+  - {name: red-1, network: red, subnet: s, node: node-a, ip: 10.0.1.10, mac: "02:00:00:00:01:0a",
+     security_groups: [client]}
+  - {name: red-2, network: red, subnet: s, node: node-a, ip: 10.0.1.12, mac: "02:00:00:00:01:0c",
+     security_groups: [srv]}
+  - {name: red-3, network: red, subnet: s, node: node-b, ip: 10.0.1.11, mac: "02:00:00:00:01:0b",
+     security_groups: [srv]}
+security_groups:
+  - name: client
+    egress: )" + client_egress +
+         R"(
+  - name: srv
+    ingress:
+      - {protocol: tcp, ports: ")" + srv_ports +
+         R"(", from: 10.0.1.0/24}
+      - {protocol: udp, ports: 5353, from: 10.0.1.0/24}
+load_balancers:
+  - name: web-lb
+    network: red
+    vip: 10.0.1.100
+    listeners:
+      - {protocol: tcp, port: 80, target_port: 8080}
+      - {protocol: udp, port: 53, target_port: 5353}
+    backends: )" + backends +
+         R"(
+)";
+}
+
+// The IPv4 header checksum and the TCP or UDP checksum (with its pseudo
+// header) of an Ethernet frame `b` are right.
+void expect_checksums(const Bytes& b) {
+  constexpr size_t kIp = 14;
+  ASSERT_GE(b.size(), kIp + 20);
+  const size_t ihl = (b[kIp] & 0xf) * 4u;
+  EXPECT_EQ(inet_checksum(std::span(b).subspan(kIp, ihl)), 0) << "IPv4 header checksum";
+  const size_t total = be16_at(b, kIp + 2);
+  const size_t l4 = kIp + ihl;
+  Bytes pseudo(b.begin() + kIp + 12, b.begin() + kIp + 20);
+  pseudo.push_back(0);
+  pseudo.push_back(b[kIp + 9]);
+  const auto len = static_cast<uint16_t>(total - ihl);
+  pseudo.push_back(static_cast<uint8_t>(len >> 8));
+  pseudo.push_back(static_cast<uint8_t>(len));
+  pseudo.insert(pseudo.end(), b.begin() + static_cast<long>(l4), b.begin() + static_cast<long>(kIp + total));
+  EXPECT_EQ(inet_checksum(pseudo), 0) << "L4 checksum";
+}
+
+struct Tuple {
+  uint32_t src, dst;
+  uint16_t sport, dport;
+};
+Tuple tuple_of(const Bytes& b) {
+  return {be32_at(b, 14 + 12), be32_at(b, 14 + 16), be16_at(b, 34), be16_at(b, 36)};
+}
+
+class LbTest : public FlowCacheFixture {
+ protected:
+  void SetUp() override {
+    FlowCacheFixture::SetUp();
+    apply(lb_policy());
+  }
+  // red-1 -> VIP:80.
+  Outcome client(uint16_t sport, uint8_t flags, uint16_t vport = 80) {
+    return send(tcp_frame(T.kRed1, kVipAddr, sport, vport, flags, 32), kRed1Port);
+  }
+  // The backend's answer to red-1 (a local one, or red-3 behind node-b).
+  Outcome answer(const Addr& backend, uint16_t sport, uint8_t flags) {
+    const Bytes f = tcp_frame(backend, T.kRed1, 8080, sport, flags, 32);
+    return backend.ip == T.kRed2.ip ? send(f, kRed2Port) : send(from_node_b(f), kUnderlayPort);
+  }
+  // The backend a connection went to, by where its first packet left.
+  const Addr& backend_of(const Outcome& o) {
+    EXPECT_EQ(o.sent.size(), 1u) << o.drops;
+    return !o.sent.empty() && o.sent[0].port == kRed2Port ? T.kRed2 : T.kRed3;
+  }
+  // The frame as the backend sees it.
+  static Bytes arrived(const Captured& c) { return c.port == kUnderlayPort ? inner_of(c) : c.bytes; }
+};
+
+TEST_F(LbTest, NewConnectionIsTranslatedToTheBackendAndRepliesBackToTheVip) {
+  apply(lb_policy("[{port: red-2}]"));
+  Outcome o = client(40000, kSyn);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  const Bytes& in = o.sent[0].bytes;
+  EXPECT_EQ(mac_at(in, 0), T.kRed2.mac);
+  EXPECT_EQ(mac_at(in, 6), kRedRouter);
+  const Tuple t = tuple_of(in);
+  EXPECT_EQ(t.src, T.kRed1.ip) << "the backend sees the client's real address";
+  EXPECT_EQ(t.sport, 40000);
+  EXPECT_EQ(t.dst, T.kRed2.ip);
+  EXPECT_EQ(t.dport, 8080) << "the listener's target port";
+  EXPECT_EQ(in[14 + 8], 63) << "routed: TTL one less";
+  expect_checksums(in);
+  EXPECT_EQ(conntrack().stats().translated.get(), 1u);
+
+  o = answer(T.kRed2, 40000, kSynAck);
+  ASSERT_TRUE(o.delivered_to(kRed1Port)) << o.drops;
+  const Tuple r = tuple_of(o.sent[0].bytes);
+  EXPECT_EQ(r.src, kVip) << "the client sees the VIP it addressed";
+  EXPECT_EQ(r.sport, 80);
+  EXPECT_EQ(r.dst, T.kRed1.ip);
+  EXPECT_EQ(r.dport, 40000);
+  expect_checksums(o.sent[0].bytes);
+
+  // Later packets are cache hits and leave the bytes a walk leaves.
+  const uint64_t hits = conntrack().stats().hits.get();
+  o = client(40000, kAck);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  EXPECT_EQ(conntrack().stats().hits.get(), hits + 1);
+  Bytes walked = in;
+  Bytes hit = o.sent[0].bytes;
+  // Only the TCP flags (and so the checksum) differ from the SYN.
+  EXPECT_EQ(tuple_of(hit).dst, T.kRed2.ip);
+  EXPECT_EQ(tuple_of(hit).dport, 8080);
+  EXPECT_EQ(mac_at(hit, 0), mac_at(walked, 0));
+  expect_checksums(hit);
+  o = answer(T.kRed2, 40000, kAck);
+  ASSERT_TRUE(o.delivered_to(kRed1Port)) << o.drops;
+  EXPECT_EQ(conntrack().stats().hits.get(), hits + 2);
+  EXPECT_EQ(tuple_of(o.sent[0].bytes).src, kVip);
+  expect_checksums(o.sent[0].bytes);
+  EXPECT_EQ(conntrack().size(), 1u);
+}
+
+TEST_F(LbTest, UdpAndARemoteBackend) {
+  apply(lb_policy("[{port: red-3}]"));
+  Outcome o = send(udp_frame(T.kRed1, kVipAddr, 5000, 53), kRed1Port);
+  ASSERT_TRUE(o.delivered_to(kUnderlayPort)) << o.drops;
+  const Bytes in = inner_of(o.sent[0]);
+  EXPECT_EQ(mac_at(in, 0), T.kRed3.mac);
+  const Tuple t = tuple_of(in);
+  EXPECT_EQ(t.dst, T.kRed3.ip);
+  EXPECT_EQ(t.dport, 5353);
+  EXPECT_EQ(t.src, T.kRed1.ip);
+  expect_checksums(in);
+
+  o = send(from_node_b(udp_frame(T.kRed3, T.kRed1, 5353, 5000)), kUnderlayPort);
+  ASSERT_TRUE(o.delivered_to(kRed1Port)) << o.drops;
+  const Tuple r = tuple_of(o.sent[0].bytes);
+  EXPECT_EQ(r.src, kVip);
+  EXPECT_EQ(r.sport, 53);
+  expect_checksums(o.sent[0].bytes);
+}
+
+TEST_F(LbTest, ConnectionsKeepTheirBackendAcrossSnapshots) {
+  std::map<uint16_t, uint32_t> got;  // client port -> backend address
+  std::map<uint32_t, int> per_backend;
+  for (uint16_t sport = 41000; sport < 41064; ++sport) {
+    const Outcome o = client(sport, kSyn);
+    const Addr& b = backend_of(o);
+    EXPECT_EQ(tuple_of(arrived(o.sent[0])).dst, b.ip);
+    got[sport] = b.ip;
+    ++per_backend[b.ip];
+    ASSERT_EQ(answer(b, sport, kSynAck).sent.size(), 1u);
+  }
+  EXPECT_EQ(per_backend.size(), 2u) << "64 connections over two backends of equal weight";
+
+  // New weights change where new connections go, never where old ones are.
+  apply(lb_policy("[{port: red-2, weight: 1}, {port: red-3, weight: 200}]"));
+  for (const auto& [sport, ip] : got) {
+    const Outcome o = client(sport, kAck);
+    ASSERT_EQ(o.sent.size(), 1u) << o.drops;
+    EXPECT_EQ(tuple_of(arrived(o.sent[0])).dst, ip) << "client port " << sport;
+  }
+  int to_red3 = 0;
+  for (uint16_t sport = 42000; sport < 42064; ++sport)
+    to_red3 += backend_of(client(sport, kSyn)).ip == T.kRed3.ip;
+  EXPECT_GE(to_red3, 60) << "new connections follow the new weights";
+}
+
+TEST_F(LbTest, ARemovedBackendsConnectionsAreDroppedNotMoved) {
+  std::map<uint16_t, uint32_t> got;
+  for (uint16_t sport = 43000; sport < 43032; ++sport) {
+    const Outcome o = client(sport, kSyn);
+    const Addr& b = backend_of(o);
+    got[sport] = b.ip;
+    ASSERT_EQ(answer(b, sport, kSynAck).sent.size(), 1u);
+  }
+  apply(lb_policy("[{port: red-2}]"));
+  int gone = 0;
+  for (const auto& [sport, ip] : got) {
+    const Outcome o = client(sport, kAck);
+    if (ip == T.kRed2.ip) {
+      EXPECT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+      continue;
+    }
+    ++gone;
+    EXPECT_TRUE(o.sent.empty());
+    EXPECT_EQ(o.drops, "lb_backend_gone=1");
+    // The connection is cut: its later packets drop without a walk.
+    EXPECT_EQ(client(sport, kAck).drops, "ct_cut=1");
+  }
+  EXPECT_GT(gone, 0);
+  // A new connection goes to the backend that is left.
+  EXPECT_TRUE(client(44000, kSyn).delivered_to(kRed2Port));
+}
+
+TEST_F(LbTest, HairpinIsServedFromTheVip) {
+  apply(lb_policy("[{port: red-2}]", "[{protocol: any, to: 0.0.0.0/0}]"));
+  // red-2 may reach the VIP: its own group has no egress list.
+  Outcome o = send(tcp_frame(T.kRed2, kVipAddr, 45000, 80, kSyn, 16), kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  Tuple t = tuple_of(o.sent[0].bytes);
+  EXPECT_EQ(t.src, kVip) << "source translated to the VIP";
+  EXPECT_EQ(t.sport, 45000);
+  EXPECT_EQ(t.dst, T.kRed2.ip);
+  EXPECT_EQ(t.dport, 8080);
+  EXPECT_EQ(mac_at(o.sent[0].bytes, 0), T.kRed2.mac);
+  expect_checksums(o.sent[0].bytes);
+
+  // red-2 answers the VIP (through the router MAC) and gets its own
+  // connection back as it opened it.
+  o = send(tcp_frame(T.kRed2, kVipAddr, 8080, 45000, kSynAck, 16), kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  t = tuple_of(o.sent[0].bytes);
+  EXPECT_EQ(t.src, kVip);
+  EXPECT_EQ(t.sport, 80);
+  EXPECT_EQ(t.dst, T.kRed2.ip);
+  EXPECT_EQ(t.dport, 45000);
+  expect_checksums(o.sent[0].bytes);
+  o = send(tcp_frame(T.kRed2, kVipAddr, 45000, 80, kAck, 16), kRed2Port);
+  EXPECT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+}
+
+TEST_F(LbTest, SecurityGroupsJudgeTheVipAndTheTargetPort) {
+  // The client may not reach the VIP on 80: refused at its own port, and
+  // nothing is left in the table.
+  apply(lb_policy("[{port: red-2}]", "[{protocol: tcp, ports: 443, to: 10.0.1.100/32}]"));
+  Outcome o = client(46000, kSyn);
+  EXPECT_TRUE(o.sent.empty());
+  EXPECT_EQ(o.drops, "sg_egress_denied=1");
+  EXPECT_EQ(conntrack().size(), 0u);
+
+  // The backend takes 80 but not the target port 8080: its ingress is
+  // judged against the port the connection reaches it on.
+  apply(lb_policy("[{port: red-2}]", "[{protocol: tcp, ports: 80, to: 10.0.1.100/32}]", "80"));
+  o = client(46001, kSyn);
+  EXPECT_TRUE(o.sent.empty());
+  EXPECT_EQ(o.drops, "sg_ingress_denied=1");
+  EXPECT_EQ(conntrack().size(), 0u);
+
+  // Egress rules name the VIP, not the backend: a rule for the backend's
+  // address does not let the client in through the VIP.
+  apply(lb_policy("[{port: red-2}]", "[{protocol: tcp, ports: 8080, to: 10.0.1.12/32}]"));
+  EXPECT_EQ(client(46002, kSyn).drops, "sg_egress_denied=1");
+}
+
+TEST_F(LbTest, WhatNoListenerServes) {
+  EXPECT_EQ(client(47000, kSyn, 81).drops, "lb_no_listener=1");
+  EXPECT_EQ(send(icmp_frame(T.kRed1, kVipAddr, 8, 0), kRed1Port).drops, "lb_no_listener=1");
+}
+
+}  // namespace
+}  // namespace weft::test
