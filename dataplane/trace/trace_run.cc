@@ -48,6 +48,7 @@ const char* disposition_text(uint8_t ct) {
     case CtDisposition::kPath: return "a known connection whose direction has no recorded path yet";
     case CtDisposition::kRelated: return "an ICMP error about a known connection";
     case CtDisposition::kStateless: return "ICMP neither echo nor error: judged alone";
+    case CtDisposition::kWrongIngress: return "a known connection's packet from another peer than its own";
   }
   return "?";
 }
