@@ -17,6 +17,15 @@
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
+namespace {
+
+// The external network (the gateway's, VNI 0) has no L2 of its own: its
+// packets walk the gateway's stages.
+FlowLookupNext walk_edge(const PktMeta& md) {
+  return md.vni == 0 ? FlowLookupNext::kExternalWalk : FlowLookupNext::kWalk;
+}
+
+}  // namespace
 
 // An ICMP error (`t`: its quoted packet's key, found at `idx`) passes as
 // RELATED only about a live connection that is not cut, quoting a packet
@@ -80,7 +89,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     if (md->outer.l3_type != L3Type::kIpv4) {
       if (md->outer.l3_type == L3Type::kArp) {
         md->ct = ct_meta(CtDisposition::kUntracked);
-        send(m, FlowLookupNext::kWalk);
+        send(m, walk_edge(*md));
       } else {
         drop(m, DropReason::ct_not_ipv4);
       }
@@ -93,7 +102,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     // node answers it, dhcp/.)
     if (rte_is_multicast_ether_addr(&eth->dst_addr)) {
       md->ct = ct_meta(CtDisposition::kStateless);
-      send(m, FlowLookupNext::kWalk);
+      send(m, walk_edge(*md));
       continue;
     }
     PacketTuple& t = tuples[count];
@@ -106,7 +115,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         break;
       case TupleKind::kStateless:
         md->ct = ct_meta(CtDisposition::kStateless);
-        send(m, FlowLookupNext::kWalk);
+        send(m, walk_edge(*md));
         continue;
       case TupleKind::kFragment:
         drop(m, DropReason::ct_fragment);
@@ -143,7 +152,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         drop(m, why);
       } else {
         md->ct = ct_meta(CtDisposition::kRelated);
-        send(m, FlowLookupNext::kWalk);
+        send(m, walk_edge(*md));
       }
       continue;
     }
@@ -169,12 +178,12 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         if (e.flags & kConnXlate) md->xlate_conn = idx[k] | (dir == ConnDir::kReply ? kXlateReply : 0);
         if (e.generation != generation) {
           md->ct = ct_meta(CtDisposition::kStale, dir);
-          send(m, FlowLookupNext::kWalk);
+          send(m, walk_edge(*md));
         } else if (e.flags & kConnCut) {
           drop(m, DropReason::ct_cut);
         } else if (!a.recorded()) {
           md->ct = ct_meta(CtDisposition::kPath, dir);
-          send(m, FlowLookupNext::kWalk);
+          send(m, walk_edge(*md));
         } else if (a.in_port != md->in_port) {
           drop(m, DropReason::ct_port_mismatch);
         } else {
@@ -192,7 +201,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     }
     if (open_state(conn_proto(t.key), t)) {
       md->ct = ct_meta(CtDisposition::kNew);
-      send(m, FlowLookupNext::kWalk);
+      send(m, walk_edge(*md));
     } else {
       drop(m, DropReason::ct_invalid);
     }

@@ -43,15 +43,17 @@
 
 namespace weft::dp {
 
-// kWalk: not a hit, the full pipeline decides; the others: the tail.
-enum class FlowLookupNext : uint8_t { kWalk, kRewrite, kEncap, kLocal, kCount };
+// kWalk: not a hit, the full pipeline decides; kExternalWalk: the same
+// for a packet from the gateway's external network (VNI 0, gateway/);
+// the others: the tail.
+enum class FlowLookupNext : uint8_t { kWalk, kRewrite, kEncap, kLocal, kExternalWalk, kCount };
 
 class FlowLookupStage final : public StageWith<FlowLookupNext> {
  public:
   static constexpr uint32_t kDefaultSweepPerBurst = 8;
 
   explicit FlowLookupStage(ConnTable& table, uint32_t sweep_per_burst = kDefaultSweepPerBurst) noexcept
-      : StageWith({"walk", "rewrite", "encap", "local"}), table_(table), sweep_(sweep_per_burst) {}
+      : StageWith({"walk", "rewrite", "encap", "local", "external_walk"}), table_(table), sweep_(sweep_per_burst) {}
 
   std::string_view name() const override { return "flow_lookup"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

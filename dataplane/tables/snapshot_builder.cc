@@ -35,6 +35,7 @@ void build_tables(const proto::NodeTables& in, Snapshot& snap, std::vector<std::
   build_vnics(ctx, snap.networks, snap.vnics);
   build_routes(ctx, snap.networks, snap.vteps, snap.rewrites, snap.routes);
   build_dhcp(ctx, snap.dhcp);
+  build_gateway(ctx, snap.gateway);
   std::string error;
   if (!build_security_groups(in, ctx.bound, snap.security_groups, error)) build_fail(error);
 }
