@@ -14,8 +14,9 @@
 #     the internet on the port its group allows and refused on another; its
 #     own connections out are seen as the floating IP;
 #   - a burst of forged frames (unallocated ports, an unknown address, a
-#     martian source, fragments) is dropped and counted under named
-#     reasons, and changes nothing.
+#     martian source) is dropped and counted under named reasons, and
+#     changes nothing (fragments: tests/packet/gateway_test.cc; af_packet
+#     reassembles them before weftd sees them).
 #
 #   gateway.sh WEFTD WEFTCTL     (root; exits 77 = skipped otherwise)
 #
@@ -137,14 +138,14 @@ echo "  pb is seen as $seen"
 
 echo "== a burst of forged frames is counted and changes nothing"
 declare -A before=()
-reasons="gw_no_mapping gw_unknown_destination gw_martian_source ct_fragment"
+reasons="gw_no_mapping gw_unknown_destination gw_martian_source"
 for r in $reasons; do before[$r]=$(ovl_drops "$A" "$r"); done
 tools inet forge eth0 "$ext_mac" 100
 sleep 1
 for r in $reasons; do
   now=$(ovl_drops "$A" "$r")
   echo "  $r: ${before[$r]} -> $now"
-  [ $((now - before[$r])) -ge 100 ] || fail "forged frames not counted as $r"
+  [ $((now - before[$r])) -ge 100 ] || fail "forged frames not counted as $r: A $(nonzero_drops "$A")"
 done
 seen=$(tools rb ask 203.0.113.1 7100) && [ "${seen%:*}" = 203.0.113.2 ] || fail "SNAT broken after the forged burst"
 tools inet ask 203.0.113.10 7000 >/dev/null || fail "the floating IP broken after the forged burst"
