@@ -130,6 +130,7 @@ class GatewayTest : public FlowCacheFixture {
     std::copy(kExtMac.begin(), kExtMac.end(), s->external.mac.addr_bytes);
     s->external.port_lo = port_lo_;
     s->external.port_hi = port_hi_;
+    s->external.vlan = vlan_;
     s->external_neighbors = std::make_shared<dp::NeighborTable>(kProbeInterval, kReachable);
     return s;
   }
@@ -164,6 +165,7 @@ class GatewayTest : public FlowCacheFixture {
 
   uint16_t port_lo_ = dp::ExternalIdentity::kDefaultPortLo;
   uint16_t port_hi_ = dp::ExternalIdentity::kDefaultPortHi;
+  uint16_t vlan_ = 0;
 };
 
 TEST_F(GatewayTest, AnswersArpForItsAddressesOnly) {
@@ -454,6 +456,52 @@ TEST_F(GatewayTest, RemovingAFloatingIpCutsItsConnections) {
   const Bytes ack = tcp_frame(kRed2, Addr{kRedRouter, kServer}, 80, 5555, RTE_TCP_ACK_FLAG);
   EXPECT_EQ(send(ack, kRed2Port).drops, "gw_binding_gone=1");
   EXPECT_EQ(send(ack, kRed2Port).drops, "ct_cut=1");
+}
+
+TEST_F(GatewayTest, AVlanBindingTagsEverythingOnTheExternalPort) {
+  vlan_ = 100;
+  apply(gateway_policy());
+  // ARP, tagged: answered tagged.
+  const Bytes req = Frame()
+                        .eth(kNextHopMac, Topo::kBroadcast)
+                        .vlan(100)
+                        .arp({.sha = kNextHopMac, .spa = kNextHop, .tpa = kExtIp})
+                        .bytes();
+  const Outcome a = send(req, kExtPort);
+  ASSERT_TRUE(a.delivered_to(kExtPort)) << a.drops;
+  EXPECT_EQ(be16_at(a.sent[0].bytes, 12), RTE_ETHER_TYPE_VLAN);
+  EXPECT_EQ(be16_at(a.sent[0].bytes, 14) & 0xfff, 100);
+  EXPECT_EQ(be16_at(a.sent[0].bytes, 16), RTE_ETHER_TYPE_ARP);
+  EXPECT_EQ(mac_at(a.sent[0].bytes, 18 + 8), kExtMac);
+  // Untagged, or another VLAN: not ours.
+  const Bytes untagged = Frame().eth(kNextHopMac, Topo::kBroadcast).arp({.sha = kNextHopMac, .spa = kNextHop, .tpa = kExtIp}).bytes();
+  EXPECT_EQ(send(untagged, kExtPort).drops, "gw_vlan_mismatch=1");
+  const Bytes other = Frame().eth(kNextHopMac, kExtMac).vlan(101).ipv4(kServer, kFip2).udp(1, 80).bytes();
+  EXPECT_EQ(send(other, kExtPort).drops, "gw_vlan_mismatch=1");
+
+  // SNAT out, tagged, with the IP packet intact behind the tag.
+  learn_next_hop();
+  const Outcome o = send(to_server(kRed1, kRedRouter, 40000), kRed1Port);
+  ASSERT_TRUE(o.delivered_to(kExtPort)) << o.drops;
+  const Bytes& b = o.sent[0].bytes;
+  EXPECT_EQ(be16_at(b, 12), RTE_ETHER_TYPE_VLAN);
+  EXPECT_EQ(be16_at(b, 14) & 0xfff, 100);
+  EXPECT_EQ(be16_at(b, 16), RTE_ETHER_TYPE_IPV4);
+  EXPECT_EQ(be32_at(b, 18 + 12), kExtIp);
+  expect_checksums(b, 18);
+  // Its tagged reply comes back untagged to the VM.
+  const Bytes reply = Frame()
+                          .eth(kNextHopMac, kExtMac)
+                          .vlan(100)
+                          .ipv4(kServer, kExtIp)
+                          .udp(53, be16_at(b, 18 + 20))
+                          .payload(16)
+                          .bytes();
+  const Outcome r = send(reply, kExtPort);
+  ASSERT_TRUE(r.delivered_to(kRed1Port)) << r.drops;
+  EXPECT_EQ(be16_at(r.sent[0].bytes, 12), RTE_ETHER_TYPE_IPV4);
+  EXPECT_EQ(be32_at(r.sent[0].bytes, 30), kRed1.ip);
+  expect_checksums(r.sent[0].bytes);
 }
 
 TEST(GatewayBuild, BindingAndGatewayMustGoTogether) {
