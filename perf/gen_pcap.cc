@@ -282,6 +282,47 @@ Frame make_peer_arp(const Params&, uint32_t) {
   return f;
 }
 
+// --- the gateway scenarios (perf/snat.yaml) ----------------------------------
+//
+// Node "perf" hosts gateway edge (SNAT address 203.0.113.2, next hop
+// 203.0.113.1) for network "bench" (VNI 7001); the same 64 clients as sg
+// on node "peer", routed there: router MAC to router MAC.
+constexpr uint32_t kSnatVni = 7001;
+constexpr uint8_t kSnatRouterMac[6] = {0x0a, 0, 0, 0, 0x1b, 0x59};  // 0a:00:00 and VNI 7001
+constexpr uint32_t kSnatServer = 0xc6336400;  // 198.51.100.0: + flow / 64 % 16
+constexpr uint8_t kNextHopMac[6] = {0x02, 0, 0, 0, 0xfe, 0x01};
+constexpr uint32_t kNextHop = 0xcb007101;  // 203.0.113.1
+
+// snat-vxlan: the peer's tunnel packets of UDP flows from client flow % 64,
+// source port 1024 + flow / 64, to one of 16 servers' port 443, for the
+// gateway to translate. --size is the inner frame's.
+Frame make_snat_vxlan(const Params& p, uint32_t flow) {
+  Udp4 h{};
+  std::memcpy(h.src_mac, kSnatRouterMac, 6);
+  std::memcpy(h.dst_mac, kSnatRouterMac, 6);
+  h.src_ip = kSgClientIp + flow % kSgClients;
+  h.dst_ip = kSnatServer + 1 + flow / kSgClients % 16;
+  h.src_port = static_cast<uint16_t>(1024 + flow / kSgClients);
+  h.dst_port = kSgPort;
+  const size_t headers = 14 + 20 + 8;
+  const size_t frame = p.size - kFcsBytes;
+  return from_peer(udp4_frame(h, Frame(frame > headers ? frame - headers : 0, 0), frame), kSnatVni, flow);
+}
+
+// gw-next-hop-arp: the external next hop's gratuitous ARP, which resolves
+// it before the gateway's traffic starts.
+Frame make_next_hop_arp(const Params&, uint32_t) {
+  Frame f;
+  Writer w(f);
+  const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  w.bytes(broadcast, 6).bytes(kNextHopMac, 6).u16(0x0806);
+  w.u16(1).u16(kEthIpv4).u8(6).u8(4).u16(1);
+  w.bytes(kNextHopMac, 6).u32(kNextHop).bytes(broadcast, 6).u32(kNextHop);
+  w.done();
+  f.resize(60, 0);
+  return f;
+}
+
 struct Scenario {
   std::string_view name;
   std::string_view description;
@@ -300,6 +341,9 @@ constexpr Scenario kScenarios[] = {
      make_sg_vxlan},
     {"lb-vnic", "VM vm's UDP to a VIP: --flows connections, balanced over 16 backends (perf/lb.yaml)",
      make_lb_vnic},
+    {"snat-vxlan", "VXLAN from the peer: --flows UDP flows of 64 clients to the outside (perf/snat.yaml)",
+     make_snat_vxlan},
+    {"gw-next-hop-arp", "the gateway's external next hop's gratuitous ARP", make_next_hop_arp},
 };
 
 bool write_pcap(const char* path, const Params& p, const Scenario& s) {

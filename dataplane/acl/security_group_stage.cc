@@ -48,7 +48,9 @@ Opening opening(const Snapshot& snap, const PktMeta& md, const PacketTuple& t, b
   }
   o.ingress_l4 = o.l4;
   const uint16_t in = snap.ports[md.in_port].role == PortRole::kVnic ? md.in_port : kNoPort;
-  const uint16_t out = md.out_port != snap.underlay_port ? md.out_port : kNoPort;
+  // The underlay and the gateway's external port are no port with rules.
+  const uint16_t out =
+      md.out_port < snap.ports.size() && snap.ports[md.out_port].role == PortRole::kVnic ? md.out_port : kNoPort;
   o.src_port = reply ? out : in;
   o.dst_port = reply ? in : out;
   return o;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <boost/asio/ip/address.hpp>
@@ -204,6 +205,42 @@ void read_underlay(Reader& r, const YAML::Node& n, UnderlayConfig& u) {
   }
 }
 
+// "1024-65535": an inclusive range of ports.
+std::optional<std::pair<uint16_t, uint16_t>> parse_port_range(std::string_view text) {
+  const auto dash = text.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  uint32_t lo = 0, hi = 0;
+  const std::string_view a = text.substr(0, dash), b = text.substr(dash + 1);
+  auto r1 = std::from_chars(a.data(), a.data() + a.size(), lo);
+  auto r2 = std::from_chars(b.data(), b.data() + b.size(), hi);
+  if (a.empty() || b.empty() || r1.ec != std::errc{} || r1.ptr != a.data() + a.size() || r2.ec != std::errc{} ||
+      r2.ptr != b.data() + b.size() || lo == 0 || hi > 65535 || lo > hi)
+    return std::nullopt;
+  return std::pair{static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
+}
+
+std::optional<ExternalConfig> read_external(Reader& r, const YAML::Node& n) {
+  if (!r.keys(n, "external", {"device", "vlan", "snat_ports"}, {"device"})) return std::nullopt;
+  ExternalConfig e;
+  bool ok = true;
+  if (const YAML::Node d = n["device"]) {
+    if (auto s = r.string(d, "external.device")) e.device = *s; else ok = false;
+  } else {
+    ok = false;
+  }
+  if (const YAML::Node v = n["vlan"]) {
+    if (auto id = r.number(v, "external.vlan", 1, 4094)) e.vlan = static_cast<uint16_t>(*id); else ok = false;
+  }
+  if (const YAML::Node p = n["snat_ports"]) {
+    auto s = r.string(p, "external.snat_ports");
+    auto range = s ? parse_port_range(*s) : std::nullopt;
+    if (s && !range)
+      r.error(p, "external.snat_ports", "'" + *s + "' is not a port range LO-HI within 1-65535 (e.g. \"1024-65535\")");
+    if (range) std::tie(e.snat_lo, e.snat_hi) = *range; else ok = false;
+  }
+  return ok ? std::optional(e) : std::nullopt;
+}
+
 std::optional<PortConfig> read_port(Reader& r, const std::string& name, const YAML::Node& n) {
   const std::string what = "ports." + name;
   PortConfig p;
@@ -363,7 +400,7 @@ void read_port_security(Reader& r, const YAML::Node& n, PortSecurityConfig& c) {
 // Cross-field rules: one device, interface or socket per port, and no more
 // ports than DPDK has ethdev slots.
 void check_bindings(Reader& r, const YAML::Node& root, NodeConfig& cfg) {
-  if (cfg.ports.size() + 1 > RTE_MAX_ETHPORTS) {
+  if (cfg.ports.size() + 1 + (cfg.external ? 1 : 0) > RTE_MAX_ETHPORTS) {
     r.error(root["ports"], "ports", std::to_string(cfg.ports.size()) + " bindings plus the underlay exceed DPDK's " +
                                         std::to_string(RTE_MAX_ETHPORTS) + " ports");
   }
@@ -374,6 +411,13 @@ void check_bindings(Reader& r, const YAML::Node& root, NodeConfig& cfg) {
   };
   std::vector<Seen> seen;
   if (!cfg.underlay.device.empty()) seen.push_back({"device " + device_name(cfg.underlay.device), "underlay"});
+  if (cfg.external) {
+    const std::string key = "device " + device_name(cfg.external->device);
+    if (!seen.empty() && seen.front().key == key)
+      r.error(root["external"], "external.device", key + " is already used by the underlay");
+    else
+      seen.push_back({key, "external"});
+  }
   for (const PortConfig& p : cfg.ports) {
     std::string key;
     switch (p.binding.kind) {
@@ -416,7 +460,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
   try {
     if (!r.keys(root, "node config",
                 {"node", "controller", "underlay", "ports", "dpdk", "conntrack", "port_security",
-                 "control_socket", "control_socket_group", "metrics"},
+                 "control_socket", "control_socket_group", "metrics", "external"},
                 {"node", "underlay"}))
       return std::nullopt;
     if (const YAML::Node n = root["node"]) {
@@ -428,6 +472,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
     if (const YAML::Node c = root["controller"]) cfg.controller = read_controller(r, c);
     if (const YAML::Node u = root["underlay"]) read_underlay(r, u, cfg.underlay);
     if (const YAML::Node p = root["ports"]) read_ports(r, p, cfg.ports);
+    if (const YAML::Node e = root["external"]) cfg.external = read_external(r, e);
     if (const YAML::Node d = root["dpdk"]) read_dpdk(r, d, cfg.dpdk);
     if (const YAML::Node c = root["conntrack"]) read_conntrack(r, c, cfg.conntrack);
     if (const YAML::Node p = root["port_security"]) read_port_security(r, p, cfg.port_security);

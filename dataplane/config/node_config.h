@@ -41,6 +41,19 @@ struct UnderlayConfig {
   std::optional<uint32_t> next_hop; // for VTEPs outside the underlay subnet
 };
 
+// The gateway's external network (only on a node that hosts a gateway):
+// its port, an optional 802.1Q tag on it, and the TCP/UDP ports (and ICMP
+// echo identifiers) SNAT hands out.
+struct ExternalConfig {
+  static constexpr uint16_t kDefaultSnatLo = 1024;
+  static constexpr uint16_t kDefaultSnatHi = 65535;
+
+  std::string device;  // DPDK devargs or a PCI address
+  uint16_t vlan = 0;   // 1-4094; 0: untagged
+  uint16_t snat_lo = kDefaultSnatLo;
+  uint16_t snat_hi = kDefaultSnatHi;
+};
+
 // A local binding: policy port name -> vNIC.
 struct PortConfig {
   std::string name;
@@ -93,6 +106,7 @@ struct NodeConfig {
   std::optional<ControllerConfig> controller;  // absent: standalone (--policy) only
   UnderlayConfig underlay;
   std::vector<PortConfig> ports;  // in file order: DPDK port ids follow it, after the underlay
+  std::optional<ExternalConfig> external;  // the external port comes after the vNICs
   DpdkConfig dpdk;
   ConntrackConfig conntrack;
   PortSecurityConfig port_security;

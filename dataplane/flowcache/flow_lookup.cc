@@ -17,6 +17,18 @@
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
+namespace {
+
+// Where a packet walks when the cache does not take it. The external
+// network (the gateway's, VNI 0) has no L2 of its own: its packets walk
+// the gateway's stages. A decapsulated frame's inner source is checked
+// first (kTunnelSource).
+FlowLookupNext walk_edge(const PktMeta& md, uint16_t underlay_port) {
+  if (md.vni == 0) return FlowLookupNext::kExternalWalk;
+  return md.in_port == underlay_port ? FlowLookupNext::kWalkTunnel : FlowLookupNext::kWalk;
+}
+
+}  // namespace
 
 // An ICMP error (`t`: its quoted packet's key, found at `idx`) passes as
 // RELATED only about a live connection that is not cut, quoting a packet
@@ -67,10 +79,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
   const uint32_t generation = ctx.snap->generation;
   const uint16_t underlay = ctx.snap->underlay_port;
   const uint64_t now = ctx.now_tsc;
-  // The walk, by way of the inner source checks for a decapsulated frame.
-  auto walk = [&](rte_mbuf* m) {
-    send(m, meta(m)->in_port == underlay ? FlowLookupNext::kWalkTunnel : FlowLookupNext::kWalk);
-  };
+  auto walk = [&](rte_mbuf* m) { send(m, walk_edge(*meta(m), underlay)); };
 
   // Keys for the whole burst first, so the table can hash and prefetch
   // them all before it touches any.

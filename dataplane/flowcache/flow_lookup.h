@@ -46,15 +46,18 @@ namespace weft::dp {
 
 // kWalk: not a hit, the full pipeline decides; kWalkTunnel: the same for a
 // decapsulated frame, whose inner source is checked first (kTunnelSource);
-// the others: the tail.
-enum class FlowLookupNext : uint8_t { kWalk, kWalkTunnel, kRewrite, kEncap, kLocal, kQos, kCount };
+// kExternalWalk: the same for a packet from the gateway's external network
+// (VNI 0, gateway/); the others: the tail.
+enum class FlowLookupNext : uint8_t { kWalk, kWalkTunnel, kRewrite, kEncap, kLocal, kQos, kExternalWalk, kCount };
 
 class FlowLookupStage final : public StageWith<FlowLookupNext> {
  public:
   static constexpr uint32_t kDefaultSweepPerBurst = 8;
 
   explicit FlowLookupStage(ConnTable& table, uint32_t sweep_per_burst = kDefaultSweepPerBurst) noexcept
-      : StageWith({"walk", "walk_tunnel", "rewrite", "encap", "local", "qos"}), table_(table), sweep_(sweep_per_burst) {}
+      : StageWith({"walk", "walk_tunnel", "rewrite", "encap", "local", "qos", "external_walk"}),
+        table_(table),
+        sweep_(sweep_per_burst) {}
 
   std::string_view name() const override { return "flow_lookup"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

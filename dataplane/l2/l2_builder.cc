@@ -53,6 +53,12 @@ void build_l2(const BuildContext& ctx, const VtepTable& vteps, L2Table& t) {
       if (auto port = ctx.bound_port(name)) add_once(flood.ports, *port);
     for (uint32_t ip : n.flood_remote_vteps()) add_once(flood.vteps, vtep_index(vteps, ip, where + ": flood list"));
     for (uint16_t v : flood.vteps) t.members.push_back(uint32_t{v} << 16 | network);
+    // The node that hosts the network's gateway sends it the replies from
+    // outside, whether or not it has a port in it.
+    for (const proto::Route& r : n.routes())
+      if (r.kind() == proto::Route::GATEWAY && r.location().at_case() == proto::Location::kRemoteVtep)
+        t.members.push_back(uint32_t{vtep_index(vteps, r.location().remote_vtep(), where + ": gateway route")} << 16 |
+                            network);
     t.flood.push_back(std::move(flood));
     ++network;
   }

@@ -71,8 +71,9 @@ struct L2Table {
   HashPtr fdb;                   // FdbKey -> fdb_data()
   std::vector<FloodList> flood;  // by NetworkTable index
   // Which peer hosts which network: (VTEP index << 16 | NetworkTable
-  // index), sorted, each once; from the flood lists and the L2 entries of
-  // remote ports. VXLAN decap accepts a VNI only from its network's peers.
+  // index), sorted, each once; from the flood lists, the L2 entries of
+  // remote ports and the network's gateway node. VXLAN decap accepts a VNI
+  // only from its network's peers.
   std::vector<uint32_t> members;
 
   bool hosts(uint16_t vtep, uint32_t network) const noexcept {

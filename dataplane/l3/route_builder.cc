@@ -11,6 +11,7 @@
 #include "dataplane/overlay/network_table.h"
 #include "dataplane/rewrite/rewrite_table.h"
 #include "dataplane/tables/build_support.h"
+#include "dataplane/tables/snapshot.h"
 #include "dataplane/vxlan/vtep_table.h"
 
 namespace weft::dp {
@@ -54,6 +55,30 @@ uint16_t rewrite_to(RewriteTable& rewrites, const Network& net, uint64_t mac, co
   const uint16_t idx = rewrites.add(r);
   if (idx == RewriteTable::kNone) build_fail(where + ": more than 65535 routed destinations");
   return idx;
+}
+
+// The default route through the network's gateway. To another node: a
+// routed frame for the router MAC there (whose router hands it to the
+// gateway), tunnelled. On the gateway's own node: out of the external
+// port, one hop off the TTL of a local VM's packet; the MACs are the
+// external port's, written as it leaves (gateway/external_out.h).
+RouteEntry gateway_route(const BuildContext& ctx, const VtepTable& vteps, RewriteTable& rewrites, const Network& net,
+                         const proto::Route& r, const std::string& where) {
+  RouteEntry e;
+  e.kind = RouteKind::kGateway;
+  if (r.location().at_case() != proto::Location::AT_NOT_SET) {
+    e.hop = locate(ctx, vteps, r.location(), where + " via gateway " + r.gateway());
+    e.rewrite = rewrite_to(rewrites, net, ether_to_u64(net.router_mac), where);
+    return e;
+  }
+  const uint16_t ext = ctx.snap.external_port;
+  e.hop = ext == kNoPort ? FdbEntry{FdbKind::kUnbound, 0} : FdbEntry{FdbKind::kLocal, ext};
+  RewriteEntry ttl;
+  ttl.mtu = static_cast<uint16_t>(std::min<uint32_t>(net.mtu, UINT16_MAX));
+  ttl.flags = kRewriteTtl;
+  e.rewrite = rewrites.add(ttl);
+  if (e.rewrite == RewriteTable::kNone) build_fail(where + ": more than 65535 routed destinations");
+  return e;
 }
 
 }  // namespace
@@ -102,8 +127,11 @@ void build_routes(const BuildContext& ctx, const NetworkTable& networks, const V
           e.rewrite = rewrite_to(rewrites, net, r.next_hop_mac(), route);
           e.next_hop = r.next_hop_ip();
           break;
+        case proto::Route::GATEWAY:
+          e = gateway_route(ctx, vteps, rewrites, net, r, route);
+          break;
         default:
-          continue;  // through a gateway: the gateways' own stages
+          continue;
       }
       if (t.routes.size() >= RouteTable::kNoRoute) build_fail(route + ": too many routes");
       const int rc = rte_fib_add(fib.get(), r.prefix().addr(), static_cast<uint8_t>(r.prefix().len()),

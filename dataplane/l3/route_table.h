@@ -40,12 +40,16 @@ struct FibDeleter {
 };
 using FibPtr = std::unique_ptr<rte_fib, FibDeleter>;
 
-enum class RouteKind : uint8_t { kConnected, kStatic };
+// kGateway: the network's default route through its gateway (gateway/):
+// to the gateway node's VTEP, or, on the node that hosts it, out of the
+// external port, where kNat translates it.
+enum class RouteKind : uint8_t { kConnected, kStatic, kGateway };
 
 struct RouteEntry {
   RouteKind kind = RouteKind::kConnected;
-  FdbEntry hop{};        // kStatic: where the next-hop port is
-  uint16_t rewrite = 0;  // kStatic: the RewriteTable entry that delivers to it
+  FdbEntry hop{};        // kStatic: where the next-hop port is; kGateway: the gateway
+                         // node's VTEP (kRemote), or the external port (kLocal)
+  uint16_t rewrite = 0;  // kStatic, kGateway: the RewriteTable entry that delivers to it
   uint32_t next_hop = 0;  // kStatic: the next-hop port's address, host order
   // kConnected: the subnet's directed broadcast address (host order), which
   // draws no ICMP error (RFC 1812 4.3.2.7); 0 for a /31 or /32, which have none.

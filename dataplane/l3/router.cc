@@ -9,6 +9,7 @@
 
 #include "dataplane/l3/route_table.h"
 #include "dataplane/pipeline/trace.h"
+#include "dataplane/l3/route_to.h"
 #include "dataplane/pipeline/wire.h"
 #include "dataplane/rewrite/checksum.h"
 #include "dataplane/tables/snapshot.h"
@@ -49,6 +50,22 @@ bool answer_echo(uint8_t* data, PktMeta& md, const rte_ether_addr& router_mac) {
   return true;
 }
 
+// The network whose FIB routes the packet: its vNIC's, or, for a frame
+// tunnelled to the node that hosts a gateway, its VNI's when the gateway
+// serves that network. False: not ours to route.
+bool routing_network(const Snapshot& snap, const PktMeta& md, uint16_t& net) {
+  if (md.in_port == snap.underlay_port) {
+    void* data = nullptr;
+    if (!snap.gateway.serves(md.vni) || rte_hash_lookup_data(snap.networks.by_vni.get(), &md.vni, &data) < 0)
+      return false;
+    net = static_cast<uint16_t>(data_index(data));
+    return true;
+  }
+  const Vnic& vn = snap.vnics.by_port[md.in_port];
+  net = vn.network;
+  return vn.in_policy;
+}
+
 }  // namespace
 
 void RouterStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
@@ -65,11 +82,13 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const void* key_ptrs[kMaxBurst];
   uint32_t dst[kMaxBurst];  // host order, for the FIB
   uint16_t which[kMaxBurst];
+  uint16_t net_of[kMaxBurst];  // NetworkTable index
   uint32_t count = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     const PktMeta* md = meta(m);
-    if (md->in_port == snap.underlay_port || !snap.vnics.by_port[md->in_port].in_policy) {
+    uint16_t net;
+    if (!routing_network(snap, *md, net)) {
       drop(m, DropReason::l3_not_local);
       continue;
     }
@@ -81,6 +100,7 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
     dst[count] = load_be32(ip + offsetof(rte_ipv4_hdr, dst_addr));
     keys[count] = arp_key(md->vni, dst[count]);
     key_ptrs[count] = &keys[count];
+    net_of[count] = net;
     which[count++] = i;
   }
   if (count == 0) return;
@@ -95,13 +115,20 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
     PktMeta* md = meta(m);
     uint8_t* data = rte_pktmbuf_mtod(m, uint8_t*);
     const bool known = hits & (uint64_t{1} << k);
+    const bool tunnelled = md->in_port == snap.underlay_port;
+    if (known && tunnelled) {  // the gateway's node routes only what leaves the network
+      drop(m, DropReason::l3_not_local);
+      continue;
+    }
     if (known && host_entry(host[k]).kind == FdbKind::kRouter) {
       const Vnic& vn = snap.vnics.by_port[md->in_port];
       if (answer_echo(data, *md, snap.networks.networks[vn.network].router_mac)) send(m, RouterNext::kAnswer);
       else drop(m, DropReason::l3_to_router);
       continue;
     }
-    if (data[md->outer.l3 + offsetof(rte_ipv4_hdr, time_to_live)] <= 1) {
+    // A tunnelled packet lost its hop on the source node, whose router
+    // checked the TTL: the gateway is no hop of its own.
+    if (!tunnelled && data[md->outer.l3 + offsetof(rte_ipv4_hdr, time_to_live)] <= 1) {
       md->drop_reason = static_cast<uint16_t>(DropReason::l3_ttl_exceeded);
       send(m, RouterNext::kIcmpError);
       continue;
@@ -109,6 +136,7 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
     // Compacted in place: k >= routed, so nothing unread is overwritten.
     which[routed] = which[k];
     dst[routed] = dst[k];
+    net_of[routed] = net_of[k];
     host[routed] = known ? host[k] : nullptr;
     ++routed;
   }
@@ -117,9 +145,9 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   // vNIC is one run).
   uint64_t hop[kMaxBurst];
   for (uint32_t start = 0; start < routed;) {
-    const uint16_t net = snap.vnics.by_port[meta(pkts[which[start]])->in_port].network;
+    const uint16_t net = net_of[start];
     uint32_t end = start + 1;
-    while (end < routed && snap.vnics.by_port[meta(pkts[which[end]])->in_port].network == net) ++end;
+    while (end < routed && net_of[end] == net) ++end;
     if (net < rt.fib.size()) {
       rte_fib_lookup_bulk(rt.fib[net].get(), dst + start, hop + start, end - start);
     } else {
@@ -137,10 +165,17 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
       if (hop[k] < rt.routes.size()) trace_fact(ctx, m, TraceFact::kRoute, static_cast<uint32_t>(hop[k]));
       else trace_fact(ctx, m, TraceFact::kNoRoute, 0);
     }
+    const bool tunnelled = md->in_port == snap.underlay_port;
+    if (tunnelled && (hop[k] >= rt.routes.size() || rt.routes[hop[k]].kind != RouteKind::kGateway ||
+                      rt.routes[hop[k]].hop.kind != FdbKind::kLocal)) {
+      drop(m, DropReason::l3_not_local);  // only out of the gateway's external port
+      continue;
+    }
     if (hop[k] >= rt.routes.size()) {
       why = DropReason::no_route;
-    } else if (const RouteEntry& r = rt.routes[hop[k]]; r.kind == RouteKind::kStatic) {
-      to = {r.hop.kind, r.hop.value, r.rewrite};
+    } else if (const RouteEntry& r = rt.routes[hop[k]]; r.kind != RouteKind::kConnected) {
+      // A tunnelled packet had its TTL and MACs done on the source node.
+      to = {r.hop.kind, r.hop.value, tunnelled ? RewriteTable::kNone : r.rewrite};
     } else if (host[k] != nullptr) {
       to = host_entry(host[k]);
     } else if (r.broadcast != 0 && dst[k] == r.broadcast) {
@@ -152,33 +187,19 @@ void RouterStage::route(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
     } else {
       why = DropReason::l3_host_unknown;
     }
-    const Vnic& vn = snap.vnics.by_port[md->in_port];
     const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + md->outer.l3;
-    if (why == DropReason::kNone && load_be16(ip + offsetof(rte_ipv4_hdr, total_length)) > vn.mtu)
+    if (why == DropReason::kNone &&
+        load_be16(ip + offsetof(rte_ipv4_hdr, total_length)) > snap.networks.networks[net_of[k]].mtu)
       why = DropReason::l3_mtu_exceeded;
     if (why != DropReason::kNone) {
       md->drop_reason = static_cast<uint16_t>(why);
       send(m, RouterNext::kIcmpError);
       continue;
     }
-    switch (to.kind) {
-      case FdbKind::kLocal:
-        md->out_port = to.value;
-        md->tunnel = 0;
-        break;
-      case FdbKind::kRemote:
-        md->out_port = snap.underlay_port;
-        md->tunnel = to.value;
-        break;
-      case FdbKind::kUnbound:
-        drop(m, DropReason::l2_port_unbound);
-        continue;
-      case FdbKind::kRouter:  // a static route via the router itself: the builder makes none
-        drop(m, DropReason::internal_error);
-        continue;
-    }
-    md->rewrite = to.rewrite;
-    send(m, RouterNext::kRouted);
+    if (const DropReason not_routed = route_to(*md, to, snap.underlay_port); not_routed != DropReason::kNone)
+      drop(m, not_routed);
+    else
+      send(m, RouterNext::kRouted);
   }
 }
 

@@ -6,7 +6,15 @@
 //
 //   not from a local vNIC                    drop l3_not_local: a peer
 //                                            bridges routed frames in, it
-//                                            never routes them again
+//                                            never routes them again; but
+//                                            on the node that hosts a
+//                                            gateway, a frame tunnelled in
+//                                            for a network it serves is
+//                                            routed once more, only by the
+//                                            gateway route out of the
+//                                            external port (no TTL, MACs
+//                                            or ICMP errors: the source
+//                                            node's router did those)
 //   not IPv4                                 drop l3_not_ipv4
 //   for a router address (a subnet's         ICMP echo request: answered in
 //     gateway)                               place (kAnswer); anything else
@@ -26,9 +34,13 @@
 //   otherwise                                kRouted: out_port (and tunnel)
 //                                            of the destination port, or of
 //                                            a static route's next-hop
-//                                            port, and the rewrite (router
-//                                            MAC -> its MAC, TTL - 1) that
-//                                            the tail applies
+//                                            port, or the gateway route's
+//                                            (the gateway node's VTEP, or
+//                                            the external port where it is
+//                                            hosted: gateway/nat.h), and
+//                                            the rewrite (router MAC -> its
+//                                            MAC, TTL - 1) that the tail
+//                                            applies
 //
 // What comes next for a routed packet is what comes for a bridged one: the
 // security groups (egress at the source port, ingress at the destination

@@ -20,7 +20,7 @@ NodeMetrics collect_counters(const Dataplane& dp) {
   for (const DataplanePort& p : dp.ports()) {
     PortMetrics pm;
     pm.name = p.name;
-    pm.kind = p.role == PortRole::kUnderlay ? std::string("underlay") : std::string(vnic_kind_name(p.kind));
+    pm.kind = std::string(port_kind_name(p.role, p.kind));
     pm.port_id = p.dev.id;
     if (p.dev.id < kMaxPorts) {
       for (const auto& w : workers) {

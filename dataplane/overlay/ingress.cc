@@ -19,6 +19,9 @@ void IngressStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
         else if (md->outer.l3_type == L3Type::kArp) send(m, IngressNext::kUnderlayArp);
         else drop(m, DropReason::underlay_not_vxlan);
         break;
+      case PortRole::kExternal:
+        send(m, IngressNext::kExternal);
+        break;
       case PortRole::kUnused:  // the worker polls only ports the Dataplane set up
         drop(m, DropReason::internal_error);
         break;

@@ -116,7 +116,28 @@ namespace weft::dp {
   X(lb_xlate_clash,                                                             \
     "new connection whose translated reply tuple another connection holds")     \
   X(lb_backend_gone,                                                            \
-    "packet of a connection whose backend was removed or failed its health check")
+    "packet of a connection whose backend was removed or failed its health check") \
+  /* the gateway: external port, NAT (gateway/) */                              \
+  X(gw_not_ipv4, "external port: neither IPv4 nor ARP")                         \
+  X(gw_vlan_mismatch, "external port: VLAN tag other than the binding's")       \
+  X(gw_not_for_us, "external port: to another MAC than the port's")             \
+  X(gw_arp_not_ours, "external port: ARP about another host")                   \
+  X(gw_arp_learned, "external port: next hop's ARP reply learned, consumed")    \
+  X(gw_unknown_destination,                                                     \
+    "external port: to neither the external IP nor a floating IP")              \
+  X(gw_martian_source,                                                          \
+    "external port: from a martian or one of the gateway's own addresses")      \
+  X(gw_no_mapping,                                                              \
+    "from outside to the external IP and no connection: nothing opens one")     \
+  X(gw_stateless, "ICMP from outside that is neither echo nor an error")        \
+  X(gw_ports_exhausted, "new connection and no SNAT port (or identifier) free") \
+  X(gw_not_served, "to the gateway from a network it does not serve")           \
+  X(gw_xlate_clash,                                                             \
+    "new floating-IP connection whose translated tuple another one holds")      \
+  X(gw_binding_gone,                                                            \
+    "translated connection whose floating IP or SNAT address the policy removed") \
+  X(gw_next_hop_unresolved, "external next hop's MAC unknown: ARP sent")        \
+  X(gw_no_headroom, "no mbuf headroom for the external port's VLAN tag")
 
 enum class DropReason : uint16_t {
   kNone = 0,

@@ -45,6 +45,7 @@ enum class NodeId : uint8_t {
   kIngress,       // by ingress port: vNIC frames, tunnel packets, underlay ARP
   kUnderlayArp,   // ARP on the underlay: answer for the VTEP IP, learn neighbors
   kVxlanDecap,    // tunnel packets from known peers to known VNIs -> inner frame
+  kExternalIn,    // the gateway's external port: ARP, forged and martian packets (gateway/)
   kPortSecurity,  // vNIC frames: source MAC and IP must be the port's
   kArpResponder,  // ARP suppression: known addresses answered locally
   kDhcp,          // DHCP from a VM: answered by the node (dhcp/)
@@ -53,15 +54,18 @@ enum class NodeId : uint8_t {
   kL2Lookup,      // (VNI, destination MAC) -> local port, remote VTEP or flood
   kLoadBalancer,  // new connections to a VIP: a backend, DNAT (lb/)
   kRouter,        // frames for the router MAC: the network's FIB (l3/)
+  kGatewayIn,     // new connections from outside: to the floating IP's port, replies to the VM (gateway/)
   kFlood,         // broadcast and unknown unicast: one copy per flood-list member
   kSecurityGroupFlood,  // each flood copy judged alone by the security groups (acl/)
   kSecurityGroup,  // new connections: the ports' security groups decide (acl/)
+  kNat,            // the gateway's translation bound to a new connection; stale ones checked (gateway/)
   kFlowCommit,     // the walk's result recorded in the connection's entry (flowcache/)
   // The tail every forwarded packet ends in, from a walk or a cache hit:
   kRewrite,       // MACs, TTL, addresses and ports, checksums (rewrite/)
   kIcmpError,     // what the router will not forward: an ICMP error to the sender (l3/)
   kQos,           // the ports' QoS limits and classes (qos/)
   kVxlanEncap,    // frames for a remote VTEP -> VXLAN on the underlay
+  kExternalOut,   // out of the gateway's external port: next hop's MAC, VLAN tag (gateway/)
   kTx,
   kDrop,
   kCount
@@ -72,10 +76,10 @@ inline constexpr size_t kNodeCount = static_cast<size_t>(NodeId::kCount);
 // node runs in weftd's graph.
 inline constexpr std::array<std::string_view, kNodeCount> kNodeNames = {
     "parse",         "policy_gate", "xconnect",    "ingress",
-    "underlay_arp",  "vxlan_decap", "port_security", "arp_responder",
-    "dhcp",          "flow_lookup", "tunnel_source", "l2_lookup", "load_balancer", "router",
-    "flood",         "security_group_flood", "security_group", "flow_commit",
-    "rewrite",       "icmp_error",  "qos",         "vxlan_encap", "tx",
+    "underlay_arp",  "vxlan_decap", "external_in", "port_security", "arp_responder",
+    "dhcp",          "flow_lookup", "tunnel_source", "l2_lookup", "load_balancer", "router", "gateway_in",
+    "flood",         "security_group_flood", "security_group", "nat", "flow_commit",
+    "rewrite",       "icmp_error",  "qos",         "vxlan_encap", "external_out", "tx",
     "drop",
 };
 constexpr std::string_view node_name(NodeId id) { return kNodeNames[static_cast<size_t>(id)]; }

@@ -7,6 +7,7 @@
 //   kQos         the ports' QoS limits and classes (qos/): only for packets
 //                with a QoS marking (PktMeta::qos)
 //   kVxlanEncap  out to a remote VTEP, or
+//   kExternalOut out of the gateway's external port, or
 //   kTx          out of a local port
 //
 // The stage that decides a packet's path (the flow cache on a hit, the
@@ -58,6 +59,15 @@ constexpr Next tail_edge(TailStep s) noexcept {
     default:
       return Next::kLocal;
   }
+}
+
+// The edge of a stage's `Next` enum (with kEncap, kExternal and kLocal)
+// that takes a packet out, the tail's last step: to a remote VTEP, to the
+// gateway's external network, or to a local port.
+template <typename Next>
+constexpr Next out_edge(const PktMeta& md, uint16_t underlay_port, uint16_t external_port) noexcept {
+  if (md.out_port == underlay_port) return Next::kEncap;
+  return md.out_port == external_port ? Next::kExternal : Next::kLocal;
 }
 
 }  // namespace weft::dp

@@ -32,7 +32,7 @@ void bucket(uint64_t hz, uint64_t bytes_per_sec, uint64_t& period, uint64_t& byt
 
 }  // namespace
 
-QosStage::QosStage(Config config) noexcept : StageWith({"encap", "local"}), config_(config) {
+QosStage::QosStage(Config config) noexcept : StageWith({"encap", "local", "external"}), config_(config) {
   if (config_.tsc_hz == 0) config_.tsc_hz = rte_get_tsc_hz();
   if (config_.share == 0) config_.share = 1;
 }
@@ -136,7 +136,7 @@ void QosStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
       drop(m, DropReason::qos_policed);
       continue;
     }
-    send(m, md->out_port == snap.underlay_port ? QosNext::kEncap : QosNext::kLocal);
+    send(m, out_edge<QosNext>(*md, snap.underlay_port, snap.external_port));
   }
 }
 

@@ -44,7 +44,7 @@
 
 namespace weft::dp {
 
-enum class QosNext : uint8_t { kEncap, kLocal, kCount };
+enum class QosNext : uint8_t { kEncap, kLocal, kExternal, kCount };
 
 class QosStage final : public StageWith<QosNext> {
  public:

@@ -100,14 +100,16 @@ void set_tuple(uint8_t* data, const PktMeta& md, rte_be32_t src, rte_be16_t spor
   }
 }
 
-void translate(uint8_t* data, const PktMeta& md, const ConnEntry& e, const ConnXlate& x, bool reply) {
+void translate(uint8_t* data, PktMeta& md, const ConnEntry& e, const ConnXlate& x, bool reply) {
   if (!reply) {
     set_tuple(data, md, x.src, x.sport, x.dst, x.dport);
+    md.vni = conn_vni(x.reply_key);  // where the replies come from
     return;
   }
   // Back to the tuple the originator sent, seen from the other end.
   const uint8_t o = e.orig_side();
   set_tuple(data, md, e.key.addr[1 - o], e.key.port[1 - o], e.key.addr[o], e.key.port[o]);
+  md.vni = conn_vni(e.key);
 }
 
 }  // namespace
@@ -151,16 +153,10 @@ void RewriteStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
       }
       translate(data, *md, table_.entry(idx), table_.xlate(idx), md->xlate_conn & kXlateReply);
     }
-    switch (tail_step_after_rewrite(*md, snap.underlay_port)) {
-      case TailStep::kQos:
-        send(m, RewriteNext::kQos);
-        break;
-      case TailStep::kEncap:
-        send(m, RewriteNext::kEncap);
-        break;
-      default:
-        send(m, RewriteNext::kLocal);
-    }
+    if (tail_step_after_rewrite(*md, snap.underlay_port) == TailStep::kQos)
+      send(m, RewriteNext::kQos);
+    else
+      send(m, out_edge<RewriteNext>(*md, snap.underlay_port, snap.external_port));
   }
 }
 

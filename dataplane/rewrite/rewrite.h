@@ -15,7 +15,10 @@
 //   addresses  the connection's translation (ConnXlate): the original
 //   and ports  direction to its translated tuple, a reply back to what the
 //              originator addressed; IPv4, TCP, UDP (a zero UDP checksum
-//              stays zero) and ICMP echo checksums patched incrementally
+//              stays zero) and ICMP echo checksums patched incrementally;
+//              the packet takes the VNI of the side it now goes to (a
+//              gateway's translation crosses from a network to the
+//              external one, zone 0, and back)
 //
 // Every later packet of a flow passes here the same way as the first, so a
 // cache hit and a walk leave identical bytes.
@@ -28,11 +31,13 @@
 
 namespace weft::dp {
 
-enum class RewriteNext : uint8_t { kEncap, kLocal, kIcmpError, kQos, kCount };
+// kExternal: out of the gateway's external port (gateway/external_out.h).
+enum class RewriteNext : uint8_t { kEncap, kLocal, kIcmpError, kQos, kExternal, kCount };
 
 class RewriteStage final : public StageWith<RewriteNext> {
  public:
-  explicit RewriteStage(const ConnTable& table) noexcept : StageWith({"encap", "local", "icmp_error", "qos"}), table_(table) {}
+  explicit RewriteStage(const ConnTable& table) noexcept
+      : StageWith({"encap", "local", "icmp_error", "qos", "external"}), table_(table) {}
 
   std::string_view name() const override { return "rewrite"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

@@ -22,6 +22,8 @@
 #include "dataplane/acl/security_group_table.h"
 #include "dataplane/arp/arp_table.h"
 #include "dataplane/dhcp/dhcp_table.h"
+#include "dataplane/gateway/external_identity.h"
+#include "dataplane/gateway/gateway_table.h"
 #include "dataplane/l3/route_table.h"
 #include "dataplane/l2/l2_table.h"
 #include "dataplane/lb/lb_table.h"
@@ -44,13 +46,20 @@ namespace weft::dp {
 
 inline constexpr uint16_t kNoPort = UINT16_MAX;
 
-enum class PortRole : uint8_t { kUnused = 0, kUnderlay, kVnic };
+enum class PortRole : uint8_t { kUnused = 0, kUnderlay, kVnic, kExternal };
+
+// How a port is attached, as node stats and metrics name it.
+inline std::string_view port_kind_name(PortRole role, VnicKind kind) {
+  if (role == PortRole::kUnderlay) return "underlay";
+  if (role == PortRole::kExternal) return "external";
+  return vnic_kind_name(kind);
+}
 
 // What one DPDK port is to this node.
 struct PortEntry {
   PortRole role = PortRole::kUnused;
   VnicKind kind = VnicKind::kDpdk;  // how it is attached
-  std::string name;                 // policy port name; "underlay" for the underlay
+  std::string name;                 // policy port name; "underlay", "external"
 };
 
 struct Snapshot {
@@ -94,6 +103,15 @@ struct Snapshot {
   // health checks failed, as the node knows them (lb/lb_health.h), set in
   // the base snapshot the builder starts from.
   LbHealth lb_down;
+
+  // The gateway's external network (gateway/): the port node.yaml binds
+  // (kNoPort: none), its identity, the ARP cache of its next hop (shared
+  // by every snapshot, as `neighbors`) and the gateway the policy hosts.
+  uint16_t external_port = kNoPort;
+  ExternalIdentity external;
+  std::shared_ptr<NeighborTable> external_neighbors;
+  NeighborLease external_lease;
+  GatewayTable gateway;                // gateway/gateway_table.h
 
   bool has_policy() const { return policy_version != 0; }
 };

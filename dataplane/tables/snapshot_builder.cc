@@ -37,6 +37,7 @@ void build_tables(const proto::NodeTables& in, Snapshot& snap, std::vector<std::
   build_dhcp(ctx, snap.dhcp);
   build_qos(ctx, snap.qos);
   build_load_balancers(ctx, snap.lb_down, snap.lbs);
+  build_gateway(ctx, snap.gateway);
   std::string error;
   if (!build_security_groups(in, ctx.bound, snap.security_groups, error)) build_fail(error);
 }

@@ -11,6 +11,8 @@
 //
 // Worker lcores, from inside Stage::process.
 
+#include <rte_ether.h>
+
 #include <cstdint>
 
 #include "dataplane/pipeline/stage.h"
@@ -19,5 +21,12 @@ namespace weft::dp {
 
 // `tx`: the node that transmits on the underlay (the caller's edge to it).
 void probe_neighbor(StageCtx& ctx, const Snapshot& snap, uint32_t target_ip, NodeId tx) noexcept;
+
+// The request itself: "who has `target_ip`, tell `sender_ip`" (host
+// order) from `mac`, in a new mbuf from StageCtx::pool with its metadata
+// set to leave on `port`; null when no mbuf is free. For the gateway's
+// external port too (gateway/external_out.h), which tags it first.
+rte_mbuf* make_arp_request(StageCtx& ctx, uint16_t port, const rte_ether_addr& mac, uint32_t sender_ip,
+                           uint32_t target_ip) noexcept;
 
 }  // namespace weft::dp

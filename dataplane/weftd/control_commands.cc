@@ -29,7 +29,7 @@ json port_json(const DataplanePort& p, std::span<const std::unique_ptr<Worker>> 
   }
   json j = {
       {"name", p.name},
-      {"kind", p.role == PortRole::kUnderlay ? std::string("underlay") : std::string(vnic_kind_name(p.kind))},
+      {"kind", std::string(port_kind_name(p.role, p.kind))},
       {"port_id", p.dev.id},
       {"device", p.dev.devargs},
       {"rx_packets", rx_packets},

@@ -24,7 +24,8 @@ Dataplane::Dataplane(const NodeConfig& cfg, ForwardingMode mode, boost::asio::io
       mode_(mode),
       publisher_(cfg.workers()),
       reclaim_timer_(io),
-      neighbors_(NeighborTable::with_tsc_hz(rte_get_tsc_hz())) {}
+      neighbors_(NeighborTable::with_tsc_hz(rte_get_tsc_hz())),
+      external_neighbors_(NeighborTable::with_tsc_hz(rte_get_tsc_hz())) {}
 
 std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMode mode,
                                              boost::asio::io_context& io, std::string& error) {
@@ -77,7 +78,7 @@ bool Dataplane::open_ports(std::string& error) {
     std::string why;
     auto dev = open_port(binding, opt, pool_, why);
     if (!dev) {
-      error = (role == PortRole::kUnderlay ? "underlay" : "port " + name) + ": " + why;
+      error = (role == PortRole::kVnic ? "port " + name : name) + ": " + why;
       return false;
     }
     ports_.push_back({*dev, role, binding.kind, name});
@@ -89,6 +90,12 @@ bool Dataplane::open_ports(std::string& error) {
   if (!open("underlay", PortRole::kUnderlay, underlay)) return false;
   for (const PortConfig& p : cfg_.ports)
     if (!open(p.name, PortRole::kVnic, p.binding)) return false;
+  if (cfg_.external) {
+    VnicBinding external;
+    external.kind = VnicKind::kDpdk;
+    external.devargs = cfg_.external->device;
+    if (!open("external", PortRole::kExternal, external)) return false;
+  }
   return true;
 }
 
@@ -127,7 +134,15 @@ std::unique_ptr<Snapshot> Dataplane::make_snapshot() const {
   for (const DataplanePort& p : ports_) {
     snap->ports[p.dev.id] = PortEntry{p.role, p.kind, p.name};
     if (p.role == PortRole::kUnderlay) snap->underlay_port = p.dev.id;
+    if (p.role == PortRole::kExternal) snap->external_port = p.dev.id;
   }
+  if (snap->external_port != kNoPort) {
+    rte_eth_macaddr_get(snap->external_port, &snap->external.mac);
+    snap->external.vlan = cfg_.external->vlan;
+    snap->external.port_lo = cfg_.external->snat_lo;
+    snap->external.port_hi = cfg_.external->snat_hi;
+  }
+  snap->external_neighbors = external_neighbors_;
   snap->underlay.ip = cfg_.underlay.ip.addr;
   snap->underlay.prefix_len = cfg_.underlay.ip.len;
   snap->underlay.next_hop = cfg_.underlay.next_hop.value_or(0);

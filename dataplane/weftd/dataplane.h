@@ -37,7 +37,7 @@ struct DataplanePort {
   OpenedPort dev;
   PortRole role = PortRole::kUnused;
   VnicKind kind = VnicKind::kDpdk;
-  std::string name;  // policy port name, or "underlay"
+  std::string name;  // policy port name, "underlay" or "external"
 };
 
 class Dataplane {
@@ -89,6 +89,8 @@ class Dataplane {
   std::vector<std::unique_ptr<Worker>> workers_;
   // The underlay ARP cache every snapshot shares (neighbor_table.h).
   std::shared_ptr<NeighborTable> neighbors_;
+  // The gateway's external next hop's ARP cache, the same way.
+  std::shared_ptr<NeighborTable> external_neighbors_;
   bool running_ = false;
 };
 

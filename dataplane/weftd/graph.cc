@@ -9,6 +9,10 @@
 #include "dataplane/dhcp/dhcp_stage.h"
 #include "dataplane/flowcache/flow_commit.h"
 #include "dataplane/flowcache/flow_lookup.h"
+#include "dataplane/gateway/external_in.h"
+#include "dataplane/gateway/external_out.h"
+#include "dataplane/gateway/gateway_in.h"
+#include "dataplane/gateway/nat.h"
 #include "dataplane/l2/flood.h"
 #include "dataplane/l2/l2_lookup.h"
 #include "dataplane/l3/icmp_error_stage.h"
@@ -77,9 +81,12 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
   wire(add_stage<PolicyGateStage>(g, N::kPolicyGate), {{PolicyGateNext::kOpen, N::kIngress}});
   wire(add_stage<IngressStage>(g, N::kIngress), {{IngressNext::kVnic, N::kPortSecurity},
                                                   {IngressNext::kTunnel, N::kVxlanDecap},
-                                                  {IngressNext::kUnderlayArp, N::kUnderlayArp}});
+                                                  {IngressNext::kUnderlayArp, N::kUnderlayArp},
+                                                  {IngressNext::kExternal, N::kExternalIn}});
   wire(add_stage<UnderlayArpStage>(g, N::kUnderlayArp), {{UnderlayArpNext::kReply, N::kTx}});
   wire(add_stage<VxlanDecapStage>(g, N::kVxlanDecap), {{VxlanDecapNext::kInner, N::kFlowLookup}});
+  wire(add_stage<ExternalInStage>(g, N::kExternalIn), {{ExternalInNext::kIp, N::kFlowLookup},
+                                                        {ExternalInNext::kArpReply, N::kExternalOut}});
   PortSecurityStage::BroadcastLimit broadcast = options.broadcast_limit;
   if (broadcast.tsc_hz == 0) broadcast.tsc_hz = ct.tsc_hz;
   wire(add_stage<PortSecurityStage>(g, N::kPortSecurity, broadcast), {{PortSecurityNext::kIp, N::kFlowLookup},
@@ -95,7 +102,8 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                                {FlowLookupNext::kRewrite, N::kRewrite},
                                                                {FlowLookupNext::kEncap, N::kVxlanEncap},
                                                                {FlowLookupNext::kLocal, N::kTx},
-                                                               {FlowLookupNext::kQos, N::kQos}});
+                                                               {FlowLookupNext::kQos, N::kQos},
+                                                               {FlowLookupNext::kExternalWalk, N::kGatewayIn}});
   wire(add_stage<TunnelSourceStage>(g, N::kTunnelSource), {{TunnelSourceNext::kChecked, N::kL2Lookup}});
   wire(add_stage<L2LookupStage>(g, N::kL2Lookup), {{L2LookupNext::kUnicast, N::kSecurityGroup},
                                                     {L2LookupNext::kRouted, N::kLoadBalancer},
@@ -105,14 +113,16 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
   wire(add_stage<RouterStage>(g, N::kRouter), {{RouterNext::kRouted, N::kSecurityGroup},
                                                {RouterNext::kAnswer, N::kTx},
                                                {RouterNext::kIcmpError, N::kIcmpError}});
+  wire(add_stage<GatewayInStage>(g, N::kGatewayIn, table), {{GatewayInNext::kRouted, N::kSecurityGroup}});
   wire(add_stage<FloodStage>(g, N::kFlood), {{FloodNext::kCopy, N::kSecurityGroupFlood}});
   for (auto [node, mode] : {std::pair{N::kSecurityGroupFlood, SgMode::kReplicas},
                             std::pair{N::kSecurityGroup, SgMode::kConnections}})
-    wire(add_stage<SecurityGroupStage>(g, node, table, mode), {{SecurityGroupNext::kCommit, N::kFlowCommit},
+    wire(add_stage<SecurityGroupStage>(g, node, table, mode), {{SecurityGroupNext::kCommit, N::kNat},
                                                                {SecurityGroupNext::kRewrite, N::kRewrite},
                                                                {SecurityGroupNext::kEncap, N::kVxlanEncap},
                                                                {SecurityGroupNext::kLocal, N::kTx},
                                                                {SecurityGroupNext::kQos, N::kQos}});
+  wire(add_stage<NatStage>(g, N::kNat, table), {{NatNext::kCommit, N::kFlowCommit}});
   wire(add_stage<FlowCommitStage>(g, N::kFlowCommit, table), {{FlowCommitNext::kRewrite, N::kRewrite},
                                                                {FlowCommitNext::kEncap, N::kVxlanEncap},
                                                                {FlowCommitNext::kLocal, N::kTx},
@@ -120,12 +130,16 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
   wire(add_stage<RewriteStage>(g, N::kRewrite, table), {{RewriteNext::kEncap, N::kVxlanEncap},
                                                          {RewriteNext::kLocal, N::kTx},
                                                          {RewriteNext::kIcmpError, N::kIcmpError},
-                                                         {RewriteNext::kQos, N::kQos}});
+                                                         {RewriteNext::kQos, N::kQos},
+                                                         {RewriteNext::kExternal, N::kExternalOut}});
   wire(add_stage<IcmpErrorStage>(g, N::kIcmpError, *icmp_limit), {{IcmpErrorNext::kLocal, N::kTx}});
   QosStage::Config qos = options.qos;
   if (qos.tsc_hz == 0) qos.tsc_hz = ct.tsc_hz;
-  wire(add_stage<QosStage>(g, N::kQos, qos), {{QosNext::kEncap, N::kVxlanEncap}, {QosNext::kLocal, N::kTx}});
+  wire(add_stage<QosStage>(g, N::kQos, qos), {{QosNext::kEncap, N::kVxlanEncap},
+                                              {QosNext::kLocal, N::kTx},
+                                              {QosNext::kExternal, N::kExternalOut}});
   wire(add_stage<VxlanEncapStage>(g, N::kVxlanEncap), {{VxlanEncapNext::kOut, N::kTx}});
+  wire(add_stage<ExternalOutStage>(g, N::kExternalOut), {{ExternalOutNext::kOut, N::kTx}});
   return true;
 }
 

@@ -254,6 +254,8 @@ ovl_controller() {
 ovl_stats() { "$WEFTCTL" node stats --socket "${OVL_SOCK[$1]}" --json; }
 # A drop counter of node $1.
 ovl_drops() { ovl_stats "$1" | jq -r --arg r "$2" '.drops[] | select(.reason == $r) | .count'; }
+# Node $1's drop reasons that counted anything, by stage: for failure messages.
+ovl_nonzero_drops() { ovl_stats "$1" | jq -c '[.drops[] | select(.count > 0) | {(.reason): .stages}] | add'; }
 
 # Pings `ip` from VM `label` until one answer comes (a port passes traffic a
 # few seconds after start, a next hop resolves on first use); gives up after

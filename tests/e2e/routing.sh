@@ -29,7 +29,7 @@ work=$OVL_WORK
 
 fail() { echo "FAIL: $*"; exit 1; }
 tcp() { ovl_in "$1" python3 "$here/routing_tools.py" probe "$2" 7000 "${3:-100000}" "${4:-5}"; }
-nonzero_drops() { ovl_stats "$1" | jq -c '[.drops[] | select(.count > 0) | {(.reason): .stages}] | add'; }
+nonzero_drops() { ovl_nonzero_drops "$1"; }
 
 A="wtr$$a" B="wtr$$b"   # node names: unique per run (DPDK file prefixes)
 cat >"$work/policy.yaml" <<YAML

@@ -78,9 +78,12 @@ void FlowCacheFixture::apply(const std::string& yaml) {
   Diagnostics diags;
   auto model = policy::load_policy_text(yaml, "sg.yaml", diags);
   ASSERT_TRUE(model.has_value()) << diags.format();
-  auto base = overlay_base();
-  // One underlay ARP cache for every snapshot, as in weftd.
-  if (snap_) base->neighbors = snap_->neighbors;
+  auto base = this->base();
+  // One underlay (and external) ARP cache for every snapshot, as in weftd.
+  if (snap_) {
+    base->neighbors = snap_->neighbors;
+    base->external_neighbors = snap_->external_neighbors;
+  }
   std::string error;
   auto snap = dp::build_snapshot(policy::compile_node(*model, "node-a"), std::move(base), error);
   ASSERT_NE(snap, nullptr) << error;

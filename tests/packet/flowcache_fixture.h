@@ -65,6 +65,9 @@ class FlowCacheFixture : public PipelineFixture {
   void build_graph(uint32_t max_connections);
   // Compiles `yaml` for node-a and makes it current (next generation).
   void apply(const std::string& yaml);
+  // The snapshot apply() builds on: node-a's ports (overlay_base()); a
+  // fixture with more ports (the gateway's external one) adds them.
+  virtual std::unique_ptr<dp::Snapshot> base() const { return overlay_base(); }
   // The fake clock; keeps node-b's and node-d's underlay MACs confirmed.
   void at(uint64_t ms);
   uint64_t now() const { return now_; }

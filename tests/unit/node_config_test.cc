@@ -327,4 +327,36 @@ TEST(NodeConfig, MetricsMistakesArePositioned) {
 }
 
 }  // namespace
+TEST(NodeConfig, External) {
+  Loaded r = load(std::string(kMinimal) +
+                  "external: {device: \"net_af_packet9,iface=ext0\", vlan: 100, snat_ports: \"2000-2999\"}\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  ASSERT_TRUE(r.cfg->external);
+  EXPECT_EQ(r.cfg->external->device, "net_af_packet9,iface=ext0");
+  EXPECT_EQ(r.cfg->external->vlan, 100);
+  EXPECT_EQ(r.cfg->external->snat_lo, 2000);
+  EXPECT_EQ(r.cfg->external->snat_hi, 2999);
+
+  Loaded plain = load(std::string(kMinimal) + "external: {device: x}\n");
+  ASSERT_TRUE(plain.cfg && plain.cfg->external) << plain.text();
+  EXPECT_EQ(plain.cfg->external->vlan, 0) << "untagged by default";
+  EXPECT_EQ(plain.cfg->external->snat_lo, ExternalConfig::kDefaultSnatLo);
+  EXPECT_EQ(plain.cfg->external->snat_hi, ExternalConfig::kDefaultSnatHi);
+  EXPECT_FALSE(load(kMinimal).cfg->external) << "no external port unless bound";
+}
+
+TEST(NodeConfig, BadExternal) {
+  expect_one_error(std::string(kMinimal) + "external: {vlan: 4}\n", "missing key 'device' in external", 3, 11);
+  expect_one_error(std::string(kMinimal) + "external: {device: x, vlan: 4095}\n",
+                   "external.vlan: must be a whole number from 1 to 4094", 3, 29);
+  expect_one_error(std::string(kMinimal) + "external: {device: x, snat_ports: \"5000-4000\"}\n",
+                   "external.snat_ports: '5000-4000' is not a port range", 3, 35);
+  expect_one_error(std::string(kMinimal) + "external: {device: x, snat_ports: \"0-10\"}\n",
+                   "is not a port range", 3, 35);
+  expect_one_error(std::string(kMinimal) + "external: {device: \"net_af_packet0,iface=z\"}\n",
+                   "external.device: device net_af_packet0 is already used by the underlay", 3, 11);
+  expect_one_error(std::string(kMinimal) + "external: {device: x, vlna: 3}\n",
+                   "unknown key 'vlna' in external; did you mean 'vlan'?", 3, 23);
+}
+
 }  // namespace weft::dp
