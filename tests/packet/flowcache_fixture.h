@@ -65,6 +65,9 @@ class FlowCacheFixture : public PipelineFixture {
   void build_graph(uint32_t max_connections);
   // Compiles `yaml` for node-a and makes it current (next generation).
   void apply(const std::string& yaml);
+  // Makes node-a's `tables` current (next generation): tables a compiler
+  // would not make, as a controller might send them.
+  void apply_tables(const proto::NodeTables& tables);
   // The fake clock; keeps node-b's and node-d's underlay MACs confirmed.
   void at(uint64_t ms);
   uint64_t now() const { return now_; }

@@ -18,6 +18,9 @@
 
 #include <map>
 
+#include "common/diag.h"
+#include "control/compile/compile.h"
+#include "control/model/loader.h"
 #include "dataplane/pipeline/drop_reasons.h"
 #include "tests/packet/flowcache_fixture.h"
 
@@ -294,6 +297,18 @@ TEST_F(LbTest, SecurityGroupsJudgeTheVipAndTheTargetPort) {
 TEST_F(LbTest, WhatNoListenerServes) {
   EXPECT_EQ(client(47000, kSyn, 81).drops, "lb_no_listener=1");
   EXPECT_EQ(send(icmp_frame(T.kRed1, kVipAddr, 8, 0), kRed1Port).drops, "lb_no_listener=1");
+
+  // Tables whose every backend has weight 0 (drained: a controller's
+  // tables may say so, the policy language may not): nobody to pick.
+  Diagnostics diags;
+  auto model = policy::load_policy_text(lb_policy(), "lb.yaml", diags);
+  ASSERT_TRUE(model.has_value()) << diags.format();
+  proto::NodeTables tables = policy::compile_node(*model, "node-a");
+  ASSERT_EQ(tables.load_balancers_size(), 1);
+  for (auto& b : *tables.mutable_load_balancers(0)->mutable_backends()) b.set_weight(0);
+  apply_tables(tables);
+  EXPECT_EQ(client(47001, kSyn).drops, "lb_no_backend=1");
+  EXPECT_EQ(conntrack().size(), 0u);
 }
 
 }  // namespace
