@@ -244,6 +244,23 @@ TEST_F(LbTest, ARemovedBackendsConnectionsAreDroppedNotMoved) {
   EXPECT_TRUE(client(44000, kSyn).delivered_to(kRed2Port));
 }
 
+TEST_F(LbTest, ALoadBalancerRemovedWholeLeavesItsConnectionsWhereTheyAre) {
+  apply(lb_policy("[{port: red-2}]"));
+  ASSERT_TRUE(client(48000, kSyn).delivered_to(kRed2Port));
+  ASSERT_TRUE(answer(T.kRed2, 48000, kSynAck).delivered_to(kRed1Port));
+  std::string yaml = lb_policy("[{port: red-2}]");
+  yaml.erase(yaml.find("load_balancers:"));
+  apply(yaml);
+  Outcome o = client(48000, kAck);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  EXPECT_EQ(tuple_of(o.sent[0].bytes).dst, T.kRed2.ip);
+  o = answer(T.kRed2, 48000, kAck);
+  ASSERT_TRUE(o.delivered_to(kRed1Port)) << o.drops;
+  EXPECT_EQ(tuple_of(o.sent[0].bytes).src, kVip);
+  // No new connection: the VIP is gone with it.
+  EXPECT_FALSE(client(48001, kSyn).delivered_to(kRed2Port));
+}
+
 TEST_F(LbTest, HairpinIsServedFromTheVip) {
   apply(lb_policy("[{port: red-2}]", "[{protocol: any, to: 0.0.0.0/0}]"));
   // red-2 may reach the VIP: its own group has no egress list.
