@@ -30,6 +30,13 @@ uint32_t maglev_hash(uint32_t h) {
   return h;
 }
 
+// Whether `addr` (network order) is a VIP of network `vni`.
+bool is_vip(const LbTable& lbt, uint32_t vni, rte_be32_t addr) noexcept {
+  if (lbt.empty()) return false;
+  const uint64_t key = arp_key(vni, rte_be_to_cpu_32(addr));
+  return rte_hash_lookup(lbt.vips.get(), &key) >= 0;
+}
+
 }  // namespace
 
 void LoadBalancerStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
@@ -40,15 +47,13 @@ void LoadBalancerStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
 // Not for a listener: to the router, unless it is for a VIP.
 void LoadBalancerStage::route_or_refuse(const LbTable& lbt, rte_mbuf* m) const noexcept {
   const PktMeta* md = meta(m);
-  if (!lbt.empty()) {
-    const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + md->outer.l3;
-    const uint64_t vip = arp_key(md->vni, load_be32(ip + offsetof(rte_ipv4_hdr, dst_addr)));
-    if (rte_hash_lookup(lbt.vips.get(), &vip) >= 0) {
-      drop(m, DropReason::lb_no_listener);
-      return;
-    }
-  }
-  send(m, LoadBalancerNext::kRoute);
+  rte_be32_t dst;
+  std::memcpy(&dst, rte_pktmbuf_mtod(m, const uint8_t*) + md->outer.l3 + offsetof(rte_ipv4_hdr, dst_addr),
+              sizeof dst);
+  if (is_vip(lbt, md->vni, dst))
+    drop(m, DropReason::lb_no_listener);
+  else
+    send(m, LoadBalancerNext::kRoute);
 }
 
 uint32_t LoadBalancerStage::open(const StageCtx& ctx, rte_mbuf* m, const PacketTuple& t, uint32_t listener,
@@ -121,7 +126,12 @@ void LoadBalancerStage::balance(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
       const ConnEntry& e = table_.entry(idx);
       const ConnXlate& x = table_.xlate(idx);
       const uint8_t o = e.orig_side();
-      if (ct_disposition(md->ct) == CtDisposition::kStale) {
+      // Decided again after a policy change: a connection to a VIP of this
+      // snapshot keeps its backend only while the listener still selects
+      // it. (A translation to no VIP is another feature's, a gateway's NAT,
+      // or one of a load balancer the policy removed whole: its connections
+      // run out where they are bound.)
+      if (ct_disposition(md->ct) == CtDisposition::kStale && is_vip(lbt, conn_vni(e.key), e.key.addr[o ^ 1])) {
         const LbListener* l =
             lbt.find(lb_key(conn_vni(e.key), e.key.addr[o ^ 1], conn_proto(e.key), e.key.port[o ^ 1]));
         if (l == nullptr || !lbt.selects(*l, x.dst)) {

@@ -11,12 +11,17 @@
 //     or its first reply)                     backend the way it was
 //                                             opened, the client back; but
 //                                             after a policy change, when
-//                                             the backend is no longer in
-//                                             the listener's selection
+//                                             its VIP is still one and the
+//                                             backend is no longer in the
+//                                             listener's selection
 //                                             (removed, weight 0, health
 //                                             check failed): drop
 //                                             lb_backend_gone and the
 //                                             connection cut, never moved
+//                                             (a translation to no VIP, a
+//                                             gateway's or that of a load
+//                                             balancer removed whole, runs
+//                                             out where it is bound)
 //   a new TCP or UDP connection to a          a backend by Maglev on the
 //     listener (VNI, VIP, protocol, port)     flow hash (lb_table.h); the
 //                                             connection's entry made here

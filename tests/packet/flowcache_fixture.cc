@@ -78,6 +78,10 @@ void FlowCacheFixture::apply(const std::string& yaml) {
   Diagnostics diags;
   auto model = policy::load_policy_text(yaml, "sg.yaml", diags);
   ASSERT_TRUE(model.has_value()) << diags.format();
+  apply_tables(policy::compile_node(*model, "node-a"));
+}
+
+void FlowCacheFixture::apply_tables(const proto::NodeTables& tables) {
   auto base = this->base();
   // One underlay (and external) ARP cache for every snapshot, as in weftd.
   if (snap_) {
@@ -85,7 +89,7 @@ void FlowCacheFixture::apply(const std::string& yaml) {
     base->external_neighbors = snap_->external_neighbors;
   }
   std::string error;
-  auto snap = dp::build_snapshot(policy::compile_node(*model, "node-a"), std::move(base), error);
+  auto snap = dp::build_snapshot(tables, std::move(base), error);
   ASSERT_NE(snap, nullptr) << error;
   snap->generation = ++generation_;
   snap->policy_version = generation_;

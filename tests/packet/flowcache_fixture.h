@@ -68,6 +68,9 @@ class FlowCacheFixture : public PipelineFixture {
   // The snapshot apply() builds on: node-a's ports (overlay_base()); a
   // fixture with more ports (the gateway's external one) adds them.
   virtual std::unique_ptr<dp::Snapshot> base() const { return overlay_base(); }
+  // Makes node-a's `tables` current (next generation): tables a compiler
+  // would not make, as a controller might send them.
+  void apply_tables(const proto::NodeTables& tables);
   // The fake clock; keeps node-b's and node-d's underlay MACs confirmed.
   void at(uint64_t ms);
   uint64_t now() const { return now_; }

@@ -18,6 +18,9 @@
 
 #include <map>
 
+#include "common/diag.h"
+#include "control/compile/compile.h"
+#include "control/model/loader.h"
 #include "dataplane/pipeline/drop_reasons.h"
 #include "tests/packet/flowcache_fixture.h"
 
@@ -241,6 +244,23 @@ TEST_F(LbTest, ARemovedBackendsConnectionsAreDroppedNotMoved) {
   EXPECT_TRUE(client(44000, kSyn).delivered_to(kRed2Port));
 }
 
+TEST_F(LbTest, ALoadBalancerRemovedWholeLeavesItsConnectionsWhereTheyAre) {
+  apply(lb_policy("[{port: red-2}]"));
+  ASSERT_TRUE(client(48000, kSyn).delivered_to(kRed2Port));
+  ASSERT_TRUE(answer(T.kRed2, 48000, kSynAck).delivered_to(kRed1Port));
+  std::string yaml = lb_policy("[{port: red-2}]");
+  yaml.erase(yaml.find("load_balancers:"));
+  apply(yaml);
+  Outcome o = client(48000, kAck);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  EXPECT_EQ(tuple_of(o.sent[0].bytes).dst, T.kRed2.ip);
+  o = answer(T.kRed2, 48000, kAck);
+  ASSERT_TRUE(o.delivered_to(kRed1Port)) << o.drops;
+  EXPECT_EQ(tuple_of(o.sent[0].bytes).src, kVip);
+  // No new connection: the VIP is gone with it.
+  EXPECT_FALSE(client(48001, kSyn).delivered_to(kRed2Port));
+}
+
 TEST_F(LbTest, HairpinIsServedFromTheVip) {
   apply(lb_policy("[{port: red-2}]", "[{protocol: any, to: 0.0.0.0/0}]"));
   // red-2 may reach the VIP: its own group has no egress list.
@@ -294,6 +314,18 @@ TEST_F(LbTest, SecurityGroupsJudgeTheVipAndTheTargetPort) {
 TEST_F(LbTest, WhatNoListenerServes) {
   EXPECT_EQ(client(47000, kSyn, 81).drops, "lb_no_listener=1");
   EXPECT_EQ(send(icmp_frame(T.kRed1, kVipAddr, 8, 0), kRed1Port).drops, "lb_no_listener=1");
+
+  // Tables whose every backend has weight 0 (drained: a controller's
+  // tables may say so, the policy language may not): nobody to pick.
+  Diagnostics diags;
+  auto model = policy::load_policy_text(lb_policy(), "lb.yaml", diags);
+  ASSERT_TRUE(model.has_value()) << diags.format();
+  proto::NodeTables tables = policy::compile_node(*model, "node-a");
+  ASSERT_EQ(tables.load_balancers_size(), 1);
+  for (auto& b : *tables.mutable_load_balancers(0)->mutable_backends()) b.set_weight(0);
+  apply_tables(tables);
+  EXPECT_EQ(client(47001, kSyn).drops, "lb_no_backend=1");
+  EXPECT_EQ(conntrack().size(), 0u);
 }
 
 }  // namespace
