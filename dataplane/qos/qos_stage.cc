@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "dataplane/pipeline/tail.h"
 #include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/tables/snapshot.h"
 
