@@ -126,11 +126,17 @@ void LoadBalancerStage::balance(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
       const ConnEntry& e = table_.entry(idx);
       const ConnXlate& x = table_.xlate(idx);
       const uint8_t o = e.orig_side();
+      // A load balancer translates within one network; a translation into
+      // another zone (the external network's, VNI 0) is a gateway's NAT,
+      // which the router and the gateway's stages route.
+      if (conn_vni(x.reply_key) != conn_vni(e.key)) {
+        send(m, LoadBalancerNext::kRoute);
+        continue;
+      }
       // Decided again after a policy change: a connection to a VIP of this
       // snapshot keeps its backend only while the listener still selects
-      // it. (A translation to no VIP is another feature's, a gateway's NAT,
-      // or one of a load balancer the policy removed whole: its connections
-      // run out where they are bound.)
+      // it. (A translation to no VIP is one of a load balancer the policy
+      // removed whole: its connections run out where they are bound.)
       if (ct_disposition(md->ct) == CtDisposition::kStale && is_vip(lbt, conn_vni(e.key), e.key.addr[o ^ 1])) {
         const LbListener* l =
             lbt.find(lb_key(conn_vni(e.key), e.key.addr[o ^ 1], conn_proto(e.key), e.key.port[o ^ 1]));

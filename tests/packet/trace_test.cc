@@ -93,7 +93,8 @@ TEST_F(TraceTest, AllowedConnectionNamesRouteAndRuleLines) {
   std::vector<std::string> stages;
   for (const json& s : t["steps"]) stages.push_back(s["stage"]);
   EXPECT_EQ(stages, (std::vector<std::string>{"parse", "policy_gate", "ingress", "port_security", "flow_lookup",
-                                              "l2_lookup", "router", "security_group", "flow_commit", "rewrite"}))
+                                              "l2_lookup", "load_balancer", "router", "security_group", "nat",
+                                              "flow_commit", "rewrite"}))
       << t.dump(2);
   const json* router = step(t, "router");
   ASSERT_NE(router, nullptr);
