@@ -10,6 +10,8 @@
 #   WEFT-GUEST-RTT <ping summary> ten pings to the peer
 #   WEFT-GUEST-LISTENING          nc listens on TCP 5001; the test connects
 #   WEFT-GUEST-TCP-BYTES <n>      what one connection brought
+#   WEFT-GUEST-RESET-PING-OK      virtio_net unloaded and loaded again (the
+#                                 device reset a reboot does), and an answer
 #   WEFT-GUEST-STREAM             then pings the peer every 0.2 s forever
 #
 #   source tests/e2e/guest_lib.sh
@@ -65,6 +67,12 @@ echo WEFT-GUEST-PING-OK
 echo "WEFT-GUEST-RTT \$(ping -c 10 -i 0.2 \$peer | tail -1)"
 echo WEFT-GUEST-LISTENING
 echo "WEFT-GUEST-TCP-BYTES \$(nc -l -p 5001 | wc -c)"
+rmmod virtio_net
+insmod /lib/modules/virtio_net.ko
+ip link set eth0 up
+ip addr add \$ip dev eth0
+until ping -c 1 -W 1 \$peer >/dev/null 2>&1; do :; done
+echo WEFT-GUEST-RESET-PING-OK
 echo WEFT-GUEST-STREAM
 exec ping -i 0.2 \$peer
 INIT
@@ -72,11 +80,15 @@ INIT
   (cd "$dir/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir/initrd.gz"
 }
 
-# Boots the guest with its virtio-net on vhost-user socket SOCK (weftd
-# serves it), MAC, address CIDR and peer PEER; console to CONSOLE. Its
-# memory is a shared memfd, as vhost-user requires. GUEST_PID: QEMU's pid.
+# Boots the guest with its virtio-net on vhost-user socket SOCK, MAC,
+# address CIDR and peer PEER; console to CONSOLE. QEMU connects to SOCK
+# (weftd serves it), or with a 7th argument "server" serves it (weftd's
+# client mode). Its memory is a shared memfd, as vhost-user requires.
+# GUEST_PID: QEMU's pid.
 guest_start() {
-  local dir=$1 sock=$2 mac=$3 cidr=$4 peer=$5 console=$6
+  local dir=$1 sock=$2 mac=$3 cidr=$4 peer=$5 console=$6 role=${7:-client}
+  local chardev="socket,id=vu0,path=$sock"
+  [ "$role" != server ] || chardev+=",server=on,wait=off"
   local accel=tcg msix=""
   # Under TCG, QEMU 7.2 crashes setting up a vhost device's MSI-X vector
   # notifiers (msix_set_vector_notifiers from vhost_net_start, seen here):
@@ -85,7 +97,7 @@ guest_start() {
   qemu-system-x86_64 -machine q35,accel=$accel -m 256M -smp 1 -nodefaults -no-user-config \
     -display none -no-reboot \
     -object memory-backend-memfd,id=mem0,size=256M,share=on -numa node,memdev=mem0 \
-    -chardev socket,id=vu0,path="$sock" \
+    -chardev "$chardev" \
     -netdev vhost-user,id=net0,chardev=vu0 \
     -device virtio-net-pci,netdev=net0,mac="$mac"$msix \
     -kernel "$dir/vmlinuz" -initrd "$dir/initrd.gz" \

@@ -7,8 +7,11 @@
 #
 #   - the guest pings, and takes TCP data from, the far endpoint across the
 #     VXLAN overlay (byte count checked);
+#   - the guest resets its virtio-net device (virtio_net reloaded, as a
+#     reboot does) and is answered again;
 #   - QEMU killed mid-stream: weftd keeps forwarding for its other port;
-#   - QEMU started again on the same socket: the guest comes back.
+#   - QEMU started again on the same socket: the guest comes back;
+#   - a port in client mode: QEMU serves the socket, weftd connects to it.
 #
 #   vhost_user.sh WEFTD WEFTCTL     (root; exits 77 = skipped otherwise)
 #
@@ -41,6 +44,7 @@ security_groups:
 ports:
   - {name: red-a, network: red, subnet: s, node: $A, ip: 10.0.1.10, mac: "02:00:0a:00:01:0a", security_groups: [open]}
   - {name: red-g, network: red, subnet: s, node: $A, ip: 10.0.1.12, mac: "02:00:0a:00:01:0c", security_groups: [open]}
+  - {name: red-h, network: red, subnet: s, node: $A, ip: 10.0.1.13, mac: "02:00:0a:00:01:0d", security_groups: [open]}
   - {name: red-k, network: red, subnet: s, node: $K, ip: 10.0.1.30, mac: "02:00:0a:00:01:1e", security_groups: [open]}
 YAML
 
@@ -50,6 +54,7 @@ ovl_vm ra 10.0.1.10/24 02:00:0a:00:01:0a 1450
 ovl_kernel_vtep kv 172.31.0.2/24 1001 10.0.1.30/24 02:00:0a:00:01:1e 172.31.0.1
 uplink=$(ovl_uplink a)
 vsock="$work/red-g.sock"
+hsock="$work/red-h.sock"   # QEMU's, in client mode
 sock="$work/$A.sock"
 cat >"$work/$A.yaml" <<YAML
 node: $A
@@ -57,6 +62,7 @@ underlay: {device: "net_af_packet0,iface=$uplink", ip: 172.31.0.1/24}
 ports:
   red-a: {type: af_packet, iface: ${OVL_PREFIX}ra}
   red-g: {type: vhost_user, socket: $vsock}
+  red-h: {type: vhost_user, socket: $hsock, client: true}
 dpdk: {lcores: "0,1", hugepages: true, memory_mb: 512}
 control_socket: $sock
 YAML
@@ -97,6 +103,8 @@ got=$(sed -n 's/^WEFT-GUEST-TCP-BYTES \([0-9]*\).*/\1/p' "$work/console.1")
 [ "$got" = 2000000 ] || fail "the guest received $got bytes of 2000000"
 awk -v s="$start" -v e="$end" 'BEGIN { printf "guest TCP: 2000000 bytes in %.2f s, %.1f Mbit/s\n", e - s, 16 / (e - s) }'
 
+guest_wait "$work/console.1" WEFT-GUEST-RESET-PING-OK 120 || fail "no answer after the guest reset its device"
+
 echo "== QEMU killed mid-stream: weftd keeps forwarding for its other port"
 guest_wait "$work/console.1" WEFT-GUEST-STREAM 60 || fail "the guest does not stream"
 deadline=$((SECONDS + 60))
@@ -113,4 +121,10 @@ guest_start "$work/guest" "$vsock" 02:00:0a:00:01:0c 10.0.1.12/24 10.0.1.30 "$wo
 OVL_PIDS+=("$GUEST_PID")
 guest_wait "$work/console.2" WEFT-GUEST-PING-OK 600 || fail "the restarted guest gets no answer"
 ovl_in ra ping -c 3 -i 0.2 -W 1 10.0.1.30 >/dev/null || fail "the namespace VM lost the overlay"
+kill -KILL "$GUEST_PID"; wait "$GUEST_PID" 2>/dev/null || true
+
+echo "== client mode: QEMU serves the socket, weftd connects"
+guest_start "$work/guest" "$hsock" 02:00:0a:00:01:0d 10.0.1.13/24 10.0.1.30 "$work/console.3" server
+OVL_PIDS+=("$GUEST_PID")
+guest_wait "$work/console.3" WEFT-GUEST-PING-OK 600 || fail "the guest on the client-mode port gets no answer"
 echo PASS
