@@ -1,11 +1,12 @@
 # A QEMU guest for the vhost-user end-to-end tests (source it): Debian's own
 # kernel (its package, kept by scripts/bootstrap in WEFT_GUEST_CACHE) and a
 # busybox initramfs built here from Debian's busybox-static with the virtio
-# modules the kernel package ships. The guest brings eth0 up with a static
-# address, then runs a fixed script whose progress it prints on its serial
-# console as "WEFT-GUEST-..." lines:
+# modules the kernel package ships. The guest brings eth0 up and takes its
+# address by DHCP (busybox udhcpc; from weftd's DHCP server), or a static one
+# when given, then runs a fixed script whose progress it prints on its
+# serial console as "WEFT-GUEST-..." lines:
 #
-#   WEFT-GUEST-UP                 eth0 has its address
+#   WEFT-GUEST-UP <address/len>   eth0 has its address
 #   WEFT-GUEST-PING-OK            a first answer from the peer
 #   WEFT-GUEST-RTT <ping summary> ten pings to the peer
 #   WEFT-GUEST-LISTENING          nc listens on TCP 5001; the test connects
@@ -16,7 +17,7 @@
 #
 #   source tests/e2e/guest_lib.sh
 #   guest_build "$work/guest" || exit 77          # kernel + initramfs, or why not
-#   guest_start "$work/guest" SOCK MAC 10.0.1.12/24 10.0.1.30 "$work/console.1"
+#   guest_start "$work/guest" SOCK MAC dhcp 10.0.1.11 "$work/console.1"   # or 10.0.1.12/24
 #   guest_wait "$work/console.1" WEFT-GUEST-PING-OK 300
 #   kill "$GUEST_PID"
 
@@ -48,6 +49,15 @@ guest_build() {
   done
   rm -rf "$dir/pkg"
   cp /bin/busybox "$dir/root/bin/busybox"
+  # udhcpc's script: configure eth0 from the lease.
+  cat >"$dir/root/bin/lease" <<'LEASE'
+#!/bin/busybox sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+ip addr flush dev "$interface"
+ip addr add "$ip/$mask" dev "$interface"
+[ -z "$mtu" ] || ip link set dev "$interface" mtu "$mtu"
+LEASE
+  chmod +x "$dir/root/bin/lease"
   cat >"$dir/root/init" <<INIT
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -60,8 +70,12 @@ for arg in \$(cat /proc/cmdline); do
 done
 ip link set lo up
 ip link set eth0 up
-ip addr add \$ip dev eth0
-echo WEFT-GUEST-UP
+if [ "\$ip" = dhcp ]; then
+  udhcpc -i eth0 -q -n -t 30 -T 1 -O mtu -s /bin/lease >/dev/null 2>&1 || echo WEFT-GUEST-NO-LEASE
+else
+  ip addr add \$ip dev eth0
+fi
+echo "WEFT-GUEST-UP \$(ip -o -4 addr show dev eth0 | awk '{print \$4}')"
 until ping -c 1 -W 1 \$peer >/dev/null 2>&1; do :; done
 echo WEFT-GUEST-PING-OK
 echo "WEFT-GUEST-RTT \$(ping -c 10 -i 0.2 \$peer | tail -1)"
@@ -70,7 +84,7 @@ echo "WEFT-GUEST-TCP-BYTES \$(nc -l -p 5001 | wc -c)"
 rmmod virtio_net
 insmod /lib/modules/virtio_net.ko
 ip link set eth0 up
-ip addr add \$ip dev eth0
+if [ "\$ip" = dhcp ]; then udhcpc -i eth0 -q -n -t 30 -T 1 -O mtu -s /bin/lease >/dev/null 2>&1; else ip addr add \$ip dev eth0; fi
 until ping -c 1 -W 1 \$peer >/dev/null 2>&1; do :; done
 echo WEFT-GUEST-RESET-PING-OK
 echo WEFT-GUEST-STREAM
@@ -81,7 +95,7 @@ INIT
 }
 
 # Boots the guest with its virtio-net on vhost-user socket SOCK, MAC,
-# address CIDR and peer PEER; console to CONSOLE. QEMU connects to SOCK
+# address CIDR ("dhcp": a DHCP lease) and peer PEER; console to CONSOLE. QEMU connects to SOCK
 # (weftd serves it), or with a 7th argument "server" serves it (weftd's
 # client mode). Its memory is a shared memfd, as vhost-user requires.
 # GUEST_PID: QEMU's pid.
