@@ -36,7 +36,8 @@ guest_build() {
   local deb
   deb=$(ls "$WEFT_GUEST_CACHE"/linux-image-*.deb 2>/dev/null | head -1)
   [ -n "$deb" ] || { GUEST_WHY="no guest kernel package in $WEFT_GUEST_CACHE (scripts/bootstrap keeps one)"; return 1; }
-  [ -x /bin/busybox ] && /bin/busybox --list | grep -qx nc ||
+  # (grep reads it all: with -q, busybox may die of SIGPIPE under pipefail)
+  [ -x /bin/busybox ] && /bin/busybox --list | grep -x nc >/dev/null ||
     { GUEST_WHY="no busybox with nc (busybox-static)"; return 1; }
   mkdir -p "$dir/pkg" "$dir/root"/{bin,dev,proc,sys,lib/modules}
   dpkg-deb -x "$deb" "$dir/pkg"

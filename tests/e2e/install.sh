@@ -32,7 +32,7 @@ for f in bin/weftd bin/weft-controller bin/weftctl; do
 done
 bpf="$root/$libdir/weft/weft_uplink.bpf.o"
 [ -f "$bpf" ] || fail "the XDP program is not installed at $libdir/weft"
-readelf -h "$bpf" | grep -q "Linux BPF" || fail "$bpf is not a BPF object: $(readelf -h "$bpf" | grep Machine)"
+readelf -h "$bpf" | grep "Linux BPF" >/dev/null || fail "$bpf is not a BPF object: $(readelf -h "$bpf" | grep Machine)"
 units="$root/lib/systemd/system"
 for u in "weftd@.service" weft-controller.service; do
   [ -f "$units/$u" ] || fail "unit $u not installed"
@@ -56,7 +56,7 @@ for u in "weftd@node-a.service" weft-controller.service; do
     fail "systemd-analyze verify $u: $(cat "$work/verify.log")"
   fi
   # verify prints warnings without failing: an unknown key, a bad value.
-  if grep -v "^$" "$work/verify.log" | grep -q .; then fail "systemd-analyze verify $u: $(cat "$work/verify.log")"; fi
+  if grep -v "^$" "$work/verify.log" | grep . >/dev/null; then fail "systemd-analyze verify $u: $(cat "$work/verify.log")"; fi
 done
 rm "$units/weftd@node-a.service"
 # The units only grant what they list: weftd a few capabilities, the
@@ -94,9 +94,9 @@ until "$root/bin/weftctl" node stats --socket "$sock" --json >/dev/null 2>&1; do
   [ $SECONDS -lt $deadline ] || fail "installed weftd: no control socket after 60 s"
   sleep 0.2
 done
-ip -d link show dev "$ul" | grep -q "prog/xdp" || fail "no XDP program on $ul: $(ip -d link show dev "$ul")"
+ip -d link show dev "$ul" | grep "prog/xdp" >/dev/null || fail "no XDP program on $ul: $(ip -d link show dev "$ul")"
 kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
 [ $rc -eq 0 ] || fail "weftd exited $rc on SIGTERM"
-if ip -d link show dev "$ul" | grep -q "prog/xdp"; then fail "weftd left its XDP program on $ul"; fi
+if ip -d link show dev "$ul" | grep "prog/xdp" >/dev/null; then fail "weftd left its XDP program on $ul"; fi
 echo "PASS"

@@ -90,7 +90,7 @@ start_weftd() {
     sleep 0.2
   done
 }
-xdp_on_uplink() { ip -n "$H" -d link show dev ul0 | grep -q "prog/xdp"; }
+xdp_on_uplink() { ip -n "$H" -d link show dev ul0 | grep "prog/xdp" >/dev/null; }
 underlay_rx() { ovl_stats "$A" | jq '.ports[] | select(.name == "underlay") | .rx_packets'; }
 
 start_weftd
