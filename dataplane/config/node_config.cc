@@ -174,7 +174,7 @@ std::optional<ControllerConfig> read_controller(Reader& r, const YAML::Node& n) 
 }
 
 void read_underlay(Reader& r, const YAML::Node& n, UnderlayConfig& u) {
-  if (!r.keys(n, "underlay", {"device", "ip", "next_hop"}, {"device", "ip"})) return;
+  if (!r.keys(n, "underlay", {"device", "ip", "next_hop", "xdp_program"}, {"device", "ip"})) return;
   if (const YAML::Node d = n["device"]) {
     if (auto s = r.string(d, "underlay.device")) u.device = *s;
   }
@@ -202,6 +202,9 @@ void read_underlay(Reader& r, const YAML::Node& n, UnderlayConfig& u) {
     } else if (a) {
       u.next_hop = *a;
     }
+  }
+  if (const YAML::Node x = n["xdp_program"]) {
+    if (auto s = r.string(x, "underlay.xdp_program")) u.xdp_program = *s;
   }
 }
 

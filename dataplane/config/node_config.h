@@ -39,6 +39,9 @@ struct UnderlayConfig {
   std::string device;               // DPDK devargs or a PCI address
   Ipv4Prefix ip;                    // the VTEP address (host bits kept) and its subnet
   std::optional<uint32_t> next_hop; // for VTEPs outside the underlay subnet
+  // An af_xdp uplink's steering program (dataplane/underlay/xdp_steering.h);
+  // empty: the one installed beside weftd.
+  std::string xdp_program;
 };
 
 // The gateway's external network (only on a node that hosts a gateway):

@@ -8,6 +8,8 @@
 
 #include "dataplane/l3/icmp_error_stage.h"
 #include "dataplane/pipeline/mbuf_pool.h"
+#include "dataplane/pipeline/wire.h"
+#include "dataplane/underlay/xdp_steering.h"
 #include "dataplane/weftd/eal_args.h"
 
 namespace weft::dp {
@@ -87,7 +89,14 @@ bool Dataplane::open_ports(std::string& error) {
   VnicBinding underlay;
   underlay.kind = VnicKind::kDpdk;
   underlay.devargs = cfg_.underlay.device;
+  std::string why;
+  uplink_steering_ = UplinkSteering::prepare(cfg_.underlay, underlay.devargs, why);
+  if (!why.empty()) {
+    error = "underlay: " + why;
+    return false;
+  }
   if (!open("underlay", PortRole::kUnderlay, underlay)) return false;
+  if (uplink_steering_ && !uplink_steering_->fill(cfg_.underlay.ip.addr, kVxlanPort, error)) return false;
   for (const PortConfig& p : cfg_.ports)
     if (!open(p.name, PortRole::kVnic, p.binding)) return false;
   if (cfg_.external) {

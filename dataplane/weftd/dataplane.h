@@ -33,6 +33,8 @@
 
 namespace weft::dp {
 
+class UplinkSteering;
+
 struct DataplanePort {
   OpenedPort dev;
   PortRole role = PortRole::kUnused;
@@ -83,6 +85,9 @@ class Dataplane {
   bool reclaim_armed_ = false;
   rte_mempool* pool_ = nullptr;
   std::vector<DataplanePort> ports_;
+  // An af_xdp uplink's XDP steering (underlay/xdp_steering.h); null for any
+  // other underlay. Detaches the program after the ports closed.
+  std::unique_ptr<UplinkSteering> uplink_steering_;
   // The node's ICMP error limit: every graph borrows it, so it outlives them.
   std::unique_ptr<TokenBucket> icmp_limit_;
   std::vector<std::unique_ptr<WorkerGraph>> graphs_;

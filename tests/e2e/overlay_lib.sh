@@ -180,7 +180,8 @@ ovl_weftd() {
     echo "underlay: {device: \"net_af_packet0,iface=$uplink\", ip: $ul_cidr}"
     echo "ports:"
     local p
-    for p in "${ports[@]}"; do echo "  ${p#*:}: {type: af_packet, iface: ${OVL_PREFIX}${p%%:*}}"; done
+    # OVL_VNIC_KIND=af_xdp runs a test's VMs on af_xdp vNICs instead.
+    for p in "${ports[@]}"; do echo "  ${p#*:}: {type: ${OVL_VNIC_KIND:-af_packet}, iface: ${OVL_PREFIX}${p%%:*}}"; done
     echo "dpdk: {lcores: \"0,1\", hugepages: true, memory_mb: 512}"
     echo "control_socket: $sock"
     # More node.yaml, e.g. "conntrack: {max_connections: 1024}".

@@ -326,6 +326,17 @@ TEST(NodeConfig, MetricsMistakesArePositioned) {
   expect_one_error(m + "127.0.0.1:9464\n", "metrics", 3, 10);
 }
 
+TEST(NodeConfig, UplinkXdpProgram) {
+  Loaded r = load(
+      "node: a\n"
+      "underlay: {device: \"net_af_xdp0,iface=eth1\", ip: 172.31.0.1/24, xdp_program: /opt/weft_uplink.bpf.o}\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  EXPECT_EQ(r.cfg->underlay.xdp_program, "/opt/weft_uplink.bpf.o");
+  EXPECT_TRUE(load(kMinimal).cfg->underlay.xdp_program.empty());
+  expect_one_error("node: a\nunderlay: {device: d, ip: 172.31.0.1/24, xdp_program: \"\"}\n",
+                   "underlay.xdp_program: must be a non-empty string", 2, 55);
+}
+
 }  // namespace
 TEST(NodeConfig, External) {
   Loaded r = load(std::string(kMinimal) +
