@@ -1,4 +1,4 @@
-// The routed path's TTL decrement (dataplane/l3/ttl.h): the incremental
+// The routed path's TTL decrement (dataplane/rewrite/ttl.h): the incremental
 // checksum (RFC 1624) equals a full recomputation for many random headers,
 // with and without options, and for a header of every possible checksum,
 // 0x0000 before or after among them; an expiring TTL is left alone.
@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "dataplane/l3/ttl.h"
+#include "dataplane/rewrite/ttl.h"
 
 namespace weft::dp {
 namespace {
