@@ -32,25 +32,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 A="wtm$$a"   # the node's name: unique per run (DPDK file prefix weft-$A)
-cat >"$work/policy.yaml" <<YAML
-version: 1
-nodes:
-  - {name: $A, underlay_ip: 172.31.0.1}
-networks:
-  - {name: red, vni: 1001, subnets: [{name: s, cidr: 10.0.1.0/24}]}
-security_groups:
-  - {name: open, ingress: [{protocol: any, from: 0.0.0.0/0}]}
-ports:
-  - {name: vm-a, network: red, subnet: s, node: $A, ip: 10.0.1.10, mac: "02:00:0a:00:01:0a", security_groups: [open]}
-  - {name: vm-b, network: red, subnet: s, node: $A, ip: 10.0.1.11, mac: "02:00:0a:00:01:0b", security_groups: [open]}
-YAML
-
 echo "== weftd with metrics on 127.0.0.1 (any free port)"
-ovl_underlay
-ovl_vm va 10.0.1.10/24 02:00:0a:00:01:0a 1450
-ovl_vm vb 10.0.1.11/24 02:00:0a:00:01:0b 1450
 OVL_NODE_YAML="metrics: {listen: \"127.0.0.1:0\"}"
-ovl_weftd "$A" a 172.31.0.1/24 va:vm-a vb:vm-b -- "$work/policy.yaml" || fail "weftd did not start"
+ovl_one_node "$A" || fail "weftd did not start"
 metrics_url=$(sed -n 's|.*, metrics \(http://[0-9.:]*/metrics\).*|\1|p' "$work/$A.log" | head -1)
 [ -n "$metrics_url" ] || fail "weftd's ready line names no metrics URL: $(cat "$work/$A.log")"
 echo "weftd serves $metrics_url"

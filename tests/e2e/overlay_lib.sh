@@ -252,6 +252,30 @@ ovl_controller() {
   OVL_API_PORT=$(sed -n 's/.*API 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
 }
 
+# One node, weftd NODE on 172.31.0.1, with two VMs of network red in an
+# open group: vm-a (namespace va, 10.0.1.10) and vm-b (vb, 10.0.1.11); the
+# policy in $OVL_WORK/policy.yaml. For tests of what weftd shows of its
+# ports (metrics, capture); OVL_NODE_YAML adds to its node.yaml.
+ovl_one_node() {  # NODE
+  local node=$1
+  cat >"$OVL_WORK/policy.yaml" <<YAML
+version: 1
+nodes:
+  - {name: $node, underlay_ip: 172.31.0.1}
+networks:
+  - {name: red, vni: 1001, subnets: [{name: s, cidr: 10.0.1.0/24}]}
+security_groups:
+  - {name: open, ingress: [{protocol: any, from: 0.0.0.0/0}]}
+ports:
+  - {name: vm-a, network: red, subnet: s, node: $node, ip: 10.0.1.10, mac: "02:00:0a:00:01:0a", security_groups: [open]}
+  - {name: vm-b, network: red, subnet: s, node: $node, ip: 10.0.1.11, mac: "02:00:0a:00:01:0b", security_groups: [open]}
+YAML
+  ovl_underlay
+  ovl_vm va 10.0.1.10/24 02:00:0a:00:01:0a 1450
+  ovl_vm vb 10.0.1.11/24 02:00:0a:00:01:0b 1450
+  ovl_weftd "$node" a 172.31.0.1/24 va:vm-a vb:vm-b -- "$OVL_WORK/policy.yaml"
+}
+
 ovl_stats() { "$WEFTCTL" node stats --socket "${OVL_SOCK[$1]}" --json; }
 # A drop counter of node $1.
 ovl_drops() { ovl_stats "$1" | jq -r --arg r "$2" '.drops[] | select(.reason == $r) | .count'; }
