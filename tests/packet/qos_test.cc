@@ -27,7 +27,7 @@ constexpr size_t kFrame = 500;
 constexpr uint8_t kEf = 46 << 2;  // DSCP 46 (expedited forwarding) in the TOS byte
 
 constexpr uint8_t kEgress = 0, kIngress = 1;
-constexpr size_t kDefault = 0, kVoice = 1, kBulk = 2;  // counter index: slot - 1
+constexpr size_t kDefault = 0, kVoice = 1;  // counter index: slot - 1
 
 std::string qos_policy(const std::string& limits = "{rate: 80kbit, burst: 2000b}",
                        const std::string& classes =
