@@ -130,7 +130,7 @@ TEST_F(LbTest, NewConnectionIsTranslatedToTheBackendAndRepliesBackToTheVip) {
   apply(lb_policy("[{port: red-2}]"));
   Outcome o = client(40000, kSyn);
   ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
-  const Bytes& in = o.sent[0].bytes;
+  const Bytes in = o.sent[0].bytes;  // a copy: o is reassigned below
   EXPECT_EQ(mac_at(in, 0), T.kRed2.mac);
   EXPECT_EQ(mac_at(in, 6), kRedRouter);
   const Tuple t = tuple_of(in);
