@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "control/weftctl/commands.h"
@@ -136,22 +137,10 @@ int cmd_node_conns(int argc, char** argv) {
     req["command"] = "conns";
     req["cursor"] = next;
     req["limit"] = std::min<uint64_t>(kPage, limit - all.size());
-    std::string error;
-    const std::string reply = node_socket_request(socket, req.dump() + "\n", error);
-    if (reply.empty()) {
-      std::fprintf(stderr, "weftctl: %s: %s\n", socket.c_str(), error.c_str());
-      return 2;
-    }
-    const json r = json::parse(reply, nullptr, /*allow_exceptions=*/false);
-    if (r.is_discarded() || !r.is_object()) {
-      std::fprintf(stderr, "weftctl: %s: not a weftd control socket (bad reply)\n", socket.c_str());
-      return 2;
-    }
-    if (!r.value("ok", false)) {
-      std::fprintf(stderr, "weftctl: weftd: %s\n", r.value("error", "request failed").c_str());
-      return 1;
-    }
-    const json& page = r["result"];
+    int code = 0;
+    const std::optional<json> result = node_command(socket, req, "weftctl", code);
+    if (!result) return code;
+    const json& page = *result;
     for (const json& c : page.value("connections", json::array())) all.push_back(c);
     generation = page.value("generation", uint64_t{0});
     next = page.value("next_cursor", json(nullptr));

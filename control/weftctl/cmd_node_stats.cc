@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -180,23 +181,11 @@ int cmd_node_stats(int argc, char** argv) {
     std::fprintf(stderr, "usage: weftctl node stats --socket PATH [--json]\n");
     return 2;
   }
-  std::string error;
-  const std::string reply = node_socket_request(socket, "{\"command\":\"stats\"}\n", error);
-  if (reply.empty()) {
-    std::fprintf(stderr, "weftctl: %s: %s\n", socket.c_str(), error.c_str());
-    return 2;
-  }
-  const json r = json::parse(reply, nullptr, /*allow_exceptions=*/false);
-  if (r.is_discarded() || !r.is_object()) {
-    std::fprintf(stderr, "weftctl: %s: not a weftd control socket (bad reply)\n", socket.c_str());
-    return 2;
-  }
-  if (!r.value("ok", false)) {
-    std::fprintf(stderr, "weftctl: weftd: %s\n", r.value("error", "request failed").c_str());
-    return 1;
-  }
-  if (as_json) std::printf("%s\n", r["result"].dump(2).c_str());
-  else print_tables(r["result"]);
+  int code = 0;
+  const std::optional<json> result = node_command(socket, json{{"command", "stats"}}, "weftctl", code);
+  if (!result) return code;
+  if (as_json) std::printf("%s\n", result->dump(2).c_str());
+  else print_tables(*result);
   return 0;
 }
 

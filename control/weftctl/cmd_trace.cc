@@ -17,6 +17,7 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "control/weftctl/commands.h"
@@ -55,22 +56,10 @@ int live(const ParsedArgs& args, const std::string& packet) {
   const std::string& socket = *args.value("--socket");
   json req = {{"command", "trace"}, {"packet", packet}, {"reply", args.flag("--reply")}};
   if (const std::string* from = args.value("--from")) req["from"] = *from;
-  std::string error;
-  const std::string reply = node_socket_request(socket, req.dump() + "\n", error);
-  if (reply.empty()) {
-    std::fprintf(stderr, "weftctl trace: %s: %s\n", socket.c_str(), error.c_str());
-    return kExitUsage;
-  }
-  const json r = json::parse(reply, nullptr, /*allow_exceptions=*/false);
-  if (r.is_discarded() || !r.is_object()) {
-    std::fprintf(stderr, "weftctl trace: %s: not a weftd control socket (bad reply)\n", socket.c_str());
-    return kExitUsage;
-  }
-  if (!r.value("ok", false)) {
-    std::fprintf(stderr, "weftctl trace: weftd: %s\n", r.value("error", "request failed").c_str());
-    return kExitNegative;
-  }
-  return print(json::array({r["result"]}), args.flag("--json"));
+  int code = 0;
+  const std::optional<json> result = node_command(socket, req, "weftctl trace", code);
+  if (!result) return code;
+  return print(json::array({*result}), args.flag("--json"));
 }
 
 // The port of `m` holding `ip`, preferring one in `network`.

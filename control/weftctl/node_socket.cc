@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace weft::cli {
@@ -50,6 +51,29 @@ std::string node_socket_request(const std::string& path, const std::string& line
   }
   ::close(fd);
   return reply;
+}
+
+std::optional<nlohmann::json> node_command(const std::string& path, const nlohmann::json& request,
+                                           const char* who, int& exit_code) {
+  std::string error;
+  const std::string reply = node_socket_request(path, request.dump() + "\n", error);
+  if (reply.empty()) {
+    std::fprintf(stderr, "%s: %s: %s\n", who, path.c_str(), error.c_str());
+    exit_code = 2;
+    return std::nullopt;
+  }
+  nlohmann::json r = nlohmann::json::parse(reply, nullptr, /*allow_exceptions=*/false);
+  if (r.is_discarded() || !r.is_object()) {
+    std::fprintf(stderr, "%s: %s: not a weftd control socket (bad reply)\n", who, path.c_str());
+    exit_code = 2;
+    return std::nullopt;
+  }
+  if (!r.value("ok", false)) {
+    std::fprintf(stderr, "%s: weftd: %s\n", who, r.value("error", "request failed").c_str());
+    exit_code = 1;
+    return std::nullopt;
+  }
+  return std::move(r["result"]);
 }
 
 }  // namespace weft::cli
