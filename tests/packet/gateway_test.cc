@@ -365,6 +365,8 @@ TEST_F(GatewayTest, NothingFromOutsideOpensAConnection) {
        "ct_related_untracked=1"},
       {"an ICMP timestamp", Frame().eth(kNextHopMac, kExtMac).ipv4(kServer, kExtIp).icmp(13, 0).payload(12).bytes(),
        "gw_stateless=1"},
+      {"IPv6", Frame().eth(kNextHopMac, kExtMac).ipv6(ip6("2001:db8::1"), ip6("2001:db8::2")).udp(1, 80).bytes(),
+       "gw_not_ipv4=1"},
   };
   for (const auto& c : cases) {
     const Outcome o = send(c.frame, kExtPort);
