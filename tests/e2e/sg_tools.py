@@ -12,6 +12,12 @@ the dataplane). The rest is traffic:
     sg_tools.py vms                            -> label node ip mac, per line
     sg_tools.py echo-server PORT...            -> echoes lines on every port
     sg_tools.py probe IP PORT [TIMEOUT]        -> exit 0 iff a line comes back
+    sg_tools.py row CLIENT TIMEOUT PORT... [--web-ports ...]
+                                               -> probes every other VM on
+                                                  every PORT at once, from
+                                                  CLIENT's namespace; prints
+                                                  "client server port want
+                                                  got" per probe
     sg_tools.py chatter IP PORT                -> a line every 50 ms, each
                                                   echoed; prints "ok N" per
                                                   echo and "cut" on the first
@@ -161,6 +167,25 @@ def probe(ip, port, timeout):
         return False
 
 
+def row(client, timeout, ports, web_ports):
+    """One client's row of the matrix. The probes run at once, so the row
+    takes one timeout however many of them are refused."""
+    probes = [(s, p) for s in VMS if s != client for p in ports]
+    got = {}
+
+    def run(server, port):
+        got[server, port] = probe(VMS[server][1], port, timeout)
+
+    threads = [threading.Thread(target=run, args=sp) for sp in probes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for server, port in probes:
+        want = expect(client, server, port, web_ports)
+        print(client, server, port, "allow" if want else "deny", "allow" if got[server, port] else "deny")
+
+
 def chatter(ip, port):
     s = socket.create_connection((ip, port), timeout=5)
     s.settimeout(1.0)
@@ -225,6 +250,8 @@ def main(argv):
         echo_server([int(p) for p in args])
     elif cmd == "probe":
         return 0 if probe(args[0], int(args[1]), float(args[2]) if len(args) > 2 else 2.0) else 1
+    elif cmd == "row":
+        row(args[0], float(args[1]), [int(p) for p in args[2:]], web_ports)
     elif cmd == "chatter":
         return chatter(args[0], int(args[1]))
     elif cmd == "synflood":
