@@ -67,25 +67,27 @@ void VxlanDecapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
     void* network[RTE_HASH_LOOKUP_BULK_MAX];
     rte_hash_lookup_bulk_data(snap.vteps.by_ip.get(), source_ptrs, runs, &known_vtep, vtep_data);
     rte_hash_lookup_bulk_data(snap.networks.by_vni.get(), vni_ptrs, runs, &known_vni, network);
+    // Whether the peer may send into the network is a run's verdict, not a
+    // packet's: decided once per run.
+    DropReason verdict[RTE_HASH_LOOKUP_BULK_MAX];
+    for (uint32_t r = 0; r < runs; ++r) {
+      const uint64_t bit = uint64_t{1} << r;
+      if (!(known_vtep & bit)) verdict[r] = DropReason::vxlan_unknown_vtep;
+      else if (!(known_vni & bit)) verdict[r] = DropReason::vxlan_unknown_vni;
+      else if (!snap.l2.hosts(static_cast<uint16_t>(data_index(vtep_data[r])), data_index(network[r])))
+        verdict[r] = DropReason::vxlan_vni_not_hosted;
+      else verdict[r] = DropReason::kNone;
+    }
 
     for (uint32_t k = 0; k < local; ++k) {
       rte_mbuf* m = burst[which[k]];
       PktMeta* md = meta(m);
-      const uint64_t bit = uint64_t{1} << run[k];
-      if (!(known_vtep & bit)) {
-        drop(m, DropReason::vxlan_unknown_vtep);
-        continue;
-      }
-      if (!(known_vni & bit)) {
-        drop(m, DropReason::vxlan_unknown_vni);
+      if (verdict[run[k]] != DropReason::kNone) {
+        drop(m, verdict[run[k]]);
         continue;
       }
       const uint32_t net_index = data_index(network[run[k]]);
       const auto vtep = static_cast<uint16_t>(data_index(vtep_data[run[k]]));
-      if (!snap.l2.hosts(vtep, net_index)) {
-        drop(m, DropReason::vxlan_vni_not_hosted);
-        continue;
-      }
       const Network& net = snap.networks.networks[net_index];
       // The tunnel ends where the outer UDP datagram does (the parser has
       // checked it lies inside the packet); anything after is padding.
