@@ -24,6 +24,8 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "common/diag.h"
@@ -717,6 +719,58 @@ TEST_F(GatewayTest, ErrorsAboutNothingOrUnreadableAreCounted) {
   // The connection is untouched: its reply still comes through.
   const Outcome r = send(from_server(kExtIp, IPPROTO_UDP, 53, be16_at(out, 34)), kExtPort);
   EXPECT_TRUE(r.delivered_to(kRed1Port)) << r.drops;
+}
+
+// The gateway's drops that only unusual tables or mbufs reach.
+
+// A floating IP added to a port that already has an SNAT connection to the
+// same peer and ports: the peer's new connection to the floating IP would
+// be translated to that connection's own tuple.
+TEST_F(GatewayTest, AFloatingIpConnectionOnAnSnatConnectionsTupleClashes) {
+  learn_next_hop();
+  apply(gateway_policy(false));
+  const Bytes syn = tcp_frame(kRed2, Addr{kRedRouter, kServer}, 80, 5555, RTE_TCP_SYN_FLAG);
+  const Outcome o = send(syn, kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kExtPort)) << o.drops;
+  EXPECT_EQ(be32_at(o.sent[0].bytes, 26), kExtIp) << "no floating IP yet: SNAT";
+  apply(gateway_policy(true));
+  const uint64_t clashes = conntrack().stats().xlate_clash.get();
+  EXPECT_EQ(send(from_server(kFip2, IPPROTO_TCP, 5555, 80, RTE_TCP_SYN_FLAG), kExtPort).drops, "gw_xlate_clash=1");
+  EXPECT_EQ(conntrack().stats().xlate_clash.get(), clashes + 1);
+  // The SNAT connection goes on.
+  EXPECT_TRUE(send(tcp_frame(kRed2, Addr{kRedRouter, kServer}, 80, 5555, RTE_TCP_SYN_FLAG), kRed2Port).delivered_to(kExtPort));
+}
+
+// Tables that route a network to the gateway without the gateway serving it
+// (the compiler never makes them; a controller's tables might).
+TEST_F(GatewayTest, ANetworkTheGatewayDoesNotServeIsRefused) {
+  learn_next_hop();
+  Diagnostics diags;
+  auto model = policy::load_policy_text(gateway_policy(), "gw.yaml", diags);
+  ASSERT_TRUE(model.has_value()) << diags.format();
+  proto::NodeTables tables = policy::compile_node(*model, "node-a");
+  ASSERT_EQ(tables.gateways_size(), 1);
+  auto* served = tables.mutable_gateways(0)->mutable_networks();
+  served->erase(std::remove(served->begin(), served->end(), "blue"), served->end());
+  apply_tables(tables);
+  EXPECT_EQ(send(to_server(kBlue1, kBlueRouter, 40000), kBlue1Port).drops, "gw_not_served=1");
+  EXPECT_TRUE(send(to_server(kRed1, kRedRouter, 40000), kRed1Port).delivered_to(kExtPort));
+}
+
+TEST_F(GatewayTest, NoHeadroomForTheVlanTag) {
+  vlan_ = 100;
+  apply(gateway_policy());
+  learn_next_hop();
+  const Bytes frame = to_server(kRed1, kRedRouter, 40000);
+  rte_mbuf* m = rte_pktmbuf_alloc(packet_pool());
+  ASSERT_NE(m, nullptr);
+  m->data_off = 0;
+  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
+  rte_mbuf* const burst[] = {m};
+  clear();
+  run_mbufs(burst, {.in_port = kRed1Port});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(drop_summary(), "gw_no_headroom=1");
 }
 
 // node-a without the gateway: the same policy with the gateway on node-b.
