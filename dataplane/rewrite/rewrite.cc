@@ -8,7 +8,6 @@
 
 #include <cstring>
 
-#include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/rewrite/icmp_xlate.h"
 #include "dataplane/rewrite/ttl.h"
 #include "dataplane/pipeline/tail.h"
@@ -108,6 +107,15 @@ void translate(uint8_t* data, PktMeta& md, const ConnEntry& e, const ConnXlate& 
   md.vni = conn_vni(e.key);
 }
 
+// Whether a translated packet is an ICMP error: one only gets a
+// translation from kFlowLookup's check of its quote (RELATED), and never
+// from the cache, so its bytes say it (PktMeta::ct is not written on a
+// cache hit).
+bool is_icmp_error(const uint8_t* data, const PktMeta& md) {
+  return data[md.outer.l3 + offsetof(rte_ipv4_hdr, next_proto_id)] == IPPROTO_ICMP && md.outer.l4 != 0 &&
+         icmp_is_error(data[md.outer.l4]);
+}
+
 // An ICMP error about the connection (RELATED: kFlowLookup matched its
 // quote), going to the originator (`reply`) or to the peer on the
 // translated side: the quote becomes what that end sent.
@@ -171,7 +179,7 @@ void RewriteStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
         continue;
       }
       const bool reply = md->xlate_conn & kXlateReply;
-      if (ct_disposition(md->ct) == CtDisposition::kRelated) {
+      if (is_icmp_error(data, *md)) {
         if (const DropReason why =
                 translate_error(data, rte_pktmbuf_data_len(m), *md, table_.entry(idx), table_.xlate(idx), reply);
             why != DropReason::kNone) {

@@ -31,6 +31,7 @@
 #include "common/diag.h"
 #include "control/compile/compile.h"
 #include "control/model/loader.h"
+#include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/pipeline/drop_reasons.h"
 #include "dataplane/tables/snapshot_builder.h"
 #include "tests/packet/flowcache_fixture.h"
@@ -583,6 +584,20 @@ TEST_F(GatewayTest, ErrorsAboutSnatConnectionsReachTheVm) {
       expect_quote_is(b, c.sent, c.l4_quoted);
     }
   }
+}
+
+// A cache hit writes no conntrack disposition: whatever an mbuf's metadata
+// held from its last use (an error's RELATED, say) must not make a
+// translated packet look like an error.
+TEST_F(GatewayTest, ACacheHitIsNoErrorWhateverItsMbufHeld) {
+  learn_next_hop();
+  const Bytes out = to_server(kRed1, kRedRouter, 40000);
+  const Outcome first = send(out, kRed1Port);
+  ASSERT_TRUE(first.delivered_to(kExtPort)) << first.drops;
+  clear();
+  run(out, {.in_port = kRed1Port, .prepare = [](dp::PktMeta& md) { md.ct = dp::ct_meta(dp::CtDisposition::kRelated); }});
+  ASSERT_EQ(sent().size(), 1u) << drop_summary();
+  EXPECT_TRUE(same_packet(sent()[0].bytes, first.sent[0].bytes));
 }
 
 TEST_F(GatewayTest, ErrorsAboutARemoteVmsSnatAreTunnelled) {
