@@ -17,7 +17,8 @@
 #     1300, a second server (198.51.100.7); traceroute (UDP and -I) from a
 #     private VM shows the hops beyond the gateway, their errors translated
 #     back through the NAT, and the router's fragmentation needed reaches
-#     the VM, which learns the path MTU;
+#     the VM, which learns the path MTU; a traceroute from the internet to
+#     the floating IP shows the gateway's external IP as the hop before it;
 #   - a burst of forged frames (unallocated ports, an unknown address, a
 #     martian source) is dropped and counted under named reasons, and
 #     changes nothing (fragments: tests/packet/gateway_test.cc; af_packet
@@ -157,6 +158,10 @@ echo "  gw_no_mapping on $A: $before -> $after"
 echo "== the floating IP: in on the allowed port only, out as itself"
 ovl_in inet ping -c 1 -W 2 203.0.113.10 >/dev/null 2>&1 || ovl_in inet ping -c 3 -i 0.3 -W 2 203.0.113.10 >/dev/null ||
   fail "the internet cannot ping the floating IP: A $(nonzero_drops "$A") B $(nonzero_drops "$B")"
+# The gateway is the one hop in front of it, answering from its external IP.
+hops=$(ovl_in inet traceroute -n -I -q 1 -w 2 -m 4 203.0.113.10 | awk 'NR > 1 {print $2}' | paste -sd' ')
+echo "  traceroute -I internet -> 203.0.113.10: $hops"
+[ "$hops" = "203.0.113.2 203.0.113.10" ] || fail "traceroute -I to the floating IP: hops '$hops': A $(nonzero_drops "$A")"
 seen=$(tools inet ask 203.0.113.10 7000) || fail "internet -> 203.0.113.10:7000: no answer: A $(nonzero_drops "$A") B $(nonzero_drops "$B")"
 echo "  pb sees the internet as $seen"
 [ "${seen%:*}" = 203.0.113.1 ] || fail "pb saw $seen, not the outside address"
