@@ -311,6 +311,18 @@ TEST_F(LbTest, SecurityGroupsJudgeTheVipAndTheTargetPort) {
   EXPECT_EQ(client(46002, kSyn).drops, "sg_egress_denied=1");
 }
 
+// The client already talks to the backend directly from the same source
+// port: a connection to the VIP would be translated onto that connection's
+// own tuple, so it is refused, and the direct one goes on.
+TEST_F(LbTest, AConnectionOntoADirectOnesTupleClashes) {
+  apply(lb_policy("[{port: red-2}]", "[{protocol: tcp, ports: \"80,8080\", to: 10.0.1.0/24}]"));
+  const Bytes direct = tcp_frame(T.kRed1, T.kRed2, 46100, 8080, kSyn, 32);
+  ASSERT_TRUE(send(direct, kRed1Port).delivered_to(kRed2Port));
+  EXPECT_EQ(client(46100, kSyn).drops, "lb_xlate_clash=1");
+  EXPECT_TRUE(send(direct, kRed1Port).delivered_to(kRed2Port));
+  EXPECT_TRUE(client(46101, kSyn).delivered_to(kRed2Port)) << "another source port is no clash";
+}
+
 TEST_F(LbTest, WhatNoListenerServes) {
   EXPECT_EQ(client(47000, kSyn, 81).drops, "lb_no_listener=1");
   EXPECT_EQ(send(icmp_frame(T.kRed1, kVipAddr, 8, 0), kRed1Port).drops, "lb_no_listener=1");
