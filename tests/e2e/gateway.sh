@@ -18,7 +18,9 @@
 #     private VM shows the hops beyond the gateway, their errors translated
 #     back through the NAT, and the router's fragmentation needed reaches
 #     the VM, which learns the path MTU; a traceroute from the internet to
-#     the floating IP shows the gateway's external IP as the hop before it;
+#     the floating IP shows the gateway's external IP as the hop before it,
+#     and the public VM's own port unreachable reaches the internet as
+#     from its floating IP;
 #   - a burst of forged frames (unallocated ports, an unknown address, a
 #     martian source) is dropped and counted under named reasons, and
 #     changes nothing (fragments: tests/packet/gateway_test.cc; af_packet
@@ -55,7 +57,8 @@ networks:
   - {name: blue, vni: 3102, subnets: [{name: priv, cidr: 10.0.1.0/24}]}
 security_groups:
   - name: web
-    ingress: [{protocol: tcp, ports: 7000, from: 0.0.0.0/0}, {protocol: icmp, from: 0.0.0.0/0}]
+    ingress: [{protocol: tcp, ports: 7000, from: 0.0.0.0/0}, {protocol: icmp, from: 0.0.0.0/0},
+              {protocol: udp, ports: 7002, from: 0.0.0.0/0}]
 ports:
   - {name: ra, network: red, subnet: priv, node: $A, ip: 10.0.1.20, mac: "02:00:0a:00:01:14"}
   - {name: rb, network: red, subnet: priv, node: $B, ip: 10.0.1.10, mac: "02:00:0a:00:01:0a"}
@@ -162,6 +165,9 @@ ovl_in inet ping -c 1 -W 2 203.0.113.10 >/dev/null 2>&1 || ovl_in inet ping -c 3
 hops=$(ovl_in inet traceroute -n -I -q 1 -w 2 -m 4 203.0.113.10 | awk 'NR > 1 {print $2}' | paste -sd' ')
 echo "  traceroute -I internet -> 203.0.113.10: $hops"
 [ "$hops" = "203.0.113.2 203.0.113.10" ] || fail "traceroute -I to the floating IP: hops '$hops': A $(nonzero_drops "$A")"
+# pb's own port unreachable (nothing listens on UDP 7002) leaves as the
+# floating IP, quoting what the internet sent: its socket hears "refused".
+tools inet refused 203.0.113.10 7002 || fail "pb's port unreachable did not reach the internet as from 203.0.113.10"
 seen=$(tools inet ask 203.0.113.10 7000) || fail "internet -> 203.0.113.10:7000: no answer: A $(nonzero_drops "$A") B $(nonzero_drops "$B")"
 echo "  pb sees the internet as $seen"
 [ "${seen%:*}" = 203.0.113.1 ] || fail "pb saw $seen, not the outside address"
