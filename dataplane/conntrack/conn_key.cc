@@ -14,21 +14,6 @@ namespace {
 constexpr uint8_t kIcmpEchoReply = 0;
 constexpr uint8_t kIcmpEchoRequest = 8;
 
-// RFC 792 errors, as Linux's icmp_is_err: they quote the IP header and the
-// first 8 bytes of the packet that caused them.
-bool icmp_is_error(uint8_t type) {
-  switch (type) {
-    case 3:   // destination unreachable
-    case 4:   // source quench
-    case 5:   // redirect
-    case 11:  // time exceeded
-    case 12:  // parameter problem
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool is_echo(uint8_t type) {
   return type == kIcmpEchoRequest || type == kIcmpEchoReply;
 }

@@ -79,6 +79,21 @@ struct PacketTuple {
   uint8_t icmp_code = 0;
 };
 
+// RFC 792 errors, as Linux's icmp_is_err: they quote the IP header and the
+// first 8 bytes of the packet that caused them.
+inline bool icmp_is_error(uint8_t type) {
+  switch (type) {
+    case 3:   // destination unreachable
+    case 4:   // source quench
+    case 5:   // redirect
+    case 11:  // time exceeded
+    case 12:  // parameter problem
+      return true;
+    default:
+      return false;
+  }
+}
+
 // Fills `t` from an IPv4 packet the parser has checked (`f` its layers in
 // `data`); bytes beyond the IP total length are never read.
 TupleKind extract_tuple(const uint8_t* data, const FrameLayers& f, uint32_t vni,

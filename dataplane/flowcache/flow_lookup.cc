@@ -38,18 +38,32 @@ FlowLookupNext walk_edge(const PktMeta& md, uint16_t underlay_port) {
 // addresses, or the next hop of the static route the peer is reached by
 // (an appliance VM forwarding for a prefix: traceroute's hop through it).
 // Source quench and redirect never pass.
+//
+// A translated connection's quote may be in either of its forms. One that
+// matched the reply key from the originator's side quotes an original
+// packet as it left translated, and one that matched the original key
+// from the peer's side a reply as it left translated: the error crosses
+// the translation back (`xlate`: PktMeta::xlate_conn for the rewrite,
+// rewrite/icmp_xlate.h). A quote in the form it had before translation
+// stays where it is. On the external network (the gateway's zone 0) any
+// router may report (kExternalIn has dropped martian sources), and so
+// may one beyond a gateway (an address routed there) for a peer reached
+// through it.
 DropReason FlowLookupStage::related_check(const StageCtx& ctx, const rte_mbuf* m, const PacketTuple& t,
-                                          uint32_t idx, bool via_reply) const noexcept {
+                                          uint32_t idx, bool via_reply, uint32_t& xlate) const noexcept {
   constexpr uint8_t kIcmpSourceQuench = 4, kIcmpRedirect = 5;
   if (t.icmp_type == kIcmpSourceQuench || t.icmp_type == kIcmpRedirect) return DropReason::ct_icmp_forbidden;
   if (idx == ConnTable::kNone) return DropReason::ct_related_untracked;
   const ConnEntry& e = table_.entry(idx);
   if (e.state == ConnState::kFree) return DropReason::ct_related_untracked;
   if (e.flags & kConnCut) return DropReason::ct_cut;
-  ConnDir dir;
-  if (!table_.direction(idx, via_reply, t.src_side, dir)) return DropReason::ct_related_mismatch;
+  const ConnDir dir = via_reply ? (t.src_side == table_.xlate(idx).reply_side ? ConnDir::kReply : ConnDir::kOriginal)
+                                : e.dir_of(t.src_side);
   if (dir == ConnDir::kReply && !e.reply_seen()) return DropReason::ct_related_mismatch;
+  if ((e.flags & kConnXlate) && via_reply == (dir == ConnDir::kOriginal))
+    xlate = idx | (via_reply ? kXlateReply : 0);
   const PktMeta* md = meta(m);
+  if (md->vni == 0) return DropReason::kNone;  // the external network
   const uint8_t* ip = rte_pktmbuf_mtod(m, const uint8_t*) + md->outer.l3;
   uint32_t from;  // network order, as the key's addresses
   std::memcpy(&from, ip + offsetof(rte_ipv4_hdr, src_addr), sizeof from);
@@ -64,6 +78,12 @@ DropReason FlowLookupStage::related_check(const StageCtx& ctx, const rte_mbuf* m
         fib_route(ctx.snap->routes, data_index(data), rte_be_to_cpu_32(t.key.addr[t.src_side ^ 1]));
     if (r != nullptr && r->kind == RouteKind::kStatic && r->next_hop == rte_be_to_cpu_32(from))
       return DropReason::kNone;  // the appliance the peer is routed through
+    // The peer is outside, and so is the reporter: a router beyond the
+    // gateway (which matched the error to its translation).
+    if (r != nullptr && r->kind == RouteKind::kGateway) {
+      const RouteEntry* via = fib_route(ctx.snap->routes, data_index(data), rte_be_to_cpu_32(from));
+      if (via != nullptr && via->kind == RouteKind::kGateway) return DropReason::kNone;
+    }
   }
   return DropReason::ct_related_mismatch;
 }
@@ -126,7 +146,7 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
         drop(m, DropReason::ct_fragment);
         continue;
       case TupleKind::kMalformed:  // an error quoting something we cannot identify
-        drop(m, DropReason::ct_related_untracked);
+        drop(m, md->vni == 0 ? DropReason::icmp_xlate_malformed : DropReason::ct_related_untracked);
         continue;
       case TupleKind::kNotIpv4:
         drop(m, DropReason::ct_not_ipv4);
@@ -152,11 +172,15 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     PktMeta* md = meta(m);
     const PacketTuple& t = tuples[k];
     if (quoted[k]) {
-      const DropReason why = related_check(ctx, m, t, idx[k], via_reply[k]);
-      if (why != DropReason::kNone) {
+      uint32_t xlate = kNoConn;
+      const DropReason why = related_check(ctx, m, t, idx[k], via_reply[k], xlate);
+      if (why == DropReason::ct_related_untracked && md->vni == 0) {
+        drop(m, DropReason::gw_icmp_untracked);
+      } else if (why != DropReason::kNone) {
         drop(m, why);
       } else {
         md->ct = ct_meta(CtDisposition::kRelated);
+        md->xlate_conn = xlate;
         walk(m);
       }
       continue;

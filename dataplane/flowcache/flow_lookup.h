@@ -20,6 +20,8 @@
 //   ICMP error quoting a packet of a live connection, not cut, in a
 //       direction the connection has gone, from the connection's peer or
 //       a router address of the network -> the walk, as RELATED
+//       (a translated connection's quote in its translated form: with
+//       PktMeta::xlate_conn, for the rewrite to translate the error back)
 //   ICMP neither echo nor error, IPv4 to a broadcast or multicast MAC
 //       -> the walk, judged alone (kStateless)
 //   ARP -> the walk, untracked
@@ -31,7 +33,8 @@
 // source checks); an ICMP error about nothing tracked
 // ct_related_untracked, about a cut connection ct_cut, quoting a direction
 // its connection never went or from an address off its path
-// ct_related_mismatch, a source quench or redirect ct_icmp_forbidden; fragments ct_fragment; IPv6 ct_not_ipv4; a packet
+// ct_related_mismatch (on the gateway's external network: about nothing
+// gw_icmp_untracked, quoting what cannot be read icmp_xlate_malformed), a source quench or redirect ct_icmp_forbidden; fragments ct_fragment; IPv6 ct_not_ipv4; a packet
 // that matched a translated connection's reply key from its own side
 // ct_tuple_clash.
 // Every burst also sweeps a few entries for expiry (ConnTable::expire).
@@ -65,7 +68,7 @@ class FlowLookupStage final : public StageWith<FlowLookupNext> {
  private:
   void lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept;
   DropReason related_check(const StageCtx& ctx, const rte_mbuf* m, const PacketTuple& t, uint32_t idx,
-                           bool via_reply) const noexcept;
+                           bool via_reply, uint32_t& xlate) const noexcept;
 
   ConnTable& table_;
   uint32_t sweep_;

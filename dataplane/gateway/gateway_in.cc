@@ -52,8 +52,11 @@ void GatewayInStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
     rte_mbuf* m = pkts[i];
     PktMeta* md = meta(m);
     const CtDisposition d = ct_disposition(md->ct);
-    if (md->outer.l3_type != L3Type::kIpv4 || d == CtDisposition::kStateless || d == CtDisposition::kRelated ||
-        d == CtDisposition::kUntracked) {
+    // An ICMP error about a translated connection goes where the
+    // connection's own packets of that way go (kFlowLookup named it).
+    const bool translated_error = d == CtDisposition::kRelated && md->xlate_conn != kNoConn;
+    if (md->outer.l3_type != L3Type::kIpv4 || d == CtDisposition::kStateless ||
+        (d == CtDisposition::kRelated && !translated_error) || d == CtDisposition::kUntracked) {
       drop(m, DropReason::gw_stateless);
       continue;
     }

@@ -16,9 +16,14 @@
 //                                               the external source) allow it
 //   a new connection to the external IP        drop gw_no_mapping: nothing
 //     (an unallocated port, no connection)      from outside opens one
-//   ICMP neither echo nor error                drop gw_stateless
-//   an ICMP error about a connection           drop gw_stateless (not yet
-//                                               translated, docs/policy.md)
+//   an ICMP error about a translated           where that connection's
+//     connection (kFlowLookup matched its        packets go the same way;
+//     quote in its translated form)              the tail's rewrite
+//                                               translates it, quote
+//                                               included (rewrite/
+//                                               icmp_xlate.h)
+//   ICMP neither echo nor error, or an error   drop gw_stateless
+//     about no translation
 //   a port that is gone (policy change)        drop gw_binding_gone
 //   a port bound to no vNIC here               drop l2_port_unbound
 //

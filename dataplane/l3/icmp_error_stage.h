@@ -20,7 +20,10 @@
 //
 // The error is a new mbuf from StageCtx::pool, out of the port the packet
 // came in on (kLocal): routing happens on the sender's node, so its vNIC is
-// local.
+// local. A packet from the gateway's external network (the tail's rewrite
+// refused it, before translating it: TTL, the served network's MTU) hears
+// from the gateway's external IP, out of the external port (kExternal:
+// the next hop's MAC, the binding's VLAN tag).
 //
 // Runs on any worker; TokenBucket::try_take is safe against the others.
 
@@ -29,7 +32,7 @@
 
 namespace weft::dp {
 
-enum class IcmpErrorNext : uint8_t { kLocal, kCount };
+enum class IcmpErrorNext : uint8_t { kLocal, kExternal, kCount };
 
 class IcmpErrorStage final : public StageWith<IcmpErrorNext> {
  public:
@@ -37,7 +40,7 @@ class IcmpErrorStage final : public StageWith<IcmpErrorNext> {
   static constexpr TokenBucket::Config kDefaultLimit{.rate = 1000, .burst = 50, .tsc_hz = 0};
 
   // `limit`: shared by every worker of the node; borrowed.
-  explicit IcmpErrorStage(TokenBucket& limit) noexcept : StageWith({"local"}), limit_(limit) {}
+  explicit IcmpErrorStage(TokenBucket& limit) noexcept : StageWith({"local", "external"}), limit_(limit) {}
 
   std::string_view name() const override { return "icmp_error"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;

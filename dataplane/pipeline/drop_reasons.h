@@ -137,7 +137,15 @@ namespace weft::dp {
   X(gw_binding_gone,                                                            \
     "translated connection whose floating IP or SNAT address the policy removed") \
   X(gw_next_hop_unresolved, "external next hop's MAC unknown: ARP sent")        \
-  X(gw_no_headroom, "no mbuf headroom for the external port's VLAN tag")
+  X(gw_no_headroom, "no mbuf headroom for the external port's VLAN tag")        \
+  X(gw_icmp_untracked,                                                          \
+    "external port: ICMP error about no connection the gateway translates")     \
+  /* ICMP errors about translated connections (rewrite/icmp_xlate.h) */         \
+  X(icmp_xlate_malformed,                                                       \
+    "ICMP error from outside, or about a translated connection, whose quoted "  \
+    "packet is cut short or unreadable")                                         \
+  X(icmp_xlate_bad_checksum,                                                    \
+    "ICMP error about a translated connection with a wrong ICMP checksum")
 
 enum class DropReason : uint16_t {
   kNone = 0,

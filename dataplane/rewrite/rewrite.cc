@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "dataplane/rewrite/icmp_xlate.h"
 #include "dataplane/rewrite/ttl.h"
 #include "dataplane/pipeline/tail.h"
 #include "dataplane/pipeline/wire.h"
@@ -106,6 +107,35 @@ void translate(uint8_t* data, PktMeta& md, const ConnEntry& e, const ConnXlate& 
   md.vni = conn_vni(e.key);
 }
 
+// Whether a translated packet is an ICMP error: one only gets a
+// translation from kFlowLookup's check of its quote (RELATED), and never
+// from the cache, so its bytes say it (PktMeta::ct is not written on a
+// cache hit).
+bool is_icmp_error(const uint8_t* data, const PktMeta& md) {
+  return data[md.outer.l3 + offsetof(rte_ipv4_hdr, next_proto_id)] == IPPROTO_ICMP && md.outer.l4 != 0 &&
+         icmp_is_error(data[md.outer.l4]);
+}
+
+// An ICMP error about the connection (RELATED: kFlowLookup matched its
+// quote), going to the originator (`reply`) or to the peer on the
+// translated side: the quote becomes what that end sent.
+DropReason translate_error(uint8_t* data, uint32_t len, PktMeta& md, const ConnEntry& e, const ConnXlate& x,
+                           bool reply) {
+  const uint8_t o = e.orig_side();
+  const QuoteTuple to = reply ? QuoteTuple{e.key.addr[o], e.key.addr[1 - o], e.key.port[o], e.key.port[1 - o]}
+                              : QuoteTuple{x.dst, x.src, x.dport, x.sport};
+  switch (translate_icmp_error(data + md.outer.l3, len - md.outer.l3, to)) {
+    case IcmpXlateResult::kOk:
+      md.vni = conn_vni(reply ? e.key : x.reply_key);
+      return DropReason::kNone;
+    case IcmpXlateResult::kBadChecksum:
+      return DropReason::icmp_xlate_bad_checksum;
+    case IcmpXlateResult::kMalformed:
+      break;
+  }
+  return DropReason::icmp_xlate_malformed;
+}
+
 }  // namespace
 
 void RewriteStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
@@ -148,7 +178,17 @@ void RewriteStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept 
         drop(m, DropReason::internal_error);
         continue;
       }
-      translate(data, *md, table_.entry(idx), table_.xlate(idx), md->xlate_conn & kXlateReply);
+      const bool reply = md->xlate_conn & kXlateReply;
+      if (is_icmp_error(data, *md)) {
+        if (const DropReason why =
+                translate_error(data, rte_pktmbuf_data_len(m), *md, table_.entry(idx), table_.xlate(idx), reply);
+            why != DropReason::kNone) {
+          drop(m, why);
+          continue;
+        }
+      } else {
+        translate(data, *md, table_.entry(idx), table_.xlate(idx), reply);
+      }
     }
     if (tail_step_after_rewrite(*md, snap.underlay_port) == TailStep::kQos)
       send(m, RewriteNext::kQos);

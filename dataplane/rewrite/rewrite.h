@@ -19,6 +19,10 @@
 //              the packet takes the VNI of the side it now goes to (a
 //              gateway's translation crosses from a network to the
 //              external one, zone 0, and back)
+//   ICMP       an error about a translated connection (RELATED): its
+//   errors     quote and header translated instead (icmp_xlate.h), to what
+//              the end it goes to sent; icmp_xlate_bad_checksum,
+//              icmp_xlate_malformed when it cannot be
 //
 // Every later packet of a flow passes here the same way as the first, so a
 // cache hit and a walk leave identical bytes.

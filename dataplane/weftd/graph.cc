@@ -132,7 +132,8 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                          {RewriteNext::kIcmpError, N::kIcmpError},
                                                          {RewriteNext::kQos, N::kQos},
                                                          {RewriteNext::kExternal, N::kExternalOut}});
-  wire(add_stage<IcmpErrorStage>(g, N::kIcmpError, *icmp_limit), {{IcmpErrorNext::kLocal, N::kTx}});
+  wire(add_stage<IcmpErrorStage>(g, N::kIcmpError, *icmp_limit), {{IcmpErrorNext::kLocal, N::kTx},
+                                                                     {IcmpErrorNext::kExternal, N::kExternalOut}});
   QosStage::Config qos = options.qos;
   if (qos.tsc_hz == 0) qos.tsc_hz = ct.tsc_hz;
   wire(add_stage<QosStage>(g, N::kQos, qos), {{QosNext::kEncap, N::kVxlanEncap},

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command, as a test: scripts/demo in both modes
 # (standalone, and through weft-controller) with this build's binaries.
-# Each run must find every pair as the policy says and leave nothing behind.
+# Each run must find every pair as the policy says, north-south through the
+# gateway as well, and leave nothing behind.
 #
 #   demo_test.sh WEFTD WEFTCTL WEFT_CONTROLLER     (root; exits 77 otherwise)
 set -euo pipefail
@@ -20,6 +21,8 @@ for mode in "" --controller; do
   "$demo" $mode >"$out" 2>&1 </dev/null || fail "scripts/demo $mode exited $?"
   grep -E "^  [0-9]+ pairs as expected, 0 not" "$out" || fail "the matrix is not what the policy says"
   grep -qE "^red-web-1 .* routed" "$out" || fail "no routed pair in the matrix"
+  grep -E "^  north-south: [0-9]+ checks as expected, 0 not" "$out" || fail "north-south is not what the policy says"
+  grep -qE "red-db-1 .* 203\.0\.113\.2 +as expected" "$out" || fail "the private VM was not seen as the SNAT address"
   if [ -n "$mode" ]; then
     grep -qE "node-a +yes .* in sync" "$out" && grep -qE "node-b +yes .* in sync" "$out" ||
       fail "the nodes did not sync with the controller"

@@ -8,6 +8,11 @@ VMs' and the internet's network namespaces.
     gateway_tools.py ask IP PORT [SPORT]     -> connects (from SPORT if
                                                 given), prints the answer;
                                                 exit 1 on no answer
+    gateway_tools.py refused IP PORT         -> sends a UDP datagram from a
+                                                connected socket; exit 0 when
+                                                an ICMP port unreachable
+                                                about it comes back
+                                                (ECONNREFUSED), 1 otherwise
     gateway_tools.py forge IFACE DST_MAC N   -> sends N of each forged frame
                                                 kind from IFACE to DST_MAC
                                                 (AF_PACKET, no scapy): UDP to
@@ -59,6 +64,22 @@ def ask(ip, port, sport):
     return 0
 
 
+def refused(ip, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.connect((ip, port))
+    for _ in range(3):  # a datagram or an error may be lost; the error is remembered
+        s.send(b"anyone?")
+        try:
+            s.recv(64)
+        except ConnectionRefusedError:
+            return 0
+        except socket.timeout:
+            continue
+    print(f"no port unreachable from {ip}:{port}", file=sys.stderr)
+    return 1
+
+
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
@@ -98,6 +119,8 @@ def main(argv):
         return 0
     if len(argv) in (4, 5) and argv[1] == "ask":
         return ask(argv[2], int(argv[3]), int(argv[4]) if len(argv) == 5 else 0)
+    if len(argv) == 4 and argv[1] == "refused":
+        return refused(argv[2], int(argv[3]))
     if len(argv) == 5 and argv[1] == "forge":
         return forge(argv[2], argv[3], int(argv[4]))
     print(__doc__, file=sys.stderr)

@@ -15,11 +15,17 @@ std::vector<FrameKind> frame_kinds() {
   const auto eth6 = [&] { return eth().ipv6(ip6_a, ip6_b); };
   const ArpFields arp{.sha = a, .spa = ip_a, .tpa = ip_b};
 
+  // An ICMP error to ip_a quoting its UDP packet (header and 8 bytes): the
+  // seed of the NAT's error translation (tests/fuzz/fuzz_icmp_xlate.cc).
+  const Bytes sent = Frame().ipv4(ip_a, ip_b).udp(40000, 53).payload(8).bytes();
+  const Bytes quote(sent.begin(), sent.begin() + 28);
+
   return {
       {"ipv4_tcp", eth4().tcp(40000, 80).payload(20)},
       {"ipv4_tcp_options", eth4().tcp(40000, 80, {.options = {2, 4, 5, 180}}).payload(3)},
       {"ipv4_udp_padded", eth4().udp(53, 53).payload(2).pad_to(60)},
       {"ipv4_icmp_echo", eth4().icmp(RTE_IP_ICMP_ECHO_REQUEST, 0, 7, 1).payload(56)},
+      {"ipv4_icmp_error_quote", eth().ipv4(ip_b, ip_a).icmp(3, 4, 0, 1300).payload(quote)},
       {"ipv4_options_udp",
        eth().ipv4(ip_a, ip_b, {.options = {0x94, 4, 0, 0}}).udp(1, 2).payload(4)},
       {"ipv4_gre", eth().ipv4(ip_a, ip_b, {.proto = IPPROTO_GRE}).payload(24)},

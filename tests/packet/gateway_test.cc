@@ -24,11 +24,14 @@
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
+#include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "common/diag.h"
 #include "control/compile/compile.h"
 #include "control/model/loader.h"
+#include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/pipeline/drop_reasons.h"
 #include "dataplane/tables/snapshot_builder.h"
 #include "tests/packet/flowcache_fixture.h"
@@ -362,7 +365,7 @@ TEST_F(GatewayTest, NothingFromOutsideOpensAConnection) {
       {"VLAN-tagged, none bound", Frame().eth(kNextHopMac, kExtMac).vlan(100).ipv4(kServer, kFip2).udp(1, 80).bytes(),
        "gw_vlan_mismatch=1"},
       {"an ICMP redirect", Frame().eth(kNextHopMac, kExtMac).ipv4(kServer, kExtIp).icmp(5, 1).payload(28).bytes(),
-       "ct_related_untracked=1"},
+       "icmp_xlate_malformed=1"},
       {"an ICMP timestamp", Frame().eth(kNextHopMac, kExtMac).ipv4(kServer, kExtIp).icmp(13, 0).payload(12).bytes(),
        "gw_stateless=1"},
       {"IPv6", Frame().eth(kNextHopMac, kExtMac).ipv6(ip6("2001:db8::1"), ip6("2001:db8::2")).udp(1, 80).bytes(),
@@ -504,6 +507,320 @@ TEST_F(GatewayTest, AVlanBindingTagsEverythingOnTheExternalPort) {
   EXPECT_EQ(be16_at(r.sent[0].bytes, 12), RTE_ETHER_TYPE_IPV4);
   EXPECT_EQ(be32_at(r.sent[0].bytes, 30), kRed1.ip);
   expect_checksums(r.sent[0].bytes);
+}
+
+// ICMP errors through the NAT (RFC 5508): errors about a translated
+// connection cross the translation, quote included; others are counted.
+
+const uint32_t kHop = ip4("198.51.100.1");  // a router beyond the next hop
+
+// An ICMP error from `from` to `to` arriving on the external port, quoting
+// the first `quote_len` bytes of the IP packet `quoted` (from its IP header).
+Bytes error_from_outside(uint32_t from, uint32_t to, uint8_t type, uint8_t code, std::span<const uint8_t> quoted,
+                         size_t quote_len, uint16_t mtu = 0) {
+  return Frame()
+      .eth(kNextHopMac, kExtMac)
+      .ipv4(from, to)
+      .icmp(type, code, 0, mtu)
+      .payload(Bytes(quoted.begin(), quoted.begin() + static_cast<ptrdiff_t>(quote_len)))
+      .bytes();
+}
+
+// The IP packet of a frame (from its IP header at `l3`).
+std::span<const uint8_t> ip_of(const Bytes& frame, size_t l3 = 14) { return std::span(frame).subspan(l3); }
+
+// An ICMP error frame's checksums: outer IPv4, the whole ICMP message, the
+// quoted IPv4 header.
+void expect_error_checksums(const Bytes& b, size_t l3 = 14) {
+  EXPECT_EQ(inet_checksum(std::span(b).subspan(l3, 20)), 0) << "outer IPv4 checksum";
+  const size_t len = be16_at(b, l3 + 2) - 20u;
+  EXPECT_EQ(inet_checksum(std::span(b).subspan(l3 + 20, len)), 0) << "ICMP checksum";
+  EXPECT_EQ(inet_checksum(std::span(b).subspan(l3 + 28, 20)), 0) << "quoted IPv4 checksum";
+}
+
+// The quote of error `b` (outer IP at `l3`) against the packet `sent` as
+// its sender sent it: the same addresses, ports and first `l4_bytes` bytes
+// of the transport header (its checksum among them), the same IP header
+// but for the TTL (one router later) and the header checksum.
+void expect_quote_is(const Bytes& b, const Bytes& sent, size_t l4_bytes, size_t l3 = 14) {
+  const size_t q = l3 + 28;
+  EXPECT_EQ(be32_at(b, q + 12), be32_at(sent, 26)) << "quoted source";
+  EXPECT_EQ(be32_at(b, q + 16), be32_at(sent, 30)) << "quoted destination";
+  for (size_t i = 0; i < l4_bytes; ++i) EXPECT_EQ(b[q + 20 + i], sent[34 + i]) << "quoted L4 byte " << i;
+}
+
+TEST_F(GatewayTest, ErrorsAboutSnatConnectionsReachTheVm) {
+  learn_next_hop();
+  struct Case {
+    const char* what;
+    Bytes sent;      // as red-1 sends it
+    size_t l4_quoted;  // transport bytes the error quotes
+  };
+  const Case cases[] = {
+      {"UDP", to_server(kRed1, kRedRouter, 40000), 8},
+      {"TCP, header quoted whole", tcp_frame(kRed1, Addr{kRedRouter, kServer}, 41000, 443, RTE_TCP_SYN_FLAG, 10), 20},
+      {"TCP, 8 bytes quoted", tcp_frame(kRed1, Addr{kRedRouter, kServer}, 41001, 443, RTE_TCP_SYN_FLAG, 10), 8},
+      {"ICMP echo", icmp_frame(kRed1, Addr{kRedRouter, kServer}, RTE_IP_ICMP_ECHO_REQUEST, 0, 777), 8},
+  };
+  for (const Case& c : cases) {
+    const Outcome o = send(c.sent, kRed1Port);
+    ASSERT_TRUE(o.delivered_to(kExtPort)) << c.what << ": " << o.drops;
+    const Bytes& out = o.sent[0].bytes;
+    // Time exceeded from a router beyond, and fragmentation needed from
+    // the server itself.
+    for (const auto& [from, type, code, mtu] : {std::tuple{kHop, uint8_t{11}, uint8_t{0}, uint16_t{0}},
+                                                std::tuple{kServer, uint8_t{3}, uint8_t{4}, uint16_t{1280}}}) {
+      const Outcome e = send(error_from_outside(from, kExtIp, type, code, ip_of(out), 20 + c.l4_quoted, mtu), kExtPort);
+      ASSERT_TRUE(e.delivered_to(kRed1Port)) << c.what << ": " << e.drops;
+      const Bytes& b = e.sent[0].bytes;
+      EXPECT_EQ(mac_at(b, 0), kRed1.mac);
+      EXPECT_EQ(mac_at(b, 6), kRedRouter);
+      EXPECT_EQ(be32_at(b, 26), from) << c.what << ": the reporting router keeps its address";
+      EXPECT_EQ(be32_at(b, 30), kRed1.ip) << c.what;
+      EXPECT_EQ(b[34], type);
+      EXPECT_EQ(b[35], code);
+      EXPECT_EQ(be16_at(b, 40), mtu) << "the next-hop MTU is kept";
+      expect_error_checksums(b);
+      expect_quote_is(b, c.sent, c.l4_quoted);
+    }
+  }
+}
+
+// A cache hit writes no conntrack disposition: whatever an mbuf's metadata
+// held from its last use (an error's RELATED, say) must not make a
+// translated packet look like an error.
+TEST_F(GatewayTest, ACacheHitIsNoErrorWhateverItsMbufHeld) {
+  learn_next_hop();
+  const Bytes out = to_server(kRed1, kRedRouter, 40000);
+  const Outcome first = send(out, kRed1Port);
+  ASSERT_TRUE(first.delivered_to(kExtPort)) << first.drops;
+  clear();
+  run(out, {.in_port = kRed1Port, .prepare = [](dp::PktMeta& md) { md.ct = dp::ct_meta(dp::CtDisposition::kRelated); }});
+  ASSERT_EQ(sent().size(), 1u) << drop_summary();
+  EXPECT_TRUE(same_packet(sent()[0].bytes, first.sent[0].bytes));
+}
+
+TEST_F(GatewayTest, ErrorsAboutARemoteVmsSnatAreTunnelled) {
+  learn_next_hop();
+  const Bytes inner = Frame()
+                          .eth(kRedRouter, kRedRouter)
+                          .ipv4(kRed3.ip, kServer, {.ttl = 63})
+                          .udp(42000, 53)
+                          .payload(16)
+                          .bytes();
+  const Outcome o = send(from_node_b(inner), kUnderlayPort);
+  ASSERT_TRUE(o.delivered_to(kExtPort)) << o.drops;
+  const Outcome e = send(error_from_outside(kHop, kExtIp, 11, 0, ip_of(o.sent[0].bytes), 28), kExtPort);
+  ASSERT_TRUE(e.delivered_to(kUnderlayPort)) << e.drops;
+  EXPECT_EQ(be32_at(e.sent[0].bytes, 30), Topo::kVtepB);
+  EXPECT_EQ(be32_at(e.sent[0].bytes, 46) >> 8, kRedVni);
+  const Bytes in = inner_of(e.sent[0]);
+  EXPECT_EQ(mac_at(in, 0), kRed3.mac);
+  EXPECT_EQ(be32_at(in, 26), kHop);
+  EXPECT_EQ(be32_at(in, 30), kRed3.ip);
+  expect_error_checksums(in);
+  expect_quote_is(in, inner, 8);
+}
+
+TEST_F(GatewayTest, ErrorsAboutFloatingIpConnectionsBothWays) {
+  learn_next_hop();
+  // red-2's own connection out, as its floating IP.
+  const Bytes out = to_server(kRed2, kRedRouter, 43000);
+  const Outcome o = send(out, kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kExtPort)) << o.drops;
+  Outcome e = send(error_from_outside(kHop, kFip2, 3, 4, ip_of(o.sent[0].bytes), 28, 1400), kExtPort);
+  ASSERT_TRUE(e.delivered_to(kRed2Port)) << e.drops;
+  EXPECT_EQ(be32_at(e.sent[0].bytes, 30), kRed2.ip);
+  expect_error_checksums(e.sent[0].bytes);
+  expect_quote_is(e.sent[0].bytes, out, 8);
+
+  // A connection in to the floating IP: red-2's answer, leaving as the
+  // floating IP, draws an error from a router outside...
+  const Bytes syn = from_server(kFip2, IPPROTO_TCP, 5555, 80, RTE_TCP_SYN_FLAG);
+  const Outcome in = send(syn, kExtPort);
+  ASSERT_TRUE(in.delivered_to(kRed2Port)) << in.drops;
+  const Bytes synack = tcp_frame(kRed2, Addr{kRedRouter, kServer}, 80, 5555, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+  const Outcome back = send(synack, kRed2Port);
+  ASSERT_TRUE(back.delivered_to(kExtPort)) << back.drops;
+  e = send(error_from_outside(kHop, kFip2, 3, 4, ip_of(back.sent[0].bytes), 40, 1400), kExtPort);
+  ASSERT_TRUE(e.delivered_to(kRed2Port)) << e.drops;
+  EXPECT_EQ(be32_at(e.sent[0].bytes, 26), kHop);
+  EXPECT_EQ(be32_at(e.sent[0].bytes, 30), kRed2.ip);
+  expect_error_checksums(e.sent[0].bytes);
+  expect_quote_is(e.sent[0].bytes, synack, 20);
+
+  // ... and red-2's own error about the inbound connection leaves as the
+  // floating IP, quoting what the server sent.
+  const Bytes delivered = in.sent[0].bytes;
+  const Bytes unreachable = Frame()
+                                .eth(kRed2.mac, kRedRouter)
+                                .ipv4(kRed2.ip, kServer)
+                                .icmp(3, 3)
+                                .payload(Bytes(delivered.begin() + 14, delivered.begin() + 14 + 28))
+                                .bytes();
+  e = send(unreachable, kRed2Port);
+  ASSERT_TRUE(e.delivered_to(kExtPort)) << e.drops;
+  const Bytes& b = e.sent[0].bytes;
+  EXPECT_EQ(mac_at(b, 0), kNextHopMac);
+  EXPECT_EQ(be32_at(b, 26), kFip2) << "from the floating IP, not the private address";
+  EXPECT_EQ(be32_at(b, 30), kServer);
+  expect_error_checksums(b);
+  expect_quote_is(b, syn, 8);
+}
+
+TEST_F(GatewayTest, TheGatewayReportsToTheOutsideFromItsExternalIp) {
+  learn_next_hop();
+  // TTL spent at the gateway: time exceeded, quoting the packet as it came.
+  const Bytes last_hop = from_server(kFip2, IPPROTO_TCP, 5555, 80, RTE_TCP_SYN_FLAG, {.ttl = 1});
+  Outcome o = send(last_hop, kExtPort);
+  EXPECT_EQ(o.drops, "l3_ttl_exceeded=1");
+  ASSERT_TRUE(o.delivered_to(kExtPort));
+  Bytes b = o.sent[0].bytes;
+  EXPECT_EQ(mac_at(b, 0), kNextHopMac);
+  EXPECT_EQ(mac_at(b, 6), kExtMac);
+  EXPECT_EQ(be32_at(b, 26), kExtIp);
+  EXPECT_EQ(be32_at(b, 30), kServer);
+  EXPECT_EQ(b[34], 11);
+  expect_error_checksums(b);
+  EXPECT_EQ(be32_at(b, 42 + 16), kFip2) << "quoted untranslated";
+  // Larger than the served network's MTU, DF set: fragmentation needed.
+  const Bytes big = Frame()
+                        .eth(kNextHopMac, kExtMac)
+                        .ipv4(kServer, kFip2, {.dont_fragment = true})
+                        .tcp(5556, 80, {.flags = RTE_TCP_SYN_FLAG})
+                        .payload(1500)
+                        .bytes();
+  o = send(big, kExtPort);
+  EXPECT_EQ(o.drops, "l3_mtu_exceeded=1");
+  ASSERT_TRUE(o.delivered_to(kExtPort));
+  b = o.sent[0].bytes;
+  EXPECT_EQ(be32_at(b, 26), kExtIp);
+  EXPECT_EQ(b[34], 3);
+  EXPECT_EQ(b[35], 4);
+  EXPECT_EQ(be16_at(b, 40), 1450) << "the network's MTU";
+  expect_error_checksums(b);
+}
+
+TEST_F(GatewayTest, ErrorsAboutNothingOrUnreadableAreCounted) {
+  learn_next_hop();
+  const Outcome o = send(to_server(kRed1, kRedRouter, 40000), kRed1Port);
+  ASSERT_TRUE(o.delivered_to(kExtPort)) << o.drops;
+  const Bytes out = o.sent[0].bytes;
+  // The same quote with another SNAT port: no connection holds it.
+  Bytes other = out;
+  other[34] ^= 0x40;
+  const Bytes quote_cut_at_the_ports(out.begin() + 14, out.begin() + 14 + 22);
+  Bytes bad_sum = error_from_outside(kHop, kExtIp, 11, 0, ip_of(out), 28);
+  bad_sum[36] ^= 0xff;
+  const struct {
+    const char* what;
+    Bytes frame;
+    std::string drops;
+  } cases[] = {
+      {"about no connection", error_from_outside(kHop, kExtIp, 11, 0, ip_of(other), 28), "gw_icmp_untracked=1"},
+      {"the quote cut inside its IP header", error_from_outside(kHop, kExtIp, 11, 0, ip_of(out), 12),
+       "icmp_xlate_malformed=1"},
+      {"the quote cut inside its ports", error_from_outside(kHop, kExtIp, 11, 0, ip_of(out), 22),
+       "icmp_xlate_malformed=1"},
+      {"quoting a packet we never sent", error_from_outside(kHop, kExtIp, 3, 1, ip_of(from_server(kExtIp, IPPROTO_UDP, 1, 2)), 28),
+       "icmp_xlate_malformed=1"},
+      {"a wrong ICMP checksum", bad_sum, "icmp_xlate_bad_checksum=1"},
+  };
+  for (const auto& c : cases) {
+    const Outcome e = send(c.frame, kExtPort);
+    EXPECT_TRUE(e.sent.empty()) << c.what;
+    EXPECT_EQ(e.drops, c.drops) << c.what;
+  }
+  // The connection is untouched: its reply still comes through.
+  const Outcome r = send(from_server(kExtIp, IPPROTO_UDP, 53, be16_at(out, 34)), kExtPort);
+  EXPECT_TRUE(r.delivered_to(kRed1Port)) << r.drops;
+}
+
+// The gateway's drops that only unusual tables or mbufs reach.
+
+// A floating IP added to a port that already has an SNAT connection to the
+// same peer and ports: the peer's new connection to the floating IP would
+// be translated to that connection's own tuple.
+TEST_F(GatewayTest, AFloatingIpConnectionOnAnSnatConnectionsTupleClashes) {
+  learn_next_hop();
+  apply(gateway_policy(false));
+  const Bytes syn = tcp_frame(kRed2, Addr{kRedRouter, kServer}, 80, 5555, RTE_TCP_SYN_FLAG);
+  const Outcome o = send(syn, kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kExtPort)) << o.drops;
+  EXPECT_EQ(be32_at(o.sent[0].bytes, 26), kExtIp) << "no floating IP yet: SNAT";
+  apply(gateway_policy(true));
+  const uint64_t clashes = conntrack().stats().xlate_clash.get();
+  EXPECT_EQ(send(from_server(kFip2, IPPROTO_TCP, 5555, 80, RTE_TCP_SYN_FLAG), kExtPort).drops, "gw_xlate_clash=1");
+  EXPECT_EQ(conntrack().stats().xlate_clash.get(), clashes + 1);
+  // The SNAT connection goes on.
+  EXPECT_TRUE(send(tcp_frame(kRed2, Addr{kRedRouter, kServer}, 80, 5555, RTE_TCP_SYN_FLAG), kRed2Port).delivered_to(kExtPort));
+}
+
+// Tables that route a network to the gateway without the gateway serving it
+// (the compiler never makes them; a controller's tables might).
+TEST_F(GatewayTest, ANetworkTheGatewayDoesNotServeIsRefused) {
+  learn_next_hop();
+  Diagnostics diags;
+  auto model = policy::load_policy_text(gateway_policy(), "gw.yaml", diags);
+  ASSERT_TRUE(model.has_value()) << diags.format();
+  proto::NodeTables tables = policy::compile_node(*model, "node-a");
+  ASSERT_EQ(tables.gateways_size(), 1);
+  auto* served = tables.mutable_gateways(0)->mutable_networks();
+  served->erase(std::remove(served->begin(), served->end(), "blue"), served->end());
+  apply_tables(tables);
+  EXPECT_EQ(send(to_server(kBlue1, kBlueRouter, 40000), kBlue1Port).drops, "gw_not_served=1");
+  EXPECT_TRUE(send(to_server(kRed1, kRedRouter, 40000), kRed1Port).delivered_to(kExtPort));
+}
+
+TEST_F(GatewayTest, NoHeadroomForTheVlanTag) {
+  vlan_ = 100;
+  apply(gateway_policy());
+  learn_next_hop();
+  const Bytes frame = to_server(kRed1, kRedRouter, 40000);
+  rte_mbuf* m = rte_pktmbuf_alloc(packet_pool());
+  ASSERT_NE(m, nullptr);
+  m->data_off = 0;
+  std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
+  rte_mbuf* const burst[] = {m};
+  clear();
+  run_mbufs(burst, {.in_port = kRed1Port});
+  EXPECT_TRUE(sent().empty());
+  EXPECT_EQ(drop_summary(), "gw_no_headroom=1");
+}
+
+// node-a without the gateway: the same policy with the gateway on node-b.
+// A VM here hears the errors the gateway node translated and tunnelled
+// back, from whichever router beyond it made them.
+class GatewayElsewhereTest : public FlowCacheFixture {
+ protected:
+  void SetUp() override {
+    build_graph(4096);
+    std::string yaml = gateway_policy();
+    yaml.replace(yaml.find("node: node-a\n    external_cidr"), 12, "node: node-b");
+    apply(yaml);
+    at(1);
+  }
+};
+
+TEST_F(GatewayElsewhereTest, ErrorsFromBeyondTheGatewayReachTheVm) {
+  const Bytes out = udp_frame(kRed1, Addr{kRedRouter, kServer}, 40000, 53);
+  const Outcome o = send(out, kRed1Port);
+  ASSERT_TRUE(o.delivered_to(kUnderlayPort)) << o.drops;
+  ASSERT_EQ(be32_at(o.sent[0].bytes, 30), Topo::kVtepB) << "to the gateway's node";
+  const Bytes sent = inner_of(o.sent[0]);
+  auto error_from = [&](uint32_t hop, const Mac& src = kRedRouter) {
+    return from_node_b(Frame()
+                           .eth(src, kRed1.mac)
+                           .ipv4(hop, kRed1.ip)
+                           .icmp(11, 0)
+                           .payload(Bytes(sent.begin() + 14, sent.begin() + 14 + 28))
+                           .bytes());
+  };
+  const Outcome e = send(error_from(kHop), kUnderlayPort);
+  ASSERT_TRUE(e.delivered_to(kRed1Port)) << e.drops;
+  EXPECT_EQ(be32_at(e.sent[0].bytes, 26), kHop);
+  // A VM of the network is no router beyond the gateway.
+  EXPECT_EQ(send(error_from(kRed3.ip, kRed3.mac), kUnderlayPort).drops, "ct_related_mismatch=1");
 }
 
 TEST(GatewayBuild, BindingAndGatewayMustGoTogether) {

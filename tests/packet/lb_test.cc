@@ -311,6 +311,47 @@ TEST_F(LbTest, SecurityGroupsJudgeTheVipAndTheTargetPort) {
   EXPECT_EQ(client(46002, kSyn).drops, "sg_egress_denied=1");
 }
 
+// The backend's ICMP error about the client's packet reaches the client
+// as from the VIP, quoting the packet as the client sent it (RFC 5508).
+TEST_F(LbTest, AnErrorFromTheBackendQuotesTheVip) {
+  apply(lb_policy("[{port: red-2}]"));
+  const Bytes syn = tcp_frame(T.kRed1, kVipAddr, 46200, 80, kSyn, 32);
+  const Outcome o = send(syn, kRed1Port);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  const Bytes& at_backend = o.sent[0].bytes;
+  const Bytes error = Frame()
+                          .eth(T.kRed2.mac, T.kRed1.mac)
+                          .ipv4(T.kRed2.ip, T.kRed1.ip)
+                          .icmp(3, 3)
+                          .payload(Bytes(at_backend.begin() + 14, at_backend.begin() + 14 + 28))
+                          .bytes();
+  const Outcome e = send(error, kRed2Port);
+  ASSERT_TRUE(e.delivered_to(kRed1Port)) << e.drops;
+  const Bytes& b = e.sent[0].bytes;
+  EXPECT_EQ(be32_at(b, 26), kVip) << "from the VIP the client addressed";
+  EXPECT_EQ(be32_at(b, 30), T.kRed1.ip);
+  EXPECT_EQ(be32_at(b, 42 + 12), T.kRed1.ip);
+  EXPECT_EQ(be32_at(b, 42 + 16), kVip) << "the quote as the client sent it";
+  EXPECT_EQ(be16_at(b, 62), 46200);
+  EXPECT_EQ(be16_at(b, 64), 80);
+  for (size_t i = 0; i < 8; ++i) EXPECT_EQ(b[62 + i], syn[34 + i]) << "quoted TCP byte " << i;
+  EXPECT_EQ(inet_checksum(std::span(b).subspan(14, 20)), 0);
+  EXPECT_EQ(inet_checksum(std::span(b).subspan(34, be16_at(b, 16) - 20u)), 0) << "ICMP checksum";
+  EXPECT_EQ(inet_checksum(std::span(b).subspan(42, 20)), 0) << "quoted IPv4 checksum";
+}
+
+// The client already talks to the backend directly from the same source
+// port: a connection to the VIP would be translated onto that connection's
+// own tuple, so it is refused, and the direct one goes on.
+TEST_F(LbTest, AConnectionOntoADirectOnesTupleClashes) {
+  apply(lb_policy("[{port: red-2}]", "[{protocol: tcp, ports: \"80,8080\", to: 10.0.1.0/24}]"));
+  const Bytes direct = tcp_frame(T.kRed1, T.kRed2, 46100, 8080, kSyn, 32);
+  ASSERT_TRUE(send(direct, kRed1Port).delivered_to(kRed2Port));
+  EXPECT_EQ(client(46100, kSyn).drops, "lb_xlate_clash=1");
+  EXPECT_TRUE(send(direct, kRed1Port).delivered_to(kRed2Port));
+  EXPECT_TRUE(client(46101, kSyn).delivered_to(kRed2Port)) << "another source port is no clash";
+}
+
 TEST_F(LbTest, WhatNoListenerServes) {
   EXPECT_EQ(client(47000, kSyn, 81).drops, "lb_no_listener=1");
   EXPECT_EQ(send(icmp_frame(T.kRed1, kVipAddr, 8, 0), kRed1Port).drops, "lb_no_listener=1");
