@@ -18,7 +18,8 @@ constexpr unsigned long kTimerSlackNs = 1000;
 }  // namespace
 
 Worker::Worker(unsigned index, std::vector<uint16_t> ports, Pipeline& pipeline, NodeId entry,
-               SnapshotPublisher& publisher, rte_mempool* pool, IdlePolicy idle)
+               SnapshotPublisher& publisher, rte_mempool* pool, IdlePolicy idle,
+               HandoffEndpoint* handoff)
     : index_(index),
       ports_(std::move(ports)),
       pipeline_(pipeline),
@@ -26,7 +27,8 @@ Worker::Worker(unsigned index, std::vector<uint16_t> ports, Pipeline& pipeline, 
       publisher_(publisher),
       pool_(pool),
       idle_(idle),
-      tx_(static_cast<uint16_t>(index)) {}
+      tx_(static_cast<uint16_t>(index)),
+      handoff_(handoff) {}
 
 bool Worker::launch(unsigned lcore) {
   lcore_ = lcore;
@@ -79,6 +81,14 @@ void Worker::loop() noexcept {
       stats_.ports[port].rx_packets.add(n);
       stats_.ports[port].rx_bytes.add(bytes);
       pipeline_.run(ctx, entry_, pkts, n, tx_);
+      if (handoff_ != nullptr) handoff_->flush(&stats_);
+    }
+    if (handoff_ != nullptr) {
+      const uint16_t n = handoff_->receive(pkts, kBurst);
+      if (n != 0) {
+        received += n;
+        pipeline_.run(ctx, NodeId::kHandoff, pkts, n, tx_);
+      }
     }
     // Nothing of this iteration's snapshot is held past this point.
     rte_rcu_qsbr_quiescent(qsbr, index_);
