@@ -177,7 +177,8 @@ ovl_weftd() {
   uplink=$(ovl_uplink "$ul_label")
   {
     echo "node: $node"
-    echo "underlay: {device: \"net_af_packet0,iface=$uplink\", ip: $ul_cidr}"
+    # OVL_UNDERLAY_DEVARGS=",qpairs=2": a queue pair per worker on the underlay.
+    echo "underlay: {device: \"net_af_packet0,iface=$uplink${OVL_UNDERLAY_DEVARGS:-}\", ip: $ul_cidr}"
     echo "ports:"
     local p
     # OVL_VNIC_KIND=af_xdp runs a test's VMs on af_xdp vNICs instead.

@@ -15,6 +15,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export OVL_LCORES="0,0-1"
+export OVL_UNDERLAY_DEVARGS=",qpairs=2"  # the underlay is raw devargs: its queues are ours to ask for
 export SG_TAG=mw  # names of its own: mw-<pid>-*
 echo "== sg_matrix.sh with two workers per node"
 "$here/sg_matrix.sh" "$@"
