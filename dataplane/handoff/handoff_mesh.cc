@@ -77,6 +77,15 @@ uint32_t HandoffEndpoint::flush(WorkerStats* stats) noexcept {
   return handed;
 }
 
+bool HandoffEndpoint::congested() const noexcept {
+  constexpr unsigned kRun = Pipeline::kNodeCapacity;
+  for (rte_ring* r : from_)
+    if (rte_ring_count(r) >= kRun) return true;
+  for (rte_ring* r : to_)
+    if (r != nullptr && rte_ring_free_count(r) < kRun) return true;
+  return false;
+}
+
 uint16_t HandoffEndpoint::receive(rte_mbuf** pkts, uint16_t max) noexcept {
   uint16_t n = 0;
   for (size_t k = 0; k < from_.size() && n < max; ++k) {

@@ -20,7 +20,8 @@
 //
 // create() on the main lcore after rte_eal_init; each endpoint is then used
 // by its own worker only. A ring that is full drops what does not fit
-// (handoff_ring_full, counted at the handoff node and on the ingress port).
+// (handoff_ring_full, counted at the handoff node and on the ingress port);
+// the workers' backpressure (congested()) makes that rare.
 
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -51,6 +52,11 @@ class HandoffEndpoint {
   // Up to `max` packets the other workers handed this one, taken from
   // their rings in turn.
   uint16_t receive(rte_mbuf** pkts, uint16_t max) noexcept;
+  // True while a ring from a peer holds, or a ring to one has room for,
+  // less than what one run can hand over: the worker then leaves its rx
+  // queues alone and drains (worker.cc), which is the backpressure that
+  // keeps a slower owner from dropping what a faster peer already worked on.
+  bool congested() const noexcept;
 
   unsigned worker() const { return self_; }
   unsigned workers() const { return static_cast<unsigned>(out_.size()); }

@@ -297,3 +297,41 @@ TEST_F(WorkersTest, AFullRingDropsWhatItCannotTake) {
 
 }  // namespace
 }  // namespace weft::test
+
+namespace weft::test {
+namespace {
+
+// Backpressure (worker.cc): a worker leaves its rx queues alone while its
+// ring to a peer has room for less than one run's hand-over, and while a
+// peer's ring to it holds more; both end once the owner has drained.
+TEST_F(WorkersTest, ANearlyFullRingHoldsBothWorkersRxBack) {
+  dp::HandoffEndpoint& from = mesh_->endpoint(0);
+  dp::HandoffEndpoint& to = mesh_->endpoint(1);
+  EXPECT_FALSE(from.congested());
+  EXPECT_FALSE(to.congested());
+  dp::WorkerStats s;
+  const Bytes frame = tcp_frame(T.kRed1, T.kRed2, 1, 2, kSyn);
+  uint32_t held = 0;
+  while (!from.congested()) {
+    for (uint32_t i = 0; i < dp::Pipeline::kNodeCapacity / 4; ++i, ++held) {
+      rte_mbuf* m = to_mbuf(packet_pool(), frame);
+      ASSERT_NE(m, nullptr);
+      from.hold(1, m);
+    }
+    ASSERT_EQ(from.flush(&s), dp::Pipeline::kNodeCapacity / 4);
+  }
+  EXPECT_EQ(held, dp::HandoffMesh::kDefaultRingSize - dp::Pipeline::kNodeCapacity);  // 768 of 1023
+  EXPECT_TRUE(to.congested());
+  rte_mbuf* in[dp::Pipeline::kNodeCapacity];
+  uint32_t drained = 0;
+  while (const uint16_t n = to.receive(in, dp::Pipeline::kNodeCapacity)) {
+    rte_pktmbuf_free_bulk(in, n);
+    drained += n;
+  }
+  EXPECT_EQ(drained, held);
+  EXPECT_FALSE(from.congested());
+  EXPECT_FALSE(to.congested());
+}
+
+}  // namespace
+}  // namespace weft::test
