@@ -124,7 +124,10 @@ std::optional<std::vector<unsigned>> parse_lcores(std::string_view text, std::st
       return std::nullopt;
     }
     for (unsigned c = lo; c <= hi; ++c) {
-      if (std::find(out.begin(), out.end(), c) != out.end()) {
+      // The main lcore's CPU may come once more, for a worker that shares it.
+      const bool main_again = !out.empty() && c == out.front() &&
+                              std::count(out.begin(), out.end(), c) == 1;
+      if (!main_again && std::find(out.begin(), out.end(), c) != out.end()) {
         why = "CPU " + std::to_string(c) + " is listed twice";
         return std::nullopt;
       }

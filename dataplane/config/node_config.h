@@ -18,6 +18,7 @@
 #include <sys/types.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -120,6 +121,14 @@ struct NodeConfig {
   std::optional<MetricsConfig> metrics;  // absent: no /metrics
 
   unsigned workers() const { return static_cast<unsigned>(dpdk.lcores.size() - 1); }
+  // The main lcore's CPU listed again, for a worker: the main lcore mostly
+  // sleeps, so on a small machine it may share a worker's CPU ("0,0-1").
+  // The EAL then numbers its lcores 0..workers() (--lcores lcore@cpu).
+  bool main_shares_cpu() const {
+    return std::count(dpdk.lcores.begin(), dpdk.lcores.end(), dpdk.lcores.front()) > 1;
+  }
+  // The EAL lcore id worker `w` runs on.
+  unsigned worker_lcore(unsigned w) const { return main_shares_cpu() ? w + 1 : dpdk.lcores[w + 1]; }
 };
 
 std::optional<NodeConfig> load_node_config(const std::string& path, Diagnostics& diags);

@@ -49,7 +49,7 @@ NodeMetrics collect_counters(const Dataplane& dp) {
     const Worker& w = *workers[i];
     const WorkerStats& s = w.stats();
     m.workers.push_back({w.index(), w.lcore(), s.busy_cycles.get(), s.polls.get(), s.idle_polls.get(),
-                         s.sleeps.get()});
+                         s.sleeps.get(), s.handoff_sent.get(), s.handoff_received.get()});
     m.icmp_errors_sent += s.icmp_errors_sent.get();
     m.icmp_errors_limited += s.icmp_errors_limited.get();
     if (i < graphs.size() && graphs[i]->conntrack) {
@@ -259,6 +259,14 @@ std::string render_node_metrics(const NodeMetrics& m) {
     w.family("weft_worker_idle_polls_total", "Receive polls of the worker that found no packet.", kCounter);
     for (const WorkerMetrics& wk : m.workers)
       w.sample("weft_worker_idle_polls_total", {{"worker", std::to_string(wk.index)}}, wk.idle_polls);
+    w.family("weft_worker_handoff_sent_total",
+             "Packets the worker handed to the worker owning their connection (several workers).", kCounter);
+    for (const WorkerMetrics& wk : m.workers)
+      w.sample("weft_worker_handoff_sent_total", {{"worker", std::to_string(wk.index)}}, wk.handoff_sent);
+    w.family("weft_worker_handoff_received_total",
+             "Packets other workers handed this one, the owner of their connection.", kCounter);
+    for (const WorkerMetrics& wk : m.workers)
+      w.sample("weft_worker_handoff_received_total", {{"worker", std::to_string(wk.index)}}, wk.handoff_received);
   }
 
   w.family("weft_icmp_errors_sent_total", "ICMP errors the router sent (time exceeded, unreachable, ...).",

@@ -61,6 +61,8 @@ struct ConntrackMetrics {
 struct WorkerMetrics {
   unsigned index = 0, lcore = 0;
   uint64_t busy_cycles = 0, polls = 0, idle_polls = 0, sleeps = 0;
+  // Several workers: packets handed to their connection's owner, and taken from the others.
+  uint64_t handoff_sent = 0, handoff_received = 0;
 };
 
 struct NodeMetrics {

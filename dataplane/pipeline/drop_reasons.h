@@ -137,7 +137,11 @@ namespace weft::dp {
   X(gw_binding_gone,                                                            \
     "translated connection whose floating IP or SNAT address the policy removed") \
   X(gw_next_hop_unresolved, "external next hop's MAC unknown: ARP sent")        \
-  X(gw_no_headroom, "no mbuf headroom for the external port's VLAN tag")        \
+  X(gw_no_headroom, "no mbuf headroom for the external port's VLAN tag")     \
+  /* handoff: several workers, packets to their connection's owner */          \
+  X(handoff_ring_full, "the owner worker's handoff ring from this one is full")  \
+  X(handoff_stale,                                                              \
+    "tunnel packet handed over across a policy change (its VTEP index is stale)") \
   X(gw_icmp_untracked,                                                          \
     "external port: ICMP error about no connection the gateway translates")     \
   /* ICMP errors about translated connections (rewrite/icmp_xlate.h) */         \

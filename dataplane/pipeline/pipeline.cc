@@ -73,6 +73,7 @@ void Pipeline::scatter(size_t id, rte_mbuf* const* pkts, uint16_t count) noexcep
       to.pkts[to.n++] = m;
       continue;
     }
+    if (next == kHandedOff) continue;  // another worker's now
     enqueue(m, static_cast<NodeId>(next));
   }
 }

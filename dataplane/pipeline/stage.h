@@ -49,6 +49,7 @@ enum class NodeId : uint8_t {
   kPortSecurity,  // vNIC frames: source MAC and IP must be the port's
   kArpResponder,  // ARP suppression: known addresses answered locally
   kDhcp,          // DHCP from a VM: answered by the node (dhcp/)
+  kHandoff,       // several workers: a packet to the worker that owns its connection (handoff/)
   kFlowLookup,    // flow cache: a known connection jumps to the tail (flowcache/)
   kTunnelSource,  // decapsulated frames the cache did not take: may the peer send as their source
   kL2Lookup,      // (VNI, destination MAC) -> local port, remote VTEP or flood
@@ -77,7 +78,7 @@ inline constexpr size_t kNodeCount = static_cast<size_t>(NodeId::kCount);
 inline constexpr std::array<std::string_view, kNodeCount> kNodeNames = {
     "parse",         "policy_gate", "xconnect",    "ingress",
     "underlay_arp",  "vxlan_decap", "external_in", "port_security", "arp_responder",
-    "dhcp",          "flow_lookup", "tunnel_source", "l2_lookup", "load_balancer", "router", "gateway_in",
+    "dhcp",          "handoff",     "flow_lookup", "tunnel_source", "l2_lookup", "load_balancer", "router", "gateway_in",
     "flood",         "security_group_flood", "security_group", "nat", "flow_commit",
     "rewrite",       "icmp_error",  "qos",         "vxlan_encap", "external_out", "tx",
     "drop",
@@ -111,6 +112,11 @@ inline void drop(rte_mbuf* m, DropReason reason) {
   md->next = static_cast<uint8_t>(NodeId::kDrop);
   md->drop_reason = static_cast<uint16_t>(reason);
 }
+
+// A packet a stage has handed to another worker (handoff/): it leaves
+// this pipeline without being sent, transmitted or freed here.
+inline constexpr uint8_t kHandedOff = static_cast<uint8_t>(NodeId::kCount);
+inline void hand_off(rte_mbuf* m) { meta(m)->next = kHandedOff; }
 
 // The base of a stage whose next edges are the enum `Next` (ending in
 // kCount), named by `names` in the same order.

@@ -27,6 +27,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerStats {
   // ICMP errors the router sent, and the ones the node's rate limit held
   // back (l3/icmp_error_stage.h).
   Counter icmp_errors_sent, icmp_errors_limited;
+  // Several workers (handoff/): packets this worker handed to their
+  // connection's owner, and the ones the others handed it.
+  Counter handoff_sent, handoff_received;
   // By port, direction and class slot (qos/qos_stage.h).
   QosCounters qos[kMaxPorts][kQosCounterDirs][kQosCounterSlots];
 

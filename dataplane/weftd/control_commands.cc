@@ -98,6 +98,9 @@ json worker_json(const Worker& w, const WorkerGraph& graph) {
       {"busy_cycles", busy},
       {"rx_packets", rx},
       {"cycles_per_packet", rx == 0 ? 0.0 : static_cast<double>(busy) / static_cast<double>(rx)},
+      // Several workers: packets handed to their connection's owner, and taken from the others.
+      {"handoff_sent", s.handoff_sent.get()},
+      {"handoff_received", s.handoff_received.get()},
   };
   if (graph.conntrack) j["conntrack"] = conntrack_json(*graph.conntrack);
   return j;

@@ -57,7 +57,15 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
   options.icmp_limit = dp->icmp_limit_.get();
   // Each worker polices its share of a port's rates (qos/qos_stage.h).
   options.qos.share = cfg.workers();
+  // Connection tables are per worker: with several, each packet goes to
+  // its connection's owner, whichever queue it came in on.
+  if (mode == ForwardingMode::kPolicy && cfg.workers() > 1) {
+    dp->handoff_ = HandoffMesh::create(cfg.workers(), HandoffMesh::kDefaultRingSize, error);
+    if (!dp->handoff_) return nullptr;
+  }
   for (unsigned w = 0; w < cfg.workers(); ++w) {
+    HandoffEndpoint* handoff = dp->handoff_ ? &dp->handoff_->endpoint(w) : nullptr;
+    options.handoff = handoff;
     auto built = build_worker_graph(mode, underlay, port_ids, options, &error);
     if (!built) {
       error = "worker " + std::to_string(w) + ": " + error + " (conntrack.max_connections, dpdk.memory_mb)";
@@ -65,7 +73,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
     }
     auto& graph = dp->graphs_.emplace_back(std::move(built));
     dp->workers_.push_back(std::make_unique<Worker>(w, port_ids, graph->pipeline, graph->entry,
-                                                    dp->publisher_, dp->pool_));
+                                                    dp->publisher_, dp->pool_, IdlePolicy{}, handoff));
   }
   dp->publish(dp->make_snapshot());
   return dp;
@@ -116,12 +124,13 @@ Dataplane::~Dataplane() {
   publisher_.synchronize();
   workers_.clear();
   graphs_.clear();
+  handoff_.reset();  // frees what was still in its rings
   rte_mempool_free(pool_);
 }
 
 bool Dataplane::start(std::string& error) {
   for (auto& w : workers_) {
-    const unsigned lcore = cfg_.dpdk.lcores[w->index() + 1];
+    const unsigned lcore = cfg_.worker_lcore(w->index());
     if (!w->launch(lcore)) {
       error = "cannot launch worker " + std::to_string(w->index()) + " on lcore " + std::to_string(lcore);
       stop();

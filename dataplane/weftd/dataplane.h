@@ -92,6 +92,9 @@ class Dataplane {
   std::unique_ptr<TokenBucket> icmp_limit_;
   std::vector<std::unique_ptr<WorkerGraph>> graphs_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  // Several workers in policy mode: the rings that hand each packet to its
+  // connection's owner (handoff/handoff_mesh.h); null otherwise.
+  std::unique_ptr<HandoffMesh> handoff_;
   // The underlay ARP cache every snapshot shares (neighbor_table.h).
   std::shared_ptr<NeighborTable> neighbors_;
   // The gateway's external next hop's ARP cache, the same way.

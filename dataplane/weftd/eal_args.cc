@@ -82,10 +82,19 @@ EalPlan plan_eal(const NodeConfig& cfg, const HugepageInfo& huge,
                  std::span<const std::string> extra) {
   EalPlan plan;
   auto& a = plan.args;
-  a = {"weftd", "-l", join(cfg.dpdk.lcores), "--main-lcore", std::to_string(cfg.dpdk.lcores.front()),
-       "--file-prefix", "weft-" + cfg.node,
+  if (cfg.main_shares_cpu()) {
+    // lcore ids 0..n on the listed CPUs: the main lcore 0 and a worker
+    // share the first CPU.
+    std::string map;
+    for (size_t i = 0; i < cfg.dpdk.lcores.size(); ++i)
+      map += (i ? "," : "") + std::to_string(i) + "@" + std::to_string(cfg.dpdk.lcores[i]);
+    a = {"weftd", "--lcores", map, "--main-lcore", "0"};
+  } else {
+    a = {"weftd", "-l", join(cfg.dpdk.lcores), "--main-lcore", std::to_string(cfg.dpdk.lcores.front())};
+  }
+  a.insert(a.end(), {"--file-prefix", "weft-" + cfg.node,
        // The EAL's start-up chatter is for debugging, not for operators.
-       "--log-level", "lib.eal:notice"};
+       "--log-level", "lib.eal:notice"});
 
   // The mbufs, and each worker's connection table (graph.h), on hugepages.
   const uint64_t need = mbuf_count(cfg) * kMbufFootprint + kHugepageHeadroom +
@@ -130,15 +139,6 @@ void check_lcores_available(const NodeConfig& cfg, Diagnostics& diags) {
       diags.error(cfg.dpdk.lcores_pos, "dpdk.lcores: CPU " + std::to_string(c) +
                                            " is not available to this process (available: " + available + ")");
   }
-}
-
-void check_workers_for_mode(const NodeConfig& cfg, bool xconnect, Diagnostics& diags) {
-  if (xconnect || cfg.workers() <= 1) return;
-  diags.error(cfg.dpdk.lcores_pos,
-              "dpdk.lcores: " + std::to_string(cfg.workers()) +
-                  " workers; policy mode runs one (the main lcore and one worker, e.g. \"0,1\"): "
-                  "connection tracking is per worker, and the two directions of a connection may "
-                  "reach different workers (--xconnect takes more)");
 }
 
 }  // namespace weft::dp

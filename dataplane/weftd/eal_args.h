@@ -43,13 +43,4 @@ EalPlan plan_eal(const NodeConfig& cfg, const HugepageInfo& huge,
 // Every configured lcore must be a CPU this process may run on.
 void check_lcores_available(const NodeConfig& cfg, Diagnostics& diags);
 
-// Policy mode runs one worker. Its connection tables (the flow cache) are
-// per worker, and a port spreads its packets over the workers' queues by a
-// hash of the headers it sees: a vNIC's are the VM's, the underlay's the
-// tunnel's, so the two directions of one connection may reach different
-// workers, and a reply would meet a table that never saw its connection.
-// More workers need a hand-off of each packet to its flow's owner first.
-// `xconnect`: benchmarking mode, no tables, any number of workers.
-void check_workers_for_mode(const NodeConfig& cfg, bool xconnect, Diagnostics& diags);
-
 }  // namespace weft::dp

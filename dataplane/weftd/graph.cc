@@ -13,6 +13,7 @@
 #include "dataplane/gateway/external_out.h"
 #include "dataplane/gateway/gateway_in.h"
 #include "dataplane/gateway/nat.h"
+#include "dataplane/handoff/handoff_stage.h"
 #include "dataplane/l2/flood.h"
 #include "dataplane/l2/l2_lookup.h"
 #include "dataplane/l3/icmp_error_stage.h"
@@ -78,18 +79,24 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
     icmp_limit = g.own_icmp_limit.get();
   }
 
+  // With several workers the flow cache is entered through the handoff to
+  // the connection's owner.
+  const NodeId flow = options.handoff != nullptr ? N::kHandoff : N::kFlowLookup;
+  if (options.handoff != nullptr)
+    wire(add_stage<HandoffStage>(g, N::kHandoff, *options.handoff), {{HandoffNext::kOwn, N::kFlowLookup}});
+
   wire(add_stage<PolicyGateStage>(g, N::kPolicyGate), {{PolicyGateNext::kOpen, N::kIngress}});
   wire(add_stage<IngressStage>(g, N::kIngress), {{IngressNext::kVnic, N::kPortSecurity},
                                                   {IngressNext::kTunnel, N::kVxlanDecap},
                                                   {IngressNext::kUnderlayArp, N::kUnderlayArp},
                                                   {IngressNext::kExternal, N::kExternalIn}});
   wire(add_stage<UnderlayArpStage>(g, N::kUnderlayArp), {{UnderlayArpNext::kReply, N::kTx}});
-  wire(add_stage<VxlanDecapStage>(g, N::kVxlanDecap), {{VxlanDecapNext::kInner, N::kFlowLookup}});
-  wire(add_stage<ExternalInStage>(g, N::kExternalIn), {{ExternalInNext::kIp, N::kFlowLookup},
+  wire(add_stage<VxlanDecapStage>(g, N::kVxlanDecap), {{VxlanDecapNext::kInner, flow}});
+  wire(add_stage<ExternalInStage>(g, N::kExternalIn), {{ExternalInNext::kIp, flow},
                                                         {ExternalInNext::kArpReply, N::kExternalOut}});
   PortSecurityStage::BroadcastLimit broadcast = options.broadcast_limit;
   if (broadcast.tsc_hz == 0) broadcast.tsc_hz = ct.tsc_hz;
-  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity, broadcast), {{PortSecurityNext::kIp, N::kFlowLookup},
+  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity, broadcast), {{PortSecurityNext::kIp, flow},
                                                             {PortSecurityNext::kArp, N::kArpResponder},
                                                             {PortSecurityNext::kDhcp, N::kDhcp}});
   wire(add_stage<ArpResponderStage>(g, N::kArpResponder), {{ArpResponderNext::kAnswer, N::kTx},

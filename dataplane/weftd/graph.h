@@ -15,6 +15,7 @@
 
 #include "dataplane/conntrack/conn_table.h"
 #include "dataplane/dhcp/dhcp_stage.h"
+#include "dataplane/handoff/handoff_mesh.h"
 #include "dataplane/l3/token_bucket.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/stage.h"
@@ -57,6 +58,10 @@ struct GraphOptions {
   // The QoS meters (qos/qos_stage.h); tsc_hz 0: the connection table's.
   // share: how many workers the node's rates are split over.
   QosStage::Config qos;
+  // Several workers: this worker's end of the handoff rings (borrowed).
+  // Set, every packet for the flow cache passes kHandoff first and goes to
+  // its connection's owner (handoff/handoff_stage.h); null: one worker.
+  HandoffEndpoint* handoff = nullptr;
 };
 
 // `ports` are every port the worker polls, underlay first; the xconnect

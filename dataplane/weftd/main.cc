@@ -202,10 +202,7 @@ int main(int argc, char** argv) {
 
   weft::Diagnostics diags;
   auto cfg = load_node_config(opt.config, diags);
-  if (cfg) {
-    check_lcores_available(*cfg, diags);
-    check_workers_for_mode(*cfg, opt.xconnect, diags);
-  }
+  if (cfg) check_lcores_available(*cfg, diags);
   if (!diags.ok()) {
     std::fputs(diags.format().c_str(), stderr);
     return 2;

@@ -18,7 +18,8 @@ constexpr unsigned long kTimerSlackNs = 1000;
 }  // namespace
 
 Worker::Worker(unsigned index, std::vector<uint16_t> ports, Pipeline& pipeline, NodeId entry,
-               SnapshotPublisher& publisher, rte_mempool* pool, IdlePolicy idle)
+               SnapshotPublisher& publisher, rte_mempool* pool, IdlePolicy idle,
+               HandoffEndpoint* handoff)
     : index_(index),
       ports_(std::move(ports)),
       pipeline_(pipeline),
@@ -26,7 +27,8 @@ Worker::Worker(unsigned index, std::vector<uint16_t> ports, Pipeline& pipeline, 
       publisher_(publisher),
       pool_(pool),
       idle_(idle),
-      tx_(static_cast<uint16_t>(index)) {}
+      tx_(static_cast<uint16_t>(index)),
+      handoff_(handoff) {}
 
 bool Worker::launch(unsigned lcore) {
   lcore_ = lcore;
@@ -65,7 +67,20 @@ void Worker::loop() noexcept {
     ctx.stats = &stats_;
     ctx.pool = pool_;
     uint32_t received = 0;
+    // Several workers: what the others handed this one goes first (part of
+    // its work is done), and while a ring to or from this worker is nearly
+    // full the rx queues wait: an overloaded owner then drops in its rx
+    // queues, where a drop costs nothing, not after a peer's work.
+    if (handoff_ != nullptr) {
+      const uint16_t n = handoff_->receive(pkts, kBurst);
+      if (n != 0) {
+        received += n;
+        pipeline_.run(ctx, NodeId::kHandoff, pkts, n, tx_);
+      }
+    }
+    const bool congested = handoff_ != nullptr && handoff_->congested();
     for (uint16_t port : ports_) {
+      if (congested) break;
       const uint16_t n = rte_eth_rx_burst(port, queue, pkts, kBurst);
       if (n == 0) continue;
       received += n;
@@ -79,6 +94,7 @@ void Worker::loop() noexcept {
       stats_.ports[port].rx_packets.add(n);
       stats_.ports[port].rx_bytes.add(bytes);
       pipeline_.run(ctx, entry_, pkts, n, tx_);
+      if (handoff_ != nullptr) handoff_->flush(&stats_);
     }
     // Nothing of this iteration's snapshot is held past this point.
     rte_rcu_qsbr_quiescent(qsbr, index_);

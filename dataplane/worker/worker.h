@@ -12,6 +12,11 @@
 // so an idle weftd costs a few percent of a core at most; a worker under
 // load never sleeps.
 //
+// Several workers (policy mode): after each run the packets the pipeline
+// handed to another worker go onto that worker's ring, and each iteration
+// also runs what the others handed this one, at the handoff node
+// (handoff/handoff_mesh.h).
+//
 // Lifecycle, main lcore: construct, launch(lcore), ..., request_stop(),
 // wait(). stats() may be read by any thread at any time (single-writer
 // relaxed counters).
@@ -22,6 +27,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/handoff/handoff_mesh.h"
 #include "dataplane/pipeline/pipeline.h"
 #include "dataplane/pipeline/worker_stats.h"
 #include "dataplane/tables/publisher.h"
@@ -45,8 +51,11 @@ class Worker {
 
   // `index` is the worker's rx/tx queue on every port and its RCU reader id.
   // `pipeline` (with its stages) must outlive the worker.
+  // `handoff`: this worker's end of the handoff rings when there are
+  // several workers in policy mode (handoff/handoff_mesh.h), else null.
   Worker(unsigned index, std::vector<uint16_t> ports, Pipeline& pipeline, NodeId entry,
-         SnapshotPublisher& publisher, rte_mempool* pool, IdlePolicy idle = {});
+         SnapshotPublisher& publisher, rte_mempool* pool, IdlePolicy idle = {},
+         HandoffEndpoint* handoff = nullptr);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
@@ -74,6 +83,7 @@ class Worker {
   rte_mempool* const pool_;
   const IdlePolicy idle_;
   EthTxOutput tx_;
+  HandoffEndpoint* const handoff_;
   unsigned lcore_ = 0;
   bool launched_ = false;
   std::atomic<bool> stop_{false};

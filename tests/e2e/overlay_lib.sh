@@ -177,12 +177,14 @@ ovl_weftd() {
   uplink=$(ovl_uplink "$ul_label")
   {
     echo "node: $node"
-    echo "underlay: {device: \"net_af_packet0,iface=$uplink\", ip: $ul_cidr}"
+    # OVL_UNDERLAY_DEVARGS=",qpairs=2": a queue pair per worker on the underlay.
+    echo "underlay: {device: \"net_af_packet0,iface=$uplink${OVL_UNDERLAY_DEVARGS:-}\", ip: $ul_cidr}"
     echo "ports:"
     local p
     # OVL_VNIC_KIND=af_xdp runs a test's VMs on af_xdp vNICs instead.
     for p in "${ports[@]}"; do echo "  ${p#*:}: {type: ${OVL_VNIC_KIND:-af_packet}, iface: ${OVL_PREFIX}${p%%:*}}"; done
-    echo "dpdk: {lcores: \"0,1\", hugepages: true, memory_mb: 512}"
+    # OVL_LCORES="0,0-1" runs two workers (the main lcore shares CPU 0).
+    echo "dpdk: {lcores: \"${OVL_LCORES:-0,1}\", hugepages: true, memory_mb: 512}"
     echo "control_socket: $sock"
     # More node.yaml, e.g. "conntrack: {max_connections: 1024}".
     [ -z "${OVL_NODE_YAML:-}" ] || echo "$OVL_NODE_YAML"
@@ -315,4 +317,24 @@ ovl_cleanup() {
   OVL_NETNS=()
   for link in "${OVL_LINKS[@]}"; do [ -z "$link" ] || ip link del "$link" 2>/dev/null || true; done
   OVL_LINKS=()
+}
+
+# With several workers per node (OVL_LCORES), checks that the test's
+# traffic really spread over them: every worker of each node received
+# packets from its own queues, and packets were handed to their
+# connection's owner (dataplane/handoff/). With one worker there is
+# nothing to check.
+ovl_check_workers() {  # NODE...
+  local n w
+  for n in "$@"; do
+    w=$(ovl_stats "$n" | jq -c '[.workers[] | {index, rx_packets, handoff_sent, handoff_received}]')
+    echo "$n workers: $w"
+    [ "$(jq length <<<"$w")" -gt 1 ] || continue
+    [ "$(jq '[.[] | select(.rx_packets == 0)] | length' <<<"$w")" -eq 0 ] ||
+      { ovl_log "$n: a worker received nothing: $w"; return 1; }
+    [ "$(jq '[.[].handoff_sent] | add' <<<"$w")" -gt 0 ] ||
+      { ovl_log "$n: no packet was handed to its connection's owner: $w"; return 1; }
+    [ "$(jq '([.[].handoff_sent] | add) >= ([.[].handoff_received] | add)' <<<"$w")" = true ] ||
+      { ovl_log "$n: more packets received by handoff than sent: $w"; return 1; }
+  done
 }

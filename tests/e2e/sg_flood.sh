@@ -10,14 +10,15 @@
 #
 #   sg_flood.sh WEFTD WEFTCTL     (root; exits 77 = skipped otherwise)
 #
-# Everything it creates is named wts-<pid>-* and removed on any exit.
+# Everything it creates is named wts-<pid>-* ($SG_TAG-<pid>-* when set) and
+# removed on any exit.
 set -euo pipefail
 
 WEFTD=$1
 WEFTCTL=$2
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/overlay_lib.sh"
-ovl_prologue wts python3 ethtool jq ss
+ovl_prologue "${SG_TAG:-wts}" python3 ethtool jq ss
 OVL_DUMP=("*.log" "*.txt")
 OVL_DUMP_LINES=20
 work=$OVL_WORK
@@ -25,7 +26,7 @@ tools() { python3 "$here/sg_tools.py" "$@"; }
 
 fail() { echo "FAIL: $*"; exit 1; }
 
-A="wts$$a" B="wts$$b"
+A="${SG_TAG:-wts}$$a" B="${SG_TAG:-wts}$$b"
 declare -A IP MAC
 while read -r label _ ip mac; do
   IP[$label]=$ip MAC[$label]=$mac
@@ -52,7 +53,13 @@ ovl_wait_ping c2 "${IP[w1]}" 60 || fail "c2 never reached w1"
 # x2 must reach w1's MAC without ARP: the flood is raw frames.
 ovl_in x2 python3 "$here/sg_tools.py" probe "${IP[w1]}" 80 2 || fail "x2 cannot reach w1:80 before the flood"
 
-conntrack() { ovl_stats "$1" | jq -c '.workers[0].conntrack'; }
+# The node's connection tables, summed over its workers.
+conntrack() {
+  ovl_stats "$1" | jq -c '[.workers[].conntrack] | {assured: (map(.assured) | add),
+    connections: (map(.connections) | add),
+    evicted: {assured: (map(.evicted.assured) | add), embryonic: (map(.evicted.embryonic) | add),
+              closing: (map(.evicted.closing) | add)}}'
+}
 
 echo "== an established connection, then the flood"
 ovl_spawn sh -c "exec ip netns exec ${OVL_PREFIX}c1 python3 '$here/sg_tools.py' chatter ${IP[w2]} 8080 >'$work/chat.txt' 2>&1"
@@ -83,4 +90,5 @@ for n in "$A" "$B"; do
 done
 echo "== counters"
 for n in "$A" "$B"; do "$WEFTCTL" node stats --socket "${OVL_SOCK[$n]}" | sed "s/^/$n  /"; done
+ovl_check_workers "$A" "$B" || fail "the workers did not share the traffic"
 echo "PASS"

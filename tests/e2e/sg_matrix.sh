@@ -15,20 +15,21 @@
 #
 #   sg_matrix.sh WEFTD WEFTCTL     (root; exits 77 = skipped otherwise)
 #
-# Everything it creates is named wts-<pid>-* and removed on any exit.
+# Everything it creates is named wts-<pid>-* ($SG_TAG-<pid>-* when set) and
+# removed on any exit.
 set -euo pipefail
 
 WEFTD=$1
 WEFTCTL=$2
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/overlay_lib.sh"
-ovl_prologue wts python3 ethtool jq ss
+ovl_prologue "${SG_TAG:-wts}" python3 ethtool jq ss
 work=$OVL_WORK
 tools() { python3 "$here/sg_tools.py" "$@"; }
 
 fail() { echo "FAIL: $*"; exit 1; }
 
-A="wts$$a" B="wts$$b"
+A="${SG_TAG:-wts}$$a" B="${SG_TAG:-wts}$$b"
 declare -A IP MAC
 while read -r label _ ip mac; do
   IP[$label]=$ip MAC[$label]=$mac
@@ -145,4 +146,5 @@ ovl_in c1 python3 "$here/sg_tools.py" probe "${IP[w1]}" 8080 1.5 || fail "a new 
 
 echo "== counters"
 for n in "$A" "$B"; do "$WEFTCTL" node stats --socket "${OVL_SOCK[$n]}" | sed "s/^/$n  /"; done
+ovl_check_workers "$A" "$B" || fail "the workers did not share the traffic"
 echo "PASS"

@@ -26,16 +26,32 @@ bool has(const EalPlan& p, std::initializer_list<std::string> seq) {
 
 constexpr HugepageInfo kPlenty{true, 1ull << 30};
 
-TEST(EalArgs, PolicyModeRunsOneWorker) {
-  Diagnostics one, two, xconnect;
-  check_workers_for_mode(config("dpdk: {lcores: \"0,1\"}\n"), false, one);
-  EXPECT_TRUE(one.ok()) << one.format();
-  check_workers_for_mode(config("dpdk: {lcores: \"0,1,2\"}\n"), false, two);
-  ASSERT_FALSE(two.ok());
-  EXPECT_NE(two.format().find("n.yaml:3:"), std::string::npos) << two.format();  // at dpdk.lcores
-  EXPECT_NE(two.format().find("2 workers; policy mode runs one"), std::string::npos) << two.format();
-  check_workers_for_mode(config("dpdk: {lcores: \"0,1,2\"}\n"), true, xconnect);
-  EXPECT_TRUE(xconnect.ok()) << xconnect.format();
+// Any number of workers in either mode; on a small machine the main lcore
+// may share the first CPU with a worker, and the EAL then maps lcore ids
+// to the CPUs listed.
+TEST(EalArgs, MainLcoreMayShareItsCpuWithAWorker) {
+  const NodeConfig cfg = config("dpdk: {lcores: \"0,0-1\"}\n");
+  EXPECT_EQ(cfg.workers(), 2u);
+  EXPECT_TRUE(cfg.main_shares_cpu());
+  EXPECT_EQ(cfg.worker_lcore(0), 1u);
+  EXPECT_EQ(cfg.worker_lcore(1), 2u);
+  const EalPlan p = plan_eal(cfg, kPlenty, {});
+  EXPECT_TRUE(has(p, {"--lcores", "0@0,1@0,2@1"}));
+  EXPECT_TRUE(has(p, {"--main-lcore", "0"}));
+  EXPECT_FALSE(has(p, {"-l"}));
+
+  const NodeConfig plain = config("dpdk: {lcores: \"3,1-2\"}\n");
+  EXPECT_FALSE(plain.main_shares_cpu());
+  EXPECT_EQ(plain.worker_lcore(1), 2u);
+
+  // Only the main lcore's CPU may be shared, and only once.
+  for (const char* twice : {"0,1,1", "0,0,0,1"}) {
+    Diagnostics d;
+    auto root = load_yaml_text(std::string("node: node-a\nunderlay: {device: net_null0, ip: 10.0.0.1/24}\n"
+                                           "dpdk: {lcores: \"") + twice + "\"}\n", "n.yaml", d);
+    EXPECT_FALSE(parse_node_config(*root, "n.yaml", d)) << twice;
+    EXPECT_NE(d.format().find("is listed twice"), std::string::npos) << d.format();
+  }
 }
 
 TEST(EalArgs, LcoresPrefixAndNoPci) {

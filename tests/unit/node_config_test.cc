@@ -204,7 +204,7 @@ TEST(NodeConfig, NoMorePortsThanDpdkHas) {
 
 TEST(NodeConfig, BadDpdkSettings) {
   expect_one_error(std::string(kMinimal) + "dpdk: {lcores: \"0\"}\n", "dpdk.lcores: needs at least two CPUs", 3, 16);
-  expect_one_error(std::string(kMinimal) + "dpdk: {lcores: \"0,0\"}\n", "dpdk.lcores: CPU 0 is listed twice", 3, 16);
+  expect_one_error(std::string(kMinimal) + "dpdk: {lcores: \"0,1,1\"}\n", "dpdk.lcores: CPU 1 is listed twice", 3, 16);
   expect_one_error(std::string(kMinimal) + "dpdk: {lcores: \"0,x\"}\n", "dpdk.lcores: 'x' is not a CPU number or range", 3, 16);
   expect_one_error(std::string(kMinimal) + "dpdk: {lcores: \"2-1\"}\n", "'2-1' is not a CPU number or range", 3, 16);
   expect_one_error(std::string(kMinimal) + "dpdk: {lcores: \"0,4096\"}\n", "beyond DPDK's limit", 3, 16);

@@ -45,7 +45,7 @@ NodeMetrics sample_metrics() {
   vm.sg_ingress_denied = 1;
   m.ports = {ul, vm};
   m.drops = {{"parse", "truncated_eth", 2}, {"router", "no_route", 5}};
-  m.workers = {{0, 1, 4'000'000'000, 100, 90, 80}};
+  m.workers = {{0, 1, 4'000'000'000, 100, 90, 80, 12, 7}};
   ConntrackMetrics c;
   c.worker = 0;
   c.connections = 2;
@@ -96,6 +96,8 @@ TEST(NodeMetricsText, EverySeriesLabelledByName) {
            "weft_conntrack_misses_total{worker=\"0\"} 6",
            "weft_worker_busy_cycles_total{worker=\"0\"} 4000000000",
            "weft_worker_busy_seconds_total{worker=\"0\"} 2",
+           "weft_worker_handoff_sent_total{worker=\"0\"} 12",
+           "weft_worker_handoff_received_total{worker=\"0\"} 7",
            "weft_icmp_errors_sent_total 1",
            "weft_icmp_errors_limited_total 0",
            "weft_dhcp_messages_total{verdict=\"offer\"} 1",
