@@ -57,6 +57,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
   options.icmp_limit = dp->icmp_limit_.get();
   // Each worker polices its share of a port's rates (qos/qos_stage.h).
   options.qos.share = cfg.workers();
+  options.qos.shape = cfg.qos.shape;
   for (unsigned w = 0; w < cfg.workers(); ++w) {
     auto built = build_worker_graph(mode, underlay, port_ids, options, &error);
     if (!built) {
