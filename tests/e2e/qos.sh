@@ -32,7 +32,13 @@ OVL_DUMP_LINES=20
 ovl_prologue qs iperf3 ping ethtool jq ss
 work=$OVL_WORK
 
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+  echo "FAIL: $*"
+  # What node A's QoS and drops counted, for the note.
+  ovl_stats "$A" 2>/dev/null | jq -c '.qos[] | select(.sent_packets + .policed_packets + .queued_packets > 0)' || true
+  ovl_nonzero_drops "$A" 2>/dev/null || true
+  exit 1
+}
 # in_band LABEL VALUE LO HI: LO <= VALUE <= HI (Mbit/s), else fail.
 in_band() {
   awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v >= lo && v <= hi) }' ||
