@@ -68,7 +68,10 @@ class QosShaper final : public PacketShaper {
   struct Config {
     uint32_t share = 1;              // workers the node's rates are split over
     uint16_t queue_packets = 256;    // per traffic-class queue; a power of 2
-    uint32_t tc_period_ms = 40;      // period of a class cap's credits (a partial frame of it is lost)
+    // A class's credit period. Credit left at its end is lost, and so is
+    // what a worker stalled for (a busy machine): long enough that neither
+    // costs much, short enough that a capped class is not bursty.
+    uint32_t tc_period_ms = 100;
     uint64_t port_rate_bps = 40'000'000'000;  // a port's line rate: the most any pipe gets
     uint32_t mtu = 9216;
   };
