@@ -208,16 +208,25 @@ uint16_t Pipeline::to_shaper(StageCtx& ctx, uint16_t port, rte_mbuf** batch, uin
 
 uint32_t Pipeline::service(StageCtx& ctx, PacketOutput& out) noexcept {
   if (shaper_ == nullptr || !shaper_->holds_packets()) return 0;
+  // rte_sched releases a burst in steps (its grinders prefetch pipe, queue
+  // and packet over successive calls), so one call per poll can return
+  // fewer than a poll received: ask again while it gives, up to a bound
+  // that keeps one iteration short.
   constexpr uint16_t kBurst = 32;
+  constexpr uint32_t kMaxPerPort = 8 * kBurst;
   uint32_t released = 0;
   for (const uint16_t port : shaper_->ports()) {
-    rte_mbuf* pkts[kBurst];
-    const uint16_t n = shaper_->dequeue(ctx, port, pkts, kBurst);
-    if (n == 0) continue;
-    uint64_t bytes = 0;
-    for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
-    send_port(ctx, out, port, pkts, n, bytes);
-    released += n;
+    const uint32_t before = released;
+    while (released - before < kMaxPerPort) {
+      rte_mbuf* pkts[kBurst];
+      const uint16_t n = shaper_->dequeue(ctx, port, pkts, kBurst);
+      if (n == 0) break;
+      uint64_t bytes = 0;
+      for (uint16_t i = 0; i < n; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
+      send_port(ctx, out, port, pkts, n, bytes);
+      released += n;
+      if (n < kBurst) break;  // it gave what it had: an empty call costs a grinder scan
+    }
   }
   drop_all(ctx);  // what the port would not take (tx_full)
   return released;
