@@ -104,7 +104,7 @@ void QosShaper::configure(const QosTable& t) noexcept {
       pipe.queue = queue;
       if (!changed) continue;
       for (auto& port : ports_)
-        if (port) apply(*port, pipe_id(vnic, d));
+        if (port && port->sched != nullptr) apply(*port, pipe_id(vnic, d));
     }
   }
 }
@@ -178,15 +178,15 @@ bool QosShaper::create(uint16_t port_id, Port& p) noexcept {
 QosShaper::Port* QosShaper::port_for(uint16_t port) noexcept {
   if (port >= kMaxPorts) return nullptr;
   if (!ports_[port]) {
-    auto p = std::make_unique<Port>();
-    if (!create(port, *p)) {
+    // A port whose scheduler cannot be made is told once, and kept without
+    // one: its shaped packets are dropped (qos_queue_full), never sent unshaped.
+    ports_[port] = std::make_unique<Port>();
+    if (create(port, *ports_[port]))
+      active_ports_.push_back(port);
+    else
       RTE_LOG(ERR, USER1, "qos: no scheduler for port %u (memory); its shaped packets are dropped\n", port);
-      return nullptr;
-    }
-    ports_[port] = std::move(p);
-    active_ports_.push_back(port);
   }
-  return ports_[port].get();
+  return ports_[port]->sched != nullptr ? ports_[port].get() : nullptr;
 }
 
 void QosShaper::mark(rte_mbuf* m, uint16_t vnic, QosDir d, uint8_t slot) noexcept {
