@@ -131,11 +131,12 @@ void print_tables(const json& s) {
   const json qos = s.value("qos", json::array());
   if (!qos.empty()) {
     Table t({"QOS PORT", "POLICY", "DIRECTION", "CLASS", "PRIORITY", "RATE BPS", "SENT PACKETS", "SENT BYTES",
-             "POLICED PACKETS", "POLICED BYTES"});
+             "POLICED PACKETS", "POLICED BYTES", "QUEUED PACKETS", "QUEUE FULL PACKETS"});
     for (const json& q : qos)
       t.add({q.value("port", "?"), q.value("policy", "?"), q.value("direction", "?"), q.value("class", "?"),
              q.value("priority", "?"), num(q, "rate_bps"), num(q, "sent_packets"), num(q, "sent_bytes"),
-             num(q, "policed_packets"), num(q, "policed_bytes")});
+             num(q, "policed_packets"), num(q, "policed_bytes"), num(q, "queued_packets"),
+             num(q, "queue_full_packets")});
     std::printf("\n");
     t.print(stdout);
   }

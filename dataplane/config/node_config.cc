@@ -403,6 +403,16 @@ void read_port_security(Reader& r, const YAML::Node& n, PortSecurityConfig& c) {
   }
 }
 
+void read_qos(Reader& r, const YAML::Node& n, QosNodeConfig& c) {
+  if (!r.keys(n, "qos", {"mode"}, {})) return;
+  if (const YAML::Node m = n["mode"]) {
+    if (auto v = r.string(m, "qos.mode")) {
+      if (*v == "shape" || *v == "police") c.shape = *v == "shape";
+      else r.error(m, "qos.mode", "'" + *v + "' is neither 'shape' nor 'police'");
+    }
+  }
+}
+
 // Cross-field rules: one device, interface or socket per port, and no more
 // ports than DPDK has ethdev slots.
 void check_bindings(Reader& r, const YAML::Node& root, NodeConfig& cfg) {
@@ -466,7 +476,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
   try {
     if (!r.keys(root, "node config",
                 {"node", "controller", "underlay", "ports", "dpdk", "conntrack", "port_security",
-                 "control_socket", "control_socket_group", "metrics", "external"},
+                 "control_socket", "control_socket_group", "metrics", "external", "qos"},
                 {"node", "underlay"}))
       return std::nullopt;
     if (const YAML::Node n = root["node"]) {
@@ -482,6 +492,7 @@ std::optional<NodeConfig> parse_node_config(const YAML::Node& root, const std::s
     if (const YAML::Node d = root["dpdk"]) read_dpdk(r, d, cfg.dpdk);
     if (const YAML::Node c = root["conntrack"]) read_conntrack(r, c, cfg.conntrack);
     if (const YAML::Node p = root["port_security"]) read_port_security(r, p, cfg.port_security);
+    if (const YAML::Node q = root["qos"]) read_qos(r, q, cfg.qos);
     if (const YAML::Node s = root["control_socket"]) {
       if (auto path = r.string(s, "control_socket")) {
         if (path->size() > kMaxSocketPath)

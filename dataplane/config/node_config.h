@@ -102,6 +102,13 @@ struct PortSecurityConfig {
   uint32_t broadcast_burst = kDefaultBroadcastBurst;  // frames back to back
 };
 
+// QoS limits (dataplane/qos/, docs/policy.md): shaped where the packet
+// leaves (rte_sched; the default), or all policed (rte_meter; no queueing,
+// cheaper, harsher on TCP).
+struct QosNodeConfig {
+  bool shape = true;
+};
+
 struct NodeConfig {
   static constexpr const char* kDefaultControlSocketDir = "/run/weft";
 
@@ -114,6 +121,7 @@ struct NodeConfig {
   DpdkConfig dpdk;
   ConntrackConfig conntrack;
   PortSecurityConfig port_security;
+  QosNodeConfig qos;
   std::string control_socket;     // default: /run/weft/<node>.sock
   // control_socket_group: a group (name or number) whose members may use the
   // control socket too (mode 0660, owner root); absent: the owner's group.

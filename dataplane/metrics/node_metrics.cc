@@ -291,6 +291,13 @@ std::string render_node_metrics(const NodeMetrics& m) {
            QosSeries{"weft_qos_policed_packets_total", "Packets a vNIC's QoS meters dropped (over the rate).",
                      &QosRow::policed_packets},
            QosSeries{"weft_qos_policed_bytes_total", "Bytes QoS dropped (over the rate).", &QosRow::policed_bytes},
+           QosSeries{"weft_qos_queued_packets_total", "Packets put in a vNIC's QoS shaper queue.",
+                     &QosRow::queued_packets},
+           QosSeries{"weft_qos_queued_bytes_total", "Bytes put in a vNIC's QoS shaper queue.", &QosRow::queued_bytes},
+           QosSeries{"weft_qos_queue_full_packets_total", "Packets QoS dropped because the shaper's queue was full.",
+                     &QosRow::queue_full_packets},
+           QosSeries{"weft_qos_queue_full_bytes_total", "Bytes QoS dropped because the shaper's queue was full.",
+                     &QosRow::queue_full_bytes},
        }) {
     if (m.qos.empty()) break;
     w.family(s.name, s.help, kCounter);

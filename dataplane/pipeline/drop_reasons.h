@@ -110,6 +110,7 @@ namespace weft::dp {
   X(l3_to_router, "to a router address, and no echo request")                  \
   /* QoS (qos/) */                                                               \
   X(qos_policed, "over its port's or its class's QoS rate (policer, red)")      \
+  X(qos_queue_full, "its shaper's queue for its port and class is full")       \
   /* the load balancer (lb/) */                                                 \
   X(lb_no_listener, "to a VIP, on no port one of its listeners serves")         \
   X(lb_no_backend, "new connection to a listener with no healthy backend")      \

@@ -67,6 +67,10 @@ struct PktMeta {
   // The ports' QoS classes for this packet (qos/qos_table.h); 0: no QoS.
   // Set with the tail's other inputs.
   uint8_t qos = 0;
+  // Non-zero: the kQos stage marked the packet for its shaper (qos/
+  // qos_shaper.h), 1 + the QosDir whose limit it is shaped by; the Pipeline
+  // queues it there at kTx. Cleared by the parser.
+  uint8_t qos_shaped = 0;
 };
 
 

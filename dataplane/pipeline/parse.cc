@@ -368,6 +368,7 @@ void ParseStage::process(StageCtx& /*ctx*/, rte_mbuf** pkts, uint16_t n) noexcep
     md->generation = 0;
     md->rewrite = 0;
     md->qos = 0;
+    md->qos_shaped = 0;
     md->xlate_conn = kNoConn;
     if (r == R::kNone) {
       md->drop_reason = 0;

@@ -14,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "dataplane/pipeline/stage.h"
 
@@ -27,6 +28,23 @@ class PacketOutput {
   // Transmits up to n packets on `port`; returns how many it took. The
   // Pipeline frees and counts (tx_full) the ones not taken.
   virtual uint16_t transmit(uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept = 0;
+};
+
+// A scheduler some packets wait in before they leave (qos/qos_shaper.h).
+// The Pipeline hands it the kTx packets a stage marked for it
+// (PktMeta::qos_shaped), and Pipeline::service transmits what it releases.
+// Same thread as the Pipeline.
+class PacketShaper {
+ public:
+  virtual ~PacketShaper() = default;
+  virtual bool holds_packets() const noexcept = 0;
+  // Queues `n` marked packets leaving by `port`; the ones it cannot take
+  // (queue full) go to `refused`, their count returned.
+  virtual uint16_t enqueue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
+                           rte_mbuf** refused) noexcept = 0;
+  // The ports it has a scheduler for, and what `port`'s releases now.
+  virtual std::span<const uint16_t> ports() const noexcept = 0;
+  virtual uint16_t dequeue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept = 0;
 };
 
 class Pipeline {
@@ -45,6 +63,15 @@ class Pipeline {
   // queues `m` on node `next`, which must come after the calling stage.
   void enqueue(rte_mbuf* m, NodeId next) noexcept;
 
+  // The shaper marked kTx packets queue in (borrowed; null: none, marked
+  // packets leave at once).
+  void set_shaper(PacketShaper* shaper) noexcept { shaper_ = shaper; }
+  // Transmits what the shaper releases now, once per worker poll; returns
+  // how many packets left.
+  uint32_t service(StageCtx& ctx, PacketOutput& out) noexcept;
+  // Whether the shaper still holds packets (the worker must not sleep).
+  bool holds_packets() const noexcept { return shaper_ != nullptr && shaper_->holds_packets(); }
+
  private:
   struct Input {
     uint16_t n = 0;
@@ -61,10 +88,16 @@ class Pipeline {
   void transmit_port(StageCtx& ctx, PacketOutput& out, uint16_t port, rte_mbuf** batch, uint16_t n,
                      uint64_t bytes) noexcept;
   void drop_all(StageCtx& ctx) noexcept;
+  // transmit_port's shaped half: the batch's marked packets go to the
+  // shaper, the rest stay in `batch`; returns how many stay.
+  uint16_t to_shaper(StageCtx& ctx, uint16_t port, rte_mbuf** batch, uint16_t n, uint64_t& bytes) noexcept;
+  void send_port(StageCtx& ctx, PacketOutput& out, uint16_t port, rte_mbuf** batch, uint16_t n,
+                 uint64_t bytes) noexcept;
 
   std::array<Stage*, kNodeCount> stages_{};
   std::array<Input, kNodeCount> inputs_{};
   size_t current_ = 0;  // node being processed, to check enqueue order
+  PacketShaper* shaper_ = nullptr;
 };
 
 }  // namespace weft::dp

@@ -36,6 +36,11 @@ void bucket(uint64_t hz, uint64_t bytes_per_sec, uint64_t& period, uint64_t& byt
 QosStage::QosStage(Config config) noexcept : StageWith({"encap", "local", "external"}), config_(config) {
   if (config_.tsc_hz == 0) config_.tsc_hz = rte_get_tsc_hz();
   if (config_.share == 0) config_.share = 1;
+  if (config_.shape) {
+    QosShaper::Config sc;
+    sc.share = config_.share;
+    shaper_ = std::make_unique<QosShaper>(sc);
+  }
 }
 
 rte_meter_trtcm_profile QosStage::profile(uint64_t rate_bps, uint64_t burst_bytes, uint64_t tsc_hz) noexcept {
@@ -61,6 +66,20 @@ void QosStage::set_meter(Meter& m, uint64_t rate_bps, uint64_t burst_bytes, uint
   m.state.tc = p.cbs;
   m.state.tp = p.pbs;
   m.state.time_tc = m.state.time_tp = now;
+  m.refilled = now;
+}
+
+bool QosStage::red(Meter& m, uint64_t now, uint32_t len) noexcept {
+  if (m.refilled != now) {
+    rte_meter_trtcm_color_blind_check(&m.state, &m.profile, now, 0);  // the refill alone
+    m.refilled = now;
+  }
+  // rte_meter_trtcm_color_blind_check's colour logic; only red matters here.
+  rte_meter_trtcm& s = m.state;
+  if (s.tp < len) return true;
+  s.tp -= len;
+  s.tc = s.tc < len ? s.tc : s.tc - len;
+  return false;
 }
 
 void QosStage::configure(const QosTable& t, uint64_t now) noexcept {
@@ -68,11 +87,17 @@ void QosStage::configure(const QosTable& t, uint64_t now) noexcept {
     const QosPolicy* policy = t.of(port);
     for (size_t d = 0; d < kQosDirs; ++d) {
       DirMeters& dm = meters_[port][d];
+      dm.active = policy != nullptr && policy->active(static_cast<QosDir>(d));
+      dm.high_slots = 0;
+      dm.slots = 0;
       if (policy == nullptr) {
         dm.port.on = false;
         for (Meter& m : dm.cls) m.on = false;
         continue;
       }
+      dm.slots = static_cast<uint8_t>(2 + policy->classes.size());
+      for (size_t i = 0; i < policy->classes.size(); ++i)
+        if (policy->classes[i].priority == QosPriority::kHigh) dm.high_slots |= static_cast<uint16_t>(1u << (2 + i));
       const QosLimit& limit = policy->limit[d];
       const QosLimit& other = policy->limit[1 - d];
       set_meter(dm.port, limit.rate_bps, limit.burst_bytes, now);
@@ -89,23 +114,17 @@ void QosStage::configure(const QosTable& t, uint64_t now) noexcept {
   }
 }
 
-bool QosStage::admit(StageCtx& ctx, const QosTable& t, uint16_t port, QosDir d, uint8_t slot, uint32_t len,
-                     uint64_t now) noexcept {
-  const QosPolicy* policy = t.of(port);
-  if (policy == nullptr || slot == 0 || slot > kQosSlots - 1) return true;  // a stale marking
+bool QosStage::admit(StageCtx& ctx, uint16_t port, QosDir d, uint8_t slot, uint32_t len, uint64_t now) noexcept {
+  if (port >= kMaxPorts) return true;
+  DirMeters& dm = meters_[port][static_cast<size_t>(d)];
+  if (!dm.active || slot == 0 || slot >= dm.slots) return true;  // a stale marking
   // Slot 1 is the default class; slot s >= 2 the policy's class s - 2,
   // kept in meters_ and counters at index s - 1.
   const size_t idx = slot - 1u;
-  const bool high = idx >= 1 && idx <= policy->classes.size() &&
-                    policy->classes[idx - 1].priority == QosPriority::kHigh;
-  DirMeters& dm = meters_[port][static_cast<size_t>(d)];
-  bool pass = true;
+  const bool high = (dm.high_slots >> slot) & 1u;
   Meter& cm = dm.cls[idx];
-  if (cm.on && rte_meter_trtcm_color_blind_check(&cm.state, &cm.profile, now, len) == RTE_COLOR_RED)
-    pass = false;
-  if (pass && dm.port.on &&
-      rte_meter_trtcm_color_blind_check(&dm.port.state, &dm.port.profile, now, len) == RTE_COLOR_RED && !high)
-    pass = false;
+  bool pass = !(cm.on && red(cm, now, len));
+  if (pass && dm.port.on && red(dm.port, now, len) && !high) pass = false;
   if (ctx.stats != nullptr) {
     QosCounters& c = ctx.stats->qos[port][static_cast<size_t>(d)][idx];
     if (pass) {
@@ -124,6 +143,7 @@ void QosStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const uint64_t now = ctx.now_tsc;
   if (snap.generation != generation_) {
     configure(snap.qos, now);
+    if (shaper_) shaper_->configure(snap.qos);
     generation_ = snap.generation;
   }
   for (uint16_t i = 0; i < n; ++i) {
@@ -132,11 +152,19 @@ void QosStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
     const uint32_t len = rte_pktmbuf_pkt_len(m);
     const uint8_t egress = qos_slot(md->qos, QosDir::kEgress);
     const uint8_t ingress = qos_slot(md->qos, QosDir::kIngress);
-    if ((egress != 0 && !admit(ctx, snap.qos, md->in_port, QosDir::kEgress, egress, len, now)) ||
-        (ingress != 0 && !admit(ctx, snap.qos, md->out_port, QosDir::kIngress, ingress, len, now))) {
+    // The shaped limit: the receiver's ingress, else the sender's egress.
+    const bool shape_ingress = shaper_ && ingress != 0;
+    const bool shape_egress = shaper_ && !shape_ingress && egress != 0;
+    if ((egress != 0 && !shape_egress && !admit(ctx, md->in_port, QosDir::kEgress, egress, len, now)) ||
+        (ingress != 0 && !shape_ingress &&
+         !admit(ctx, md->out_port, QosDir::kIngress, ingress, len, now))) {
       drop(m, DropReason::qos_policed);
       continue;
     }
+    if (shape_ingress)
+      shaper_->mark(m, md->out_port, QosDir::kIngress, ingress);
+    else if (shape_egress)
+      shaper_->mark(m, md->in_port, QosDir::kEgress, egress);
     send(m, out_edge<QosNext>(*md, snap.underlay_port, snap.external_port));
   }
 }

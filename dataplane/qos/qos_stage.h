@@ -19,6 +19,13 @@
 //      under load, high-priority traffic is what gets through, and
 //      everything else shares what it leaves
 //
+// With Config::shape, one limit of each packet is shaped instead, where the
+// packet leaves (qos_shaper.h): the receiver's ingress limit when it has
+// one, else the sender's egress limit; the stage marks the packet for that
+// limit's pipe and class, and the limit's meters are not used. A packet
+// under both limits (VM to VM on this node) has its sender's egress limit
+// policed as above.
+//
 // Each meter is DPDK's trTCM (rte_meter) with committed and peak rate the
 // policy's rate and both bucket sizes its burst; only red drops. Meters
 // are per worker: each worker polices at rate / workers (Config::share),
@@ -38,8 +45,10 @@
 #include <rte_meter.h>
 
 #include <array>
+#include <memory>
 
 #include "dataplane/pipeline/stage.h"
+#include "dataplane/qos/qos_shaper.h"
 #include "dataplane/qos/qos_table.h"
 
 namespace weft::dp {
@@ -51,6 +60,9 @@ class QosStage final : public StageWith<QosNext> {
   struct Config {
     uint64_t tsc_hz = 0;  // ticks of StageCtx::now_tsc per second; 0: rte_get_tsc_hz()
     uint32_t share = 1;   // workers the node's rates are split over
+    // Shape the limits a shaper can hold (qos_shaper.h) instead of
+    // policing them: one limit of each packet, where it leaves.
+    bool shape = false;
   };
   explicit QosStage(Config config) noexcept;
 
@@ -62,25 +74,36 @@ class QosStage final : public StageWith<QosNext> {
   // reads the TSC's).
   static rte_meter_trtcm_profile profile(uint64_t rate_bps, uint64_t burst_bytes, uint64_t tsc_hz) noexcept;
 
+  // The worker's shaper (Config::shape), for its Pipeline; null: none.
+  QosShaper* shaper() noexcept { return shaper_.get(); }
+
  private:
   struct Meter {
     bool on = false;
+    uint64_t refilled = UINT64_MAX;  // the `now` its buckets were last brought up to
     rte_meter_trtcm_profile profile{};
     rte_meter_trtcm state{};
   };
   struct DirMeters {
+    bool active = false;       // the port's policy limits this direction
+    uint16_t high_slots = 0;   // bit s: slot s is a `priority: high` class
+    uint8_t slots = 0;         // valid slots: 1 .. slots - 1
     Meter port;
     std::array<Meter, kQosSlots> cls;
   };
+  // DPDK's trTCM colour-blind check, its refill (two divisions) made once
+  // per meter and burst: every packet of a burst has the same `now`, and a
+  // refill at an unchanged time adds nothing, so the colours are DPDK's.
+  static bool red(Meter& m, uint64_t now, uint32_t len) noexcept;
 
   void configure(const QosTable& t, uint64_t now) noexcept;
   void set_meter(Meter& m, uint64_t rate_bps, uint64_t burst_bytes, uint64_t now) noexcept;
   // Whether a packet of `len` bytes in slot `slot` of `port`'s direction
   // `d` may pass; counts it either way.
-  bool admit(StageCtx& ctx, const QosTable& t, uint16_t port, QosDir d, uint8_t slot, uint32_t len,
-             uint64_t now) noexcept;
+  bool admit(StageCtx& ctx, uint16_t port, QosDir d, uint8_t slot, uint32_t len, uint64_t now) noexcept;
 
   Config config_;
+  std::unique_ptr<QosShaper> shaper_;
   uint32_t generation_ = 0;  // of the snapshot the meters were set from; 0: none yet
   std::array<std::array<DirMeters, kQosDirs>, kMaxPorts> meters_{};
 };

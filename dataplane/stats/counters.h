@@ -45,6 +45,10 @@ inline constexpr size_t kQosCounterSlots = 13;
 struct QosCounters {
   Counter sent_packets, sent_bytes;
   Counter policed_packets, policed_bytes;  // dropped by a meter (qos_policed)
+  // Shaped limits (qos/qos_shaper.h): put in the shaper's queue (sent
+  // counts them when they leave it), and dropped because it was full.
+  Counter queued_packets, queued_bytes;
+  Counter queue_full_packets, queue_full_bytes;
 };
 
 

@@ -57,6 +57,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
   options.icmp_limit = dp->icmp_limit_.get();
   // Each worker polices its share of a port's rates (qos/qos_stage.h).
   options.qos.share = cfg.workers();
+  options.qos.shape = cfg.qos.shape;
   // Connection tables are per worker: with several, each packet goes to
   // its connection's owner, whichever queue it came in on.
   if (mode == ForwardingMode::kPolicy && cfg.workers() > 1) {

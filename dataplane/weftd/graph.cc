@@ -143,9 +143,11 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                                      {IcmpErrorNext::kExternal, N::kExternalOut}});
   QosStage::Config qos = options.qos;
   if (qos.tsc_hz == 0) qos.tsc_hz = ct.tsc_hz;
-  wire(add_stage<QosStage>(g, N::kQos, qos), {{QosNext::kEncap, N::kVxlanEncap},
-                                              {QosNext::kLocal, N::kTx},
-                                              {QosNext::kExternal, N::kExternalOut}});
+  auto& qos_stage = add_stage<QosStage>(g, N::kQos, qos);
+  wire(qos_stage, {{QosNext::kEncap, N::kVxlanEncap},
+                   {QosNext::kLocal, N::kTx},
+                   {QosNext::kExternal, N::kExternalOut}});
+  g.pipeline.set_shaper(qos_stage.shaper());
   wire(add_stage<VxlanEncapStage>(g, N::kVxlanEncap), {{VxlanEncapNext::kOut, N::kTx}});
   wire(add_stage<ExternalOutStage>(g, N::kExternalOut), {{ExternalOutNext::kOut, N::kTx}});
   return true;

@@ -40,6 +40,10 @@ std::vector<QosRow> qos_rows(const Dataplane& dp) {
           r.sent_bytes += c.sent_bytes.get();
           r.policed_packets += c.policed_packets.get();
           r.policed_bytes += c.policed_bytes.get();
+          r.queued_packets += c.queued_packets.get();
+          r.queued_bytes += c.queued_bytes.get();
+          r.queue_full_packets += c.queue_full_packets.get();
+          r.queue_full_bytes += c.queue_full_bytes.get();
         }
         rows.push_back(std::move(r));
       }
@@ -62,6 +66,10 @@ json qos_report(const Dataplane& dp) {
         {"sent_bytes", r.sent_bytes},
         {"policed_packets", r.policed_packets},
         {"policed_bytes", r.policed_bytes},
+        {"queued_packets", r.queued_packets},
+        {"queued_bytes", r.queued_bytes},
+        {"queue_full_packets", r.queue_full_packets},
+        {"queue_full_bytes", r.queue_full_bytes},
     });
   return rows;
 }

@@ -8,7 +8,9 @@
 //   {"port", "policy", "direction": "egress"|"ingress", "class" ("default":
 //    what no class matched), "priority", "rate_bps" (the class's cap; the
 //    port's rate on the default row), "sent_packets", "sent_bytes",
-//    "policed_packets", "policed_bytes"}
+//    "policed_packets", "policed_bytes", "queued_packets", "queued_bytes"
+//    (into the shaper's queue; sent counts them again when they leave),
+//    "queue_full_packets", "queue_full_bytes" (dropped: queue full)}
 //
 // Main lcore only (reads the current snapshot).
 
@@ -26,6 +28,7 @@ struct QosRow {
   std::string port, policy, direction, cls, priority;
   uint64_t rate_bps = 0;
   uint64_t sent_packets = 0, sent_bytes = 0, policed_packets = 0, policed_bytes = 0;
+  uint64_t queued_packets = 0, queued_bytes = 0, queue_full_packets = 0, queue_full_bytes = 0;
 };
 
 std::vector<QosRow> qos_rows(const Dataplane& dp);

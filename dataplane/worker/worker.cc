@@ -96,11 +96,13 @@ void Worker::loop() noexcept {
       pipeline_.run(ctx, entry_, pkts, n, tx_);
       if (handoff_ != nullptr) handoff_->flush(&stats_);
     }
+    // What the QoS shaper releases now leaves now (qos/qos_shaper.h).
+    received += pipeline_.service(ctx, tx_);
     // Nothing of this iteration's snapshot is held past this point.
     rte_rcu_qsbr_quiescent(qsbr, index_);
     stats_.polls.inc();
 
-    if (received != 0) {
+    if (received != 0 || pipeline_.holds_packets()) {
       stats_.busy_cycles.add(rte_rdtsc() - start);
       empty_polls = 0;
       sleep_us = 0;

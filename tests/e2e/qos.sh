@@ -17,6 +17,9 @@
 #
 #   qos.sh WEFTD WEFTCTL     (root; exits 77 = skipped otherwise)
 #
+# QS_MODE=shape (the default: rte_sched where packets leave) or police
+# (rte_meter) sets the nodes' qos.mode (docs/policy.md).
+#
 # Everything it creates is named qs-<pid>-* and removed on any exit.
 set -euo pipefail
 
@@ -29,7 +32,13 @@ OVL_DUMP_LINES=20
 ovl_prologue qs iperf3 ping ethtool jq ss
 work=$OVL_WORK
 
-fail() { echo "FAIL: $*"; exit 1; }
+fail() {
+  echo "FAIL: $*"
+  # What node A's QoS and drops counted, for the note.
+  ovl_stats "$A" 2>/dev/null | jq -c '.qos[] | select(.sent_packets + .policed_packets + .queued_packets > 0)' || true
+  ovl_nonzero_drops "$A" 2>/dev/null || true
+  exit 1
+}
 # in_band LABEL VALUE LO HI: LO <= VALUE <= HI (Mbit/s), else fail.
 in_band() {
   awk -v v="$2" -v lo="$3" -v hi="$4" 'BEGIN { exit !(v >= lo && v <= hi) }' ||
@@ -47,6 +56,9 @@ mbits() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 # The limit's burst: TCP through a policer needs one that covers a round of
 # its window (docs/policy.md); QS_BURST overrides it to measure others.
 readonly BURST=${QS_BURST:-2mb}
+readonly MODE=${QS_MODE:-shape}
+export OVL_NODE_YAML="qos: {mode: $MODE}"
+echo "== qos.mode $MODE, burst $BURST"
 A="qs$$a" B="qs$$b"
 cat >"$work/policy.yaml" <<YAML
 version: 1
@@ -142,10 +154,26 @@ in_band "TCP sa -> sb:5201 beside it" "$rest" 70 97
 echo "== counters"
 "$WEFTCTL" node stats --socket "${OVL_SOCK[$A]}" | sed -n '/^QOS PORT/,/^$/p' | tee "$work/qos-table.txt"
 ovl_stats "$A" | jq -c '.qos[]' >"$work/qos.txt"
-policed=$(jq -s '[.[] | select(.port == "sa" and .direction == "egress") | .policed_packets] | add' "$work/qos.txt")
-[ "$policed" -gt 0 ] || fail "sa's egress policed nothing"
-bulk_policed=$(jq -s '[.[] | select(.port == "sa" and .class == "bulk" and .direction == "egress") | .policed_packets] | add' "$work/qos.txt")
-[ "$bulk_policed" -gt 0 ] || fail "bulk's cap policed nothing"
-[ "$(ovl_drops "$A" qos_policed)" -gt 0 ] || fail "no qos_policed drops counted"
+# sum FIELD DIRECTION [CLASS]: sa's counter summed over its classes (or one).
+sum() {
+  jq -s --arg f "$1" --arg d "$2" --arg c "${3:-}" \
+    '[.[] | select(.port == "sa" and .direction == $d and ($c == "" or .class == $c)) | .[$f]] | add' "$work/qos.txt"
+}
+if [ "$MODE" = police ]; then
+  [ "$(sum policed_packets egress)" -gt 0 ] || fail "sa's egress policed nothing"
+  [ "$(sum policed_packets egress bulk)" -gt 0 ] || fail "bulk's cap policed nothing"
+  [ "$(ovl_drops "$A" qos_policed)" -gt 0 ] || fail "no qos_policed drops counted"
+else
+  # Shaped: every packet of both limits queued, the UDP blasts overflowed
+  # the queues, and nothing was policed.
+  for d in egress ingress; do
+    [ "$(sum queued_packets $d)" -gt 0 ] || fail "sa's $d queued nothing"
+    [ "$(sum queue_full_packets $d)" -gt 0 ] || fail "sa's $d queue never overflowed under a UDP blast"
+  done
+  [ "$(sum queued_packets egress bulk)" -gt 0 ] || fail "bulk queued nothing"
+  [ "$(ovl_drops "$A" qos_queue_full)" -gt 0 ] || fail "no qos_queue_full drops counted"
+  [ "$(ovl_drops "$A" qos_policed)" -eq 0 ] || fail "a shaped node policed"
+fi
 [ "$(ovl_drops "$B" qos_policed)" -eq 0 ] || fail "node B, which has no QoS port, policed"
+[ "$(ovl_drops "$B" qos_queue_full)" -eq 0 ] || fail "node B, which has no QoS port, queued"
 echo "PASS"

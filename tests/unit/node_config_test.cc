@@ -246,6 +246,16 @@ TEST(NodeConfig, PortSecurityBroadcastLimit) {
   expect_one_error(std::string(kMinimal) + "port_security: {broadcast: 5}\n", "broadcast", 3, 17);
 }
 
+TEST(NodeConfig, QosMode) {
+  EXPECT_TRUE(load(kMinimal).cfg->qos.shape);
+  Loaded r = load(std::string(kMinimal) + "qos: {mode: police}\n");
+  ASSERT_TRUE(r.cfg) << r.text();
+  EXPECT_FALSE(r.cfg->qos.shape);
+  EXPECT_TRUE(load(std::string(kMinimal) + "qos: {mode: shape}\n").cfg->qos.shape);
+  expect_one_error(std::string(kMinimal) + "qos: {mode: meter}\n", "'meter' is neither 'shape' nor 'police'", 3, 13);
+  expect_one_error(std::string(kMinimal) + "qos: {shaping: true}\n", "shaping", 3, 7);
+}
+
 TEST(NodeConfig, WrongTypes) {
   expect_one_error("node: [a, b]\nunderlay: {device: d, ip: 10.0.0.1/24}\n", "node: must be a non-empty string", 1, 7);
   expect_one_error("node: a\nunderlay: {device: {x: 1}, ip: 10.0.0.1/24}\n", "underlay.device: must be a non-empty string", 2, 20);

@@ -58,7 +58,7 @@ NodeMetrics sample_metrics() {
   m.icmp_errors_sent = 1;
   m.dhcp = {{"offer", 1}, {"ack", 0}};
   QosRow voice{"web-1", "gold", "egress", "voice", "high", 0, 600, 58800, 0, 0};
-  QosRow bulk{"web-1", "gold", "ingress", "default", "normal", 100'000'000, 10, 15000, 3, 4500};
+  QosRow bulk{"web-1", "gold", "ingress", "default", "normal", 100'000'000, 10, 15000, 3, 4500, 12, 18000, 2, 3000};
   m.qos = {voice, bulk};
   return m;
 }
@@ -107,6 +107,8 @@ TEST(NodeMetricsText, EverySeriesLabelledByName) {
            "weft_qos_sent_bytes_total{port=\"web-1\",direction=\"egress\",class=\"voice\"} 58800",
            "weft_qos_policed_packets_total{port=\"web-1\",direction=\"ingress\",class=\"default\"} 3",
            "weft_qos_policed_bytes_total{port=\"web-1\",direction=\"ingress\",class=\"default\"} 4500",
+           "weft_qos_queued_packets_total{port=\"web-1\",direction=\"ingress\",class=\"default\"} 12",
+           "weft_qos_queue_full_bytes_total{port=\"web-1\",direction=\"ingress\",class=\"default\"} 3000",
        })
     EXPECT_TRUE(has_line(t, line)) << "missing: " << line << "\nin:\n" << t;
   // Only the device's own counters are absent for a port without them.
