@@ -23,6 +23,8 @@
 
 namespace weft::dp {
 
+class ProbeChannel;  // dataplane/lb/probe_channel.h
+
 enum class ForwardingMode : uint8_t {
   kPolicy,    // parse -> policy gate -> L2 overlay (ingress, decap / port security, ARP,
               // flow cache, L2 lookup, flood, security groups, encap) -> tx
@@ -57,6 +59,9 @@ struct GraphOptions {
   // The QoS meters (qos/qos_stage.h); tsc_hz 0: the connection table's.
   // share: how many workers the node's rates are split over.
   QosStage::Config qos;
+  // Where kLbProbeReply hands the health checks' replies (lb/probe_channel.h,
+  // borrowed); null: they are consumed unread (traces, tests).
+  ProbeChannel* probes = nullptr;
 };
 
 // `ports` are every port the worker polls, underlay first; the xconnect

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "dataplane/lb/probe_channel.h"
+
 namespace weft::dp {
 namespace {
 
@@ -79,6 +81,11 @@ void Worker::loop() noexcept {
       stats_.ports[port].rx_packets.add(n);
       stats_.ports[port].rx_bytes.add(bytes);
       pipeline_.run(ctx, entry_, pkts, n, tx_);
+    }
+    if (probes_ != nullptr) {
+      // The health checker's probes go straight out, counted as the port's tx.
+      const auto n = static_cast<uint16_t>(probes_->take_outgoing(pkts, kBurst));
+      if (n != 0) pipeline_.run(ctx, NodeId::kTx, pkts, n, tx_);
     }
     // Nothing of this iteration's snapshot is held past this point.
     rte_rcu_qsbr_quiescent(qsbr, index_);

@@ -29,6 +29,8 @@
 
 namespace weft::dp {
 
+class ProbeChannel;
+
 struct IdlePolicy {
   static constexpr uint32_t kDefaultSpinPolls = 256;  // ~10-30 us of spinning
   static constexpr uint32_t kDefaultMinSleepUs = 16;
@@ -53,6 +55,9 @@ class Worker {
   // Starts the loop on `lcore` (rte_eal_remote_launch); false if the lcore
   // is not free.
   bool launch(unsigned lcore);
+  // The health checks' outbox (lb/probe_channel.h): probes this worker
+  // transmits when it takes them. Before launch; null: none.
+  void set_probe_outbox(ProbeChannel* c) noexcept { probes_ = c; }
   void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
   // Waits for the loop to return (after request_stop).
   void wait();
@@ -74,6 +79,7 @@ class Worker {
   rte_mempool* const pool_;
   const IdlePolicy idle_;
   EthTxOutput tx_;
+  ProbeChannel* probes_ = nullptr;
   unsigned lcore_ = 0;
   bool launched_ = false;
   std::atomic<bool> stop_{false};
