@@ -81,6 +81,7 @@ class Dataplane {
   void set_lb_down(LbHealth down) { lb_down_ = std::move(down); }
   // The health checks of this node's backends (policy mode; else null).
   const LbHealthMonitor* lb_health() const { return lb_health_.get(); }
+  LbHealthMonitor* lb_health() { return lb_health_.get(); }
 
  private:
   Dataplane(const NodeConfig& cfg, ForwardingMode mode, boost::asio::io_context& io);

@@ -3,6 +3,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "dataplane/lb/probe_channel.h"
@@ -44,7 +45,41 @@ void LbHealthMonitor::tick(uint64_t now_ms) {
   for (unsigned n; (n = channel_.take_replies(replies, 64)) != 0;)
     for (unsigned i = 0; i < n; ++i) prober_.on_reply(replies[i], now_ms);
   send_probes(now_ms);
-  if (prober_.take_changed()) republish();
+  const bool changed = prober_.take_changed();
+  if (report_) {
+    std::vector<std::pair<std::string, std::string>> probed;
+    for (const LbProbeTarget& t : prober_.targets()) probed.emplace_back(t.lb, t.port);
+    if (changed || probed != reported_) {
+      reported_ = std::move(probed);
+      report_(local());
+    }
+  }
+  if (changed) update();
+}
+
+std::vector<LbHealthMonitor::BackendHealth> LbHealthMonitor::local() const {
+  std::vector<BackendHealth> out;
+  for (size_t i = 0; i < prober_.targets().size(); ++i)
+    out.push_back({prober_.targets()[i].lb, prober_.targets()[i].port, prober_.states()[i].up});
+  return out;
+}
+
+void LbHealthMonitor::set_remote_down(LbHealth down) {
+  remote_down_ = std::move(down);
+  update();
+}
+
+void LbHealthMonitor::update() {
+  LbHealth effective = prober_.down();
+  for (const auto& backend : remote_down_) {
+    const bool probed_here = std::any_of(prober_.targets().begin(), prober_.targets().end(), [&](const auto& t) {
+      return t.lb == backend.first && t.port == backend.second;
+    });
+    if (!probed_here) effective.insert(backend);
+  }
+  if (effective == applied_) return;
+  applied_ = std::move(effective);
+  republish();
 }
 
 void LbHealthMonitor::send_probes(uint64_t now_ms) {
@@ -68,7 +103,7 @@ void LbHealthMonitor::send_probes(uint64_t now_ms) {
 }
 
 void LbHealthMonitor::republish() {
-  const auto down = prober_.down();
+  const LbHealth& down = applied_;
   dp_.set_lb_down(down);
   const Snapshot& cur = dp_.snapshot();
   if (!cur.compiled) return;  // no policy yet: the next one is built with it
