@@ -28,6 +28,7 @@ bool HealthProber::set_targets(std::vector<LbProbeTarget> targets) {
 void HealthProber::settle(size_t i, bool ok) {
   State& s = states_[i];
   s.in_flight = false;
+  s.connected = false;
   if (ok) {
     s.fails_in_row = 0;
     ++s.oks_in_row;
@@ -53,6 +54,7 @@ std::vector<ProbeSyn> HealthProber::poll(uint64_t now_ms) {
     if (s.in_flight && now_ms >= s.deadline_ms) settle(i, false);
     if (s.in_flight || now_ms < s.next_ms) continue;
     s.in_flight = true;
+    s.connected = false;
     s.sport = next_sport_;
     next_sport_ = next_sport_ == kProbePortHi ? kProbePortLo : static_cast<uint16_t>(next_sport_ + 1);
     s.isn = static_cast<uint32_t>(rng_());
@@ -72,9 +74,10 @@ ProbeVerdict HealthProber::on_reply(const ProbeReply& r, uint64_t now_ms) {
     known = true;
     State& s = states_[i];
     if (!s.in_flight || r.sport != t.dst_port || r.dport != s.sport) continue;
+    if (s.connected && now_ms < s.deadline_ms) return http_reply(i, r);
     // The probe in flight: the answer must acknowledge our SYN, and come
     // before the deadline (poll() may not have timed it out yet).
-    if (r.ack != s.isn + 1 || now_ms >= s.deadline_ms) {
+    if (s.connected || r.ack != s.isn + 1 || now_ms >= s.deadline_ms) {
       ++s.forged;
       return ProbeVerdict::kForged;
     }
@@ -83,6 +86,11 @@ ProbeVerdict HealthProber::on_reply(const ProbeReply& r, uint64_t now_ms) {
       return ProbeVerdict::kRefused;
     }
     if ((r.flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) {
+      if (!t.http_request.empty()) {
+        s.connected = true;
+        s.server_isn = r.seq;
+        return ProbeVerdict::kConnected;
+      }
       settle(i, true);
       return ProbeVerdict::kSuccess;
     }
@@ -101,6 +109,35 @@ ProbeVerdict HealthProber::on_reply(const ProbeReply& r, uint64_t now_ms) {
     ++unmatched_;
   }
   return ProbeVerdict::kForged;
+}
+
+// After the SYN-ACK: the server's segments must acknowledge the request
+// and follow its SYN.
+ProbeVerdict HealthProber::http_reply(size_t i, const ProbeReply& r) {
+  State& s = states_[i];
+  const LbProbeTarget& t = targets_[i];
+  const auto request = static_cast<uint32_t>(t.http_request.size());
+  const bool rst = (r.flags & RTE_TCP_RST_FLAG) != 0;
+  // An RST may come before the server read the request (ack = ISN + 1).
+  const bool acked = r.ack == s.isn + 1 + request || (rst && r.ack == s.isn + 1);
+  if (r.seq != s.server_isn + 1 || !acked || (r.flags & RTE_TCP_SYN_FLAG) != 0) {
+    ++s.forged;
+    return ProbeVerdict::kForged;
+  }
+  if (rst) {
+    settle(i, false);
+    return ProbeVerdict::kRefused;
+  }
+  if (r.http_status != 0) {
+    const bool ok = r.http_status == t.http_status;
+    settle(i, ok);
+    return ok ? ProbeVerdict::kSuccess : ProbeVerdict::kBadStatus;
+  }
+  if ((r.flags & RTE_TCP_FIN_FLAG) != 0) {  // closed without a status line
+    settle(i, false);
+    return ProbeVerdict::kBadStatus;
+  }
+  return ProbeVerdict::kPending;
 }
 
 std::set<std::pair<std::string, std::string>> HealthProber::down() const {

@@ -21,6 +21,14 @@
 //   SYN-ACK with ack == our ISN + 1     success (the stage answers RST)
 //   RST with ack == our ISN + 1         failure (refused: nothing listens)
 //   no answer within `timeout`          failure
+// An HTTP probe (LbProbeTarget::http_request set) goes on after the
+// SYN-ACK: the stage answers it with the ACK that carries the whole GET in
+// one segment, and the probe succeeds when the server's first data segment
+// (acknowledging the request, ack == ISN + 1 + its length, seq == the
+// server's ISN + 1) starts with a status line of the expected status;
+// another status, an RST or a FIN without one, or the timeout fail it. The
+// stage RSTs the server's answer.
+//
 //   anything else to the probe address  forged: ignored and counted (a
 //     (wrong ack, a source port no        reply that matches no probe in
 //     probe in flight used, a reply on    flight, or one that does not
@@ -61,6 +69,10 @@ struct LbProbeTarget {
   uint32_t timeout_ms;
   uint32_t unhealthy_threshold;
   uint32_t healthy_threshold;
+  // HTTP: the whole GET request the probe sends once connected (empty: a
+  // TCP connect only), and the status that means healthy.
+  std::string http_request;
+  uint16_t http_status;
 
   friend bool operator==(const LbProbeTarget&, const LbProbeTarget&) = default;
 };
@@ -80,9 +92,13 @@ struct ProbeReply {
   uint16_t sport, dport;
   uint32_t seq, ack;
   uint8_t flags;     // TCP flags (RTE_TCP_*_FLAG)
+  uint16_t http_status;  // from a status line at the start of its payload; 0: none
 };
 
-enum class ProbeVerdict : uint8_t { kSuccess, kRefused, kForged };
+// kConnected: an HTTP probe's SYN-ACK (the GET went out); kBadStatus: its
+// answer had another status than expected; kPending: an HTTP probe's
+// segment that settles nothing yet (a bare ACK).
+enum class ProbeVerdict : uint8_t { kSuccess, kRefused, kForged, kConnected, kBadStatus, kPending };
 
 class HealthProber {
  public:
@@ -98,8 +114,10 @@ class HealthProber {
     uint64_t forged = 0;  // replies on its vNIC that matched no probe of it
     // The probe in flight.
     bool in_flight = false;
+    bool connected = false;  // an HTTP probe past its SYN-ACK
     uint16_t sport = 0;
     uint32_t isn = 0;
+    uint32_t server_isn = 0;
     uint64_t deadline_ms = 0;
     uint64_t next_ms = 0;  // when the next probe is due
   };
@@ -138,6 +156,7 @@ class HealthProber {
 
  private:
   void settle(size_t i, bool ok);
+  ProbeVerdict http_reply(size_t i, const ProbeReply& r);
 
   std::vector<LbProbeTarget> targets_;
   std::vector<State> states_;

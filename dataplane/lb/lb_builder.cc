@@ -1,7 +1,10 @@
 #include <netinet/in.h>
 
+#include <algorithm>
+
 #include "dataplane/arp/arp_table.h"
 #include "dataplane/lb/lb_table.h"
+#include "dataplane/lb/probe_frame.h"
 #include "dataplane/stats/counters.h"
 #include "dataplane/tables/build_support.h"
 
@@ -37,7 +40,18 @@ void add_probes(const BuildContext& ctx, const proto::LoadBalancer& lb, LbTable&
   const uint16_t port = probe_port(lb);
   if (port == 0) return;
   const proto::HealthCheck& h = lb.health_check();
+  const std::string where = "load balancer '" + lb.name() + "': health check";
+  // Untrusted tables: the path goes into the probe's one segment.
+  if (!h.http_path().empty()) {
+    if (h.http_path().size() > 200 || h.http_path()[0] != '/' ||
+        std::any_of(h.http_path().begin(), h.http_path().end(), [](char c) { return c <= 0x20 || c >= 0x7f; }))
+      build_fail(where + ": bad HTTP path");
+    if (h.http_status() < 100 || h.http_status() > 599) build_fail(where + ": bad HTTP status");
+  }
+  if (h.interval_ms() == 0 || h.timeout_ms() == 0 || h.timeout_ms() >= h.interval_ms())
+    build_fail(where + ": the timeout must be positive and below the interval");
   for (const proto::Backend& b : lb.backends()) {
+    const std::string request = h.http_path().empty() ? std::string() : http_probe_request(h.http_path(), b.ip());
     const auto dpdk_port = ctx.bound_port(b.port());
     if (!b.location().has_local_port() || !dpdk_port) continue;
     for (const proto::Port& p : ctx.in.ports()) {
@@ -48,7 +62,7 @@ void add_probes(const BuildContext& ctx, const proto::LoadBalancer& lb, LbTable&
           if (s.name() != p.subnet() || s.gateway() == 0) continue;
           t.probes.push_back({lb.name(), b.port(), *dpdk_port, lb.vni(), s.gateway(), n.router_mac(), b.ip(),
                               b.mac(), port, h.interval_ms(), h.timeout_ms(), h.unhealthy_threshold(),
-                              h.healthy_threshold()});
+                              h.healthy_threshold(), request, static_cast<uint16_t>(h.http_status())});
           if (t.probe_src.empty()) t.probe_src.assign(kMaxPorts, 0);
           t.probe_src[*dpdk_port] = s.gateway();
         }

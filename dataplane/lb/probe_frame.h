@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace weft::dp {
 
@@ -27,7 +28,17 @@ inline constexpr size_t kProbeFrameLen = 14 + 20 + 20;
 // The window a probe's SYN offers: small, nothing is ever received.
 inline constexpr uint16_t kProbeWindow = 1024;
 
-// Writes the frame into `buf` (kProbeFrameLen bytes).
-void write_probe_segment(uint8_t* buf, const ProbeSegment& s) noexcept;
+// Writes the frame into `buf` (kProbeFrameLen + payload_len bytes), with
+// `payload` after the TCP header (an HTTP probe's request).
+void write_probe_segment(uint8_t* buf, const ProbeSegment& s, const char* payload = nullptr,
+                         size_t payload_len = 0) noexcept;
+
+// An HTTP probe's request: a GET of `path` (validated: visible ASCII) from
+// `host` (host order), closing the connection after the answer.
+std::string http_probe_request(const std::string& path, uint32_t host);
+
+// The status of an HTTP status line ("HTTP/1.x NNN ...") at the start of
+// `data`; 0 when it does not start with one.
+uint16_t http_status_of(const uint8_t* data, size_t len) noexcept;
 
 }  // namespace weft::dp

@@ -11,7 +11,12 @@
 //   (health_prober.h: success, refusal, or forged and counted), then
 //     a SYN-ACK                    rewritten in place into the RST that
 //                                  ends the half-open probe (seq = its
-//                                  ack), back out of the same vNIC: kAnswer
+//                                  ack), back out of the same vNIC: kAnswer;
+//                                  for an HTTP probe, into the ACK that
+//                                  carries its GET (LbProbeTarget::
+//                                  http_request) instead
+//     an HTTP probe's answer with  its status read into the reply, then
+//       a status line              rewritten into the RST: kAnswer
 //     anything else                drop lb_probe_reply (consumed, counted)
 //   the prober's inbox full        drop lb_probe_lost (the probe then
 //                                  times out: a failure, as on a lossy wire)

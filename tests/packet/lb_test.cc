@@ -21,7 +21,9 @@
 #include "common/diag.h"
 #include "control/compile/compile.h"
 #include "control/model/loader.h"
+#include "dataplane/lb/probe_channel.h"
 #include "dataplane/lb/probe_frame.h"
+#include "dataplane/lb/probe_reply_stage.h"
 #include "dataplane/pipeline/drop_reasons.h"
 #include "dataplane/stats/counters.h"
 #include "tests/packet/flowcache_fixture.h"
@@ -440,6 +442,82 @@ TEST_F(LbHealthTest, ABackendFoundDownLeavesTheSelectionAndItsConnectionsAreCut)
   bool red2 = false;
   for (uint16_t sport = 48200; sport < 48240; ++sport) red2 |= backend_of(client(sport, kSyn)).ip == T.kRed2.ip;
   EXPECT_TRUE(red2) << "back in the selection";
+}
+
+TEST_F(LbHealthTest, AnHttpProbeSendsItsGetInOneSegmentAndResetsAfterTheStatusLine) {
+  apply(lb_policy("[{port: red-2}, {port: red-3}]") +
+        "    health_check: {protocol: http, path: /healthz, expect_status: 204, interval: 1s, timeout: 500ms}\n");
+  ASSERT_EQ(snapshot().lbs.probes.size(), 1u);
+  const dp::LbProbeTarget& t = snapshot().lbs.probes[0];
+  EXPECT_EQ(t.http_status, 204);
+  ASSERT_EQ(t.http_request, dp::http_probe_request("/healthz", T.kRed2.ip));
+
+  // The SYN-ACK: answered with the ACK that carries the whole GET.
+  Frame f;
+  f.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61000, {.seq = 999, .ack = 0x12345679, .flags = kSynAck});
+  Outcome o = send(f.bytes(), kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  const Bytes get = o.sent[0].bytes;
+  ASSERT_EQ(get.size(), dp::kProbeFrameLen + t.http_request.size());
+  const Tuple gt = tuple_of(get);
+  EXPECT_EQ(gt.src, kRedGateway.ip);
+  EXPECT_EQ(gt.dport, 8080);
+  EXPECT_EQ(be32_at(get, 38), 0x12345679u) << "seq: our ISN + 1";
+  EXPECT_EQ(be32_at(get, 42), 1000u) << "ack: the server's ISN + 1";
+  EXPECT_EQ(get[47], RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG);
+  EXPECT_EQ(std::string(get.begin() + dp::kProbeFrameLen, get.end()), t.http_request);
+  expect_checksums(get);
+
+  // The server's answer: its status line read, then reset.
+  const uint32_t after_get = 0x12345679u + static_cast<uint32_t>(t.http_request.size());
+  Frame a;
+  a.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61000, {.seq = 1000, .ack = after_get, .flags = kAck});
+  const std::string line = "HTTP/1.1 204 No Content\r\n\r\n";
+  a.payload(Bytes(line.begin(), line.end()));
+  o = send(a.bytes(), kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  const Bytes rst = o.sent[0].bytes;
+  ASSERT_EQ(rst.size(), dp::kProbeFrameLen);
+  EXPECT_EQ(be32_at(rst, 38), after_get);
+  EXPECT_EQ(rst[47], RTE_TCP_RST_FLAG);
+  expect_checksums(rst);
+
+  // A bare ACK of the request settles nothing: consumed.
+  Frame ack;
+  ack.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61000, {.seq = 1000, .ack = after_get, .flags = kAck});
+  EXPECT_EQ(send(ack.bytes(), kRed2Port).drops, "lb_probe_reply=1");
+}
+
+TEST_F(LbHealthTest, RepliesReachTheProberThroughTheChannelAndAFullInboxIsCounted) {
+  std::string error;
+  auto channel = dp::ProbeChannel::create(error);
+  ASSERT_TRUE(channel) << error;
+  dp::ProbeReplyStage stage(channel.get());
+  stage.wire(dp::ProbeReplyNext::kPass, dp::NodeId::kFlowLookup);
+  stage.wire(dp::ProbeReplyNext::kAnswer, dp::NodeId::kTx);
+  set_stage(dp::NodeId::kLbProbeReply, stage);
+
+  Frame f;
+  f.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61007, {.seq = 999, .ack = 4242, .flags = kSynAck});
+  ASSERT_TRUE(send(f.bytes(), kRed2Port).delivered_to(kRed2Port));
+  dp::ProbeReply got[4];
+  ASSERT_EQ(channel->take_replies(got, 4), 1u);
+  EXPECT_EQ(got[0].in_port, kRed2Port);
+  EXPECT_EQ(got[0].src_ip, T.kRed2.ip);
+  EXPECT_EQ(got[0].dst_ip, kRedGateway.ip);
+  EXPECT_EQ(got[0].sport, 8080);
+  EXPECT_EQ(got[0].dport, 61007);
+  EXPECT_EQ(got[0].seq, 999u);
+  EXPECT_EQ(got[0].ack, 4242u);
+  EXPECT_EQ(got[0].flags, kSynAck);
+  EXPECT_EQ(got[0].http_status, 0);
+
+  // The prober fell behind: the reply is dropped and counted, not forwarded.
+  const dp::ProbeReply filler{};
+  while (channel->deliver(filler)) {
+  }
+  EXPECT_EQ(send(f.bytes(), kRed2Port).drops, "lb_probe_lost=1");
+  EXPECT_EQ(channel->lost_replies(), 2u) << "the filler's last, and the stage's";
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include "dataplane/lb/health_prober.h"
 
+#include "dataplane/lb/probe_frame.h"
+
 #include <gtest/gtest.h>
 #include <rte_tcp.h>
 
@@ -17,7 +19,7 @@ constexpr uint8_t kRstAck = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
 LbProbeTarget target(const std::string& port = "web-1", uint32_t ip = 0x0a01010a, uint16_t dpdk_port = 1) {
   // interval 1 s, timeout 500 ms, down after 3 failures, up after 2 successes
   return LbProbeTarget{"web-lb", port, dpdk_port, 5001, 0x0a010101, 0x0a0000001389, ip, 0x02000a01010a, 8080,
-                       1000, 500, 3, 2};
+                       1000, 500, 3, 2, "", 0};
 }
 
 class HealthProberTest : public ::testing::Test {
@@ -27,7 +29,7 @@ class HealthProberTest : public ::testing::Test {
   // The reply the backend gives probe `syn`.
   ProbeReply reply(const ProbeSyn& syn, uint8_t flags, uint32_t ack_delta = 1) const {
     const LbProbeTarget& t = prober_.targets()[syn.target];
-    return ProbeReply{t.dpdk_port, t.dst_ip, t.src_ip, t.dst_port, syn.sport, 777, syn.seq + ack_delta, flags};
+    return ProbeReply{t.dpdk_port, t.dst_ip, t.src_ip, t.dst_port, syn.sport, 777, syn.seq + ack_delta, flags, 0};
   }
   // One probe round at `now`: the SYN, answered with `flags` (0: no answer).
   void round(uint64_t now, uint8_t flags) {
@@ -136,6 +138,81 @@ TEST_F(HealthProberTest, NewTargetsKeepTheStateOfThoseThatStay) {
   EXPECT_TRUE(prober_.set_targets({target("web-2", 0x0a01010b, 2)})) << "a down backend left: health changed";
   EXPECT_TRUE(prober_.down().empty());
   EXPECT_TRUE(prober_.take_changed());
+}
+
+// --- HTTP GET ----------------------------------------------------------------
+
+class HttpProberTest : public HealthProberTest {
+ protected:
+  void SetUp() override {
+    LbProbeTarget t = target();
+    t.http_request = http_probe_request("/healthz", t.dst_ip);
+    t.http_status = 200;
+    prober_.set_targets({t});
+  }
+  // The server's segment after its SYN-ACK (seq 777): acknowledging the
+  // request, with a status line (0: none).
+  ProbeReply answer(const ProbeSyn& syn, uint16_t status, uint8_t flags = RTE_TCP_ACK_FLAG) const {
+    ProbeReply r = reply(syn, flags, 1 + static_cast<uint32_t>(prober_.targets()[0].http_request.size()));
+    r.seq = 778;
+    r.http_status = status;
+    return r;
+  }
+};
+
+TEST_F(HttpProberTest, TheRequestIsOneGetAndTheStatusLineIsRead) {
+  const std::string& req = prober_.targets()[0].http_request;
+  EXPECT_EQ(req, "GET /healthz HTTP/1.0\r\nHost: 10.1.1.10\r\nUser-Agent: weft-health-check\r\nConnection: close\r\n\r\n");
+  auto status = [](std::string_view s) { return http_status_of(reinterpret_cast<const uint8_t*>(s.data()), s.size()); };
+  EXPECT_EQ(status("HTTP/1.1 200 OK\r\n"), 200);
+  EXPECT_EQ(status("HTTP/1.0 503 Service Unavailable\r\n"), 503);
+  EXPECT_EQ(status("HTTP/1.1 20"), 0) << "cut short";
+  EXPECT_EQ(status("HTTP/2 200 OK"), 0);
+  EXPECT_EQ(status("SSH-2.0-OpenSSH"), 0);
+  EXPECT_EQ(status("HTTP/1.1 999 ?"), 0);
+}
+
+TEST_F(HttpProberTest, TheExpectedStatusIsASuccessAnotherAFailure) {
+  auto syn = prober_.poll(0);
+  ASSERT_EQ(syn.size(), 1u);
+  EXPECT_EQ(prober_.on_reply(reply(syn[0], kSynAck), 5), ProbeVerdict::kConnected) << "connected is not healthy yet";
+  EXPECT_TRUE(prober_.states()[0].in_flight);
+  EXPECT_EQ(prober_.on_reply(answer(syn[0], 0), 6), ProbeVerdict::kPending) << "a bare ACK";
+  EXPECT_EQ(prober_.on_reply(answer(syn[0], 200), 7), ProbeVerdict::kSuccess);
+  EXPECT_EQ(prober_.states()[0].failed, 0u);
+
+  for (uint64_t now : {1000, 2000, 3000}) {
+    syn = prober_.poll(now);
+    ASSERT_EQ(syn.size(), 1u);
+    ASSERT_EQ(prober_.on_reply(reply(syn[0], kSynAck), now + 1), ProbeVerdict::kConnected);
+    EXPECT_EQ(prober_.on_reply(answer(syn[0], 500), now + 2), ProbeVerdict::kBadStatus);
+  }
+  EXPECT_FALSE(up()) << "three 500s in a row: down although it accepts connections";
+}
+
+TEST_F(HttpProberTest, ConnectedButSilentTimesOutAndForgedAnswersAreCounted) {
+  auto syn = prober_.poll(0);
+  ASSERT_EQ(syn.size(), 1u);
+  ASSERT_EQ(prober_.on_reply(reply(syn[0], kSynAck), 5), ProbeVerdict::kConnected);
+  ProbeReply wrong_ack = answer(syn[0], 200);
+  wrong_ack.ack += 1;
+  EXPECT_EQ(prober_.on_reply(wrong_ack, 6), ProbeVerdict::kForged);
+  ProbeReply wrong_seq = answer(syn[0], 200);
+  wrong_seq.seq = 5;
+  EXPECT_EQ(prober_.on_reply(wrong_seq, 6), ProbeVerdict::kForged);
+  EXPECT_EQ(prober_.states()[0].forged, 2u);
+  prober_.poll(500);
+  EXPECT_EQ(prober_.states()[0].failed, 1u) << "no status line within the timeout";
+
+  syn = prober_.poll(1000);
+  ASSERT_EQ(prober_.on_reply(reply(syn[0], kSynAck), 1001), ProbeVerdict::kConnected);
+  EXPECT_EQ(prober_.on_reply(answer(syn[0], 0, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG), 1002), ProbeVerdict::kRefused);
+  syn = prober_.poll(2000);
+  ASSERT_EQ(prober_.on_reply(reply(syn[0], kSynAck), 2001), ProbeVerdict::kConnected);
+  EXPECT_EQ(prober_.on_reply(answer(syn[0], 0, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG), 2002), ProbeVerdict::kBadStatus)
+      << "closed without a status line";
+  EXPECT_EQ(prober_.states()[0].failed, 3u);
+  EXPECT_FALSE(up());
 }
 
 }  // namespace
