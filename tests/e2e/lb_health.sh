@@ -20,6 +20,11 @@
 #   - a segment a VM sends to the probe address (the subnet's gateway) is
 #     consumed and counted as forged, never forwarded.
 #
+# LB_HEALTH_CHECK=http: the check is an HTTP GET of /index.html on port
+# 8081, where each backend also runs python3's http.server; it is that
+# server of b2 that dies and comes back (its name server on 8080 stays up:
+# the GET, not a TCP connect, decides).
+#
 #   lb_health.sh WEFTD WEFTCTL [WEFT_CONTROLLER DEV_CA]   (root; else exit 77)
 #
 # Everything it creates is named lh-<pid>-* and removed on any exit.
@@ -47,6 +52,13 @@ else
   echo "mode: standalone, node $A"
 fi
 VIP=10.0.1.100
+CHECK_KIND=${LB_HEALTH_CHECK:-tcp}
+case $CHECK_KIND in
+  tcp) CHECK="protocol: tcp" CHECK_PORT=8080 ;;
+  http) CHECK="protocol: http, port: 8081, path: /index.html, expect_status: 200" CHECK_PORT=8081 ;;
+  *) fail "LB_HEALTH_CHECK=$CHECK_KIND: tcp or http" ;;
+esac
+echo "health check: $CHECK_KIND on port $CHECK_PORT"
 cat >"$work/policy.yaml" <<YAML
 version: 1
 nodes:
@@ -73,7 +85,7 @@ load_balancers:
     vip: $VIP
     listeners: [{protocol: tcp, port: 80, target_port: 8080}]
     backends: [{port: b1}, {port: b2}, {port: b3}]
-    health_check: {protocol: tcp, interval: 1s, timeout: 500ms, unhealthy_threshold: 3, healthy_threshold: 2}
+    health_check: {$CHECK, interval: 1s, timeout: 500ms, unhealthy_threshold: 3, healthy_threshold: 2}
 YAML
 BOUND_MS=$((1000 * 3 + 1000))   # interval x unhealthy_threshold + 1 s
 BACK_MS=$((1000 * 2 + 1000))    # interval x healthy_threshold + 1 s
@@ -99,15 +111,28 @@ if [ -n "$CONTROLLER" ]; then
 else
   ovl_weftd "$A" a 172.31.0.1/24 c1:c1 b1:b1 b2:b2 b3:b3 -- "$work/policy.yaml"
 fi
-declare -A SERVER
-serve() {
-  ovl_spawn ip netns exec "${OVL_PREFIX}$1" python3 "$here/lb_tools.py" server "$1" 8080
-  SERVER[$1]=$!
+declare -A SERVER CHECKED
+listening() {  # backend, port
   local deadline=$((SECONDS + 10))
-  until ovl_in "$1" ss -Hltn | grep -q ':8080 '; do
-    [ $SECONDS -lt $deadline ] || fail "server of $1 not listening"
+  until ovl_in "$1" ss -Hltn | grep -q ":$2 "; do
+    [ $SECONDS -lt $deadline ] || fail "server of $1 not listening on $2"
     sleep 0.1
   done
+}
+serve() {  # the name server (8080) and, for http checks, the checked one (8081)
+  ovl_spawn ip netns exec "${OVL_PREFIX}$1" python3 "$here/lb_tools.py" server "$1" 8080
+  SERVER[$1]=$!
+  listening "$1" 8080
+  CHECKED[$1]=${SERVER[$1]}
+  [ "$CHECK_KIND" = http ] && serve_http "$1"
+  return 0
+}
+serve_http() {
+  mkdir -p "$work/www-$1"
+  echo "$1" >"$work/www-$1/index.html"
+  ovl_spawn ip netns exec "${OVL_PREFIX}$1" python3 -m http.server 8081 --bind 0.0.0.0 --directory "$work/www-$1"
+  CHECKED[$1]=$!
+  listening "$1" 8081
 }
 for b in b1 b2 b3; do serve $b; done
 ovl_wait_ping c1 10.0.1.1 60 || fail "c1 never got an answer from its gateway"
@@ -144,8 +169,8 @@ for b in b1 b2 b3; do
   [ "$(backend $b | jq .probes_failed)" = "${FAILED[$b]}" ] || fail "$b: probes failed while its server listens"
 done
 
-echo "== b2's server killed"
-kill -TERM "${SERVER[b2]}"; wait "${SERVER[b2]}" 2>/dev/null || true
+echo "== b2's checked server killed"
+kill -TERM "${CHECKED[b2]}"; wait "${CHECKED[b2]}" 2>/dev/null || true
 t0=$(now_ms)
 until [ "$(up b2)" = false ]; do
   [ $(($(now_ms) - t0)) -le $((BOUND_MS + 2000)) ] || fail "b2 still up $(($(now_ms) - t0)) ms after its server died: $(backend b2)"
@@ -160,8 +185,8 @@ echo "b2 down: $s"
 [ "$(jq .failed <<<"$s")" = 0 ] || fail "new connections failed after b2 went down: $s"
 [ "$(jq '.b2 // 0' <<<"$s")" = 0 ] || fail "b2 still chosen while down: $s"
 
-echo "== b2's server back"
-serve b2
+echo "== b2's checked server back"
+if [ "$CHECK_KIND" = http ]; then serve_http b2; else serve b2; fi
 t0=$(now_ms)
 until [ "$(up b2)" = true ]; do
   [ $(($(now_ms) - t0)) -le $((BACK_MS + 2000)) ] || fail "b2 not back $(($(now_ms) - t0)) ms after its server restarted: $(backend b2)"
