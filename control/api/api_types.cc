@@ -39,6 +39,17 @@ std::string to_json(const ApplyResult& r) {
   return dump({{"version", r.version}, {"changed_nodes", r.changed_nodes}, {"unchanged", r.unchanged}});
 }
 
+namespace {
+
+json backends_json(const std::vector<BackendHealthStatus>& backends) {
+  json out = json::array();
+  for (const BackendHealthStatus& b : backends)
+    out.push_back({{"load_balancer", b.load_balancer}, {"port", b.port}, {"up", b.up}});
+  return out;
+}
+
+}  // namespace
+
 std::string to_json(const StatusReport& r) {
   json nodes = json::array();
   for (const auto& n : r.nodes)
@@ -48,7 +59,8 @@ std::string to_json(const StatusReport& r) {
                      {"applied_version", n.applied_version},
                      {"tables_version", n.tables_version},
                      {"in_sync", n.in_sync},
-                     {"last_error", n.last_error}});
+                     {"last_error", n.last_error},
+                     {"lb_backends", backends_json(n.backends)}});
   return dump({{"desired_version", r.desired_version}, {"nodes", nodes}});
 }
 
@@ -87,6 +99,9 @@ Expected<StatusReport> parse_status(std::string_view text) {
       s.tables_version = n.value("tables_version", uint64_t{0});
       s.in_sync = n.value("in_sync", false);
       s.last_error = n.value("last_error", "");
+      for (const auto& b : n.value("lb_backends", json::array()))
+        s.backends.push_back({b.at("load_balancer").get<std::string>(), b.at("port").get<std::string>(),
+                              b.at("up").get<bool>()});
       r.nodes.push_back(std::move(s));
     }
     return r;

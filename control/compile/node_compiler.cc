@@ -409,7 +409,11 @@ class NodeCompiler {
     }
     if (const auto& h = lb.health_check) {
       proto::HealthCheck* o = out.mutable_health_check();
-      o->set_protocol(to_proto(h->protocol));
+      o->set_protocol(h->protocol == HealthProtocol::kIcmp ? proto::PROTOCOL_ICMP : proto::PROTOCOL_TCP);
+      if (h->protocol == HealthProtocol::kHttp) {
+        o->set_http_path(h->path);
+        o->set_http_status(h->expect_status);
+      }
       o->set_port(h->port);
       o->set_interval_ms(static_cast<uint32_t>(std::min<uint64_t>(h->interval_ms, UINT32_MAX)));
       o->set_timeout_ms(static_cast<uint32_t>(std::min<uint64_t>(h->timeout_ms, UINT32_MAX)));

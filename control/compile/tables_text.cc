@@ -189,10 +189,14 @@ class TextBuilder {
                b.location());
     if (lb.has_health_check()) {
       const auto& h = lb.health_check();
-      row({"health", protocol(h.protocol()), "port", h.port() ? std::to_string(h.port()) : "target",
-           "interval", format_duration_ms(h.interval_ms()), "timeout",
-           format_duration_ms(h.timeout_ms()), "unhealthy", std::to_string(h.unhealthy_threshold()),
-           "healthy", std::to_string(h.healthy_threshold())});
+      std::vector<std::string> r = {"health", h.http_path().empty() ? protocol(h.protocol()) : "http",
+                                    "port", h.port() ? std::to_string(h.port()) : "target",
+                                    "interval", format_duration_ms(h.interval_ms()), "timeout",
+                                    format_duration_ms(h.timeout_ms()), "unhealthy", std::to_string(h.unhealthy_threshold()),
+                                    "healthy", std::to_string(h.healthy_threshold())};
+      if (!h.http_path().empty())
+        r.insert(r.end(), {"path", h.http_path(), "expect", std::to_string(h.http_status())});
+      row(std::move(r));
     }
   }
 

@@ -45,7 +45,7 @@ constexpr Key kListenerKeys[] = {{"protocol", kRequired}, {"port", kRequired}, {
 constexpr Key kBackendKeys[] = {{"port", kRequired}, {"weight"}};
 constexpr Key kHealthKeys[] = {
     {"protocol"},         {"port"}, {"interval"}, {"timeout"}, {"unhealthy_threshold"},
-    {"healthy_threshold"}};
+    {"healthy_threshold"}, {"path"}, {"expect_status"}};
 constexpr Key kGatewayKeys[] = {{"name", kRequired},
                                 {"node", kRequired},
                                 {"external_cidr", kRequired},
@@ -277,6 +277,8 @@ class PolicyReader {
     f.read("timeout", kDuration, h.timeout_ms, &h.at.timeout);
     f.read("unhealthy_threshold", kThreshold, h.unhealthy_threshold, &h.at.unhealthy);
     f.read("healthy_threshold", kThreshold, h.healthy_threshold, &h.at.healthy);
+    f.read("path", kHttpPath, h.path, &h.at.path);
+    f.read("expect_status", kHttpStatus, h.expect_status, &h.at.expect_status);
     if (!h.at.interval.known()) h.at.interval = h.at.self;
     if (!h.at.timeout.known()) h.at.timeout = h.at.self;
     return h;

@@ -213,15 +213,20 @@ struct Backend {
   friend bool operator==(const Backend&, const Backend&) = default;
 };
 
+// tcp: a TCP connect; http: a GET over it, with an expected status.
+enum class HealthProtocol : uint8_t { kTcp, kIcmp, kHttp };
+
 struct HealthCheck {
-  Protocol protocol = Protocol::kTcp;
+  HealthProtocol protocol = HealthProtocol::kTcp;
   uint16_t port = 0;  // 0: each listener's target port
   uint64_t interval_ms = 5000;
   uint64_t timeout_ms = 2000;
   uint32_t unhealthy_threshold = 3;
   uint32_t healthy_threshold = 2;
+  std::string path = "/";        // http only
+  uint32_t expect_status = 200;  // http only
   struct At {
-    Loc self, protocol, port, interval, timeout, unhealthy, healthy;
+    Loc self, protocol, port, interval, timeout, unhealthy, healthy, path, expect_status;
     friend bool operator==(const At&, const At&) { return true; }
   } at;
   friend bool operator==(const HealthCheck&, const HealthCheck&) = default;

@@ -598,6 +598,10 @@ class Validator {
           error(file, h->at.timeout,
                 "timeout " + format_duration_ms(h->timeout_ms) + " must be shorter than interval " +
                     format_duration_ms(h->interval_ms));
+        if (h->protocol != HealthProtocol::kHttp) {
+          if (h->at.path.known()) error(file, h->at.path, "path is for an http health check");
+          if (h->at.expect_status.known()) error(file, h->at.expect_status, "expect_status is for an http health check");
+        }
       }
     }
   }

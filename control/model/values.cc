@@ -112,8 +112,8 @@ constexpr std::pair<std::string_view, Protocol> kRuleProtocols[] = {{"tcp", Prot
                                                                     {"any", Protocol::kAny}};
 constexpr std::pair<std::string_view, Protocol> kListenerProtocols[] = {{"tcp", Protocol::kTcp},
                                                                         {"udp", Protocol::kUdp}};
-constexpr std::pair<std::string_view, Protocol> kHealthProtocols[] = {{"tcp", Protocol::kTcp},
-                                                                      {"icmp", Protocol::kIcmp}};
+constexpr std::pair<std::string_view, HealthProtocol> kHealthProtocols[] = {
+    {"tcp", HealthProtocol::kTcp}, {"icmp", HealthProtocol::kIcmp}, {"http", HealthProtocol::kHttp}};
 constexpr std::pair<std::string_view, Priority> kPriorities[] = {
     {"high", Priority::kHigh}, {"normal", Priority::kNormal}, {"low", Priority::kLow}};
 
@@ -123,8 +123,17 @@ bool parse_rule_protocol(std::string_view t, Protocol& out, std::string& why) {
 bool parse_listener_protocol(std::string_view t, Protocol& out, std::string& why) {
   return parse_keyword(t, out, why, kListenerProtocols);
 }
-bool parse_health_protocol(std::string_view t, Protocol& out, std::string& why) {
+bool parse_health_protocol(std::string_view t, HealthProtocol& out, std::string& why) {
   return parse_keyword(t, out, why, kHealthProtocols);
+}
+// An HTTP request target as the probe sends it in one segment.
+bool parse_http_path(std::string_view t, std::string& out, std::string& why) {
+  if (t.empty() || t[0] != '/') return why = "it must start with '/'", false;
+  if (t.size() > 200) return why = "it is longer than 200 characters", false;
+  for (char c : t)
+    if (c <= 0x20 || c >= 0x7f) return why = "it may hold no space or control character", false;
+  out = std::string(t);
+  return true;
 }
 bool parse_priority(std::string_view t, Priority& out, std::string& why) {
   return parse_keyword(t, out, why, kPriorities);
@@ -205,7 +214,9 @@ const ValueKind<uint8_t> kDscp{"a DSCP value in 0..63", parse_int<uint8_t, 0, 63
 const ValueKind<uint8_t> kIcmpValue{"an integer in 0..255", parse_int<uint8_t, 0, 255>};
 const ValueKind<Protocol> kRuleProtocol{"one of tcp, udp, icmp, any", parse_rule_protocol};
 const ValueKind<Protocol> kListenerProtocol{"tcp or udp", parse_listener_protocol};
-const ValueKind<Protocol> kHealthProtocol{"tcp or icmp", parse_health_protocol};
+const ValueKind<HealthProtocol> kHealthProtocol{"one of tcp, icmp, http", parse_health_protocol};
+const ValueKind<std::string> kHttpPath{"an HTTP path (e.g. /healthz)", parse_http_path};
+const ValueKind<uint32_t> kHttpStatus{"an HTTP status in 100..599", parse_int<uint32_t, 100, 599>};
 const ValueKind<Priority> kPriority{"one of high, normal, low", parse_priority};
 const ValueKind<PortRanges> kPortList{
     "a port, a range lo-hi, or a comma list of them (e.g. \"80,443,8000-8080\")", parse_port_list};

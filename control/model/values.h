@@ -38,7 +38,9 @@ extern const ValueKind<uint8_t> kIcmpValue;   // 0..255
 
 extern const ValueKind<Protocol> kRuleProtocol;      // tcp, udp, icmp, any
 extern const ValueKind<Protocol> kListenerProtocol;  // tcp, udp
-extern const ValueKind<Protocol> kHealthProtocol;    // tcp, icmp
+extern const ValueKind<HealthProtocol> kHealthProtocol;  // tcp, icmp, http
+extern const ValueKind<std::string> kHttpPath;    // /..., visible ASCII, at most 200
+extern const ValueKind<uint32_t> kHttpStatus;     // 100..599
 extern const ValueKind<Priority> kPriority;          // high, normal, low
 
 // "80", "8000-8080" or a comma list of those, sorted and merged.

@@ -34,6 +34,8 @@ void NodeSession::on_frame(std::string_view frame) {
       return owner_->on_ack(*this, msg.ack());
     case proto::NodeMessage::kKeepalive:
       return;
+    case proto::NodeMessage::kHealth:
+      return owner_->on_health(*this, msg.health());
     case proto::NodeMessage::kHello:
       return conn_->close("protocol error: second Hello");
     default:
@@ -53,6 +55,12 @@ void NodeSession::send_tables(uint64_t version, const std::string& node_tables) 
   auto* t = msg.mutable_tables();
   t->set_version(version);
   t->set_node_tables(node_tables);
+  conn_->send(msg.SerializeAsString());
+}
+
+void NodeSession::send_health(const proto::HealthState& state) {
+  proto::ControllerMessage msg;
+  *msg.mutable_health() = state;
   conn_->send(msg.SerializeAsString());
 }
 

@@ -30,6 +30,7 @@ class NodeSession : public std::enable_shared_from_this<NodeSession> {
    public:
     virtual void on_hello(const std::shared_ptr<NodeSession>& s, const proto::Hello& hello) = 0;
     virtual void on_ack(NodeSession& s, const proto::Ack& ack) = 0;
+    virtual void on_health(NodeSession& s, const proto::HealthReport& report) = 0;
     // Once per session, whether or not it was ever accepted.
     virtual void on_closed(NodeSession& s, const std::string& reason) = 0;
 
@@ -47,6 +48,7 @@ class NodeSession : public std::enable_shared_from_this<NodeSession> {
   void refuse(const std::string& reason);
 
   void send_tables(uint64_t version, const std::string& node_tables);
+  void send_health(const proto::HealthState& state);
   void close(const std::string& reason) { conn_->close(reason); }
   // The owner is going away: close without calling it back.
   void detach();

@@ -5,8 +5,19 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace weft::ctl {
+
+// A load balancer's backend as the node that hosts it (and alone probes
+// it) last reported it.
+struct BackendHealthStatus {
+  std::string load_balancer;
+  std::string port;
+  bool up = true;
+
+  friend bool operator==(const BackendHealthStatus&, const BackendHealthStatus&) = default;
+};
 
 struct NodeStatus {
   std::string name;
@@ -16,6 +27,7 @@ struct NodeStatus {
   uint64_t tables_version = 0;   // the version that last changed its tables
   bool in_sync = false;          // connected and acked its current tables
   std::string last_error;        // the node's last failed apply, if any
+  std::vector<BackendHealthStatus> backends;  // its health report (kept while away)
 
   friend bool operator==(const NodeStatus&, const NodeStatus&) = default;
 };

@@ -2,6 +2,8 @@
 
 #include <boost/asio/ssl/stream_base.hpp>
 
+#include <algorithm>
+
 #include "common/transport/tls.h"
 
 namespace weft::ctl {
@@ -99,6 +101,53 @@ void SouthboundServer::on_hello(const std::shared_ptr<NodeSession>& s, const pro
                     std::to_string(hello.applied_version()) + ")");
   s->send_tables(n.tables_version, n.tables);
   n.sent_version = n.tables_version;
+  s->send_health(down_state());
+}
+
+void SouthboundServer::on_health(NodeSession& s, const proto::HealthReport& report) {
+  auto it = nodes_.find(s.node());
+  if (it == nodes_.end() || it->second.session.get() != &s) return;  // a stale session
+  std::vector<BackendHealthStatus> backends;
+  for (const proto::BackendHealth& b : report.backends())
+    backends.push_back({printable(b.load_balancer()), printable(b.port()), b.up()});
+  if (backends == it->second.backends) return;
+  for (const BackendHealthStatus& b : backends) {
+    const auto old = std::find_if(it->second.backends.begin(), it->second.backends.end(), [&](const auto& o) {
+      return o.load_balancer == b.load_balancer && o.port == b.port;
+    });
+    if (old == it->second.backends.end() || old->up != b.up)
+      options_.log.info("node " + s.node() + ": backend " + b.port + " of load balancer " + b.load_balancer +
+                        (b.up ? " up" : " down"));
+  }
+  it->second.backends = std::move(backends);
+  relay_health();
+}
+
+proto::HealthState SouthboundServer::down_state() const {
+  // Sorted (nodes_ is a map, reports come sorted), so equal sets serialize alike.
+  std::vector<std::pair<std::string, std::string>> down;
+  for (const auto& [name, n] : nodes_)
+    for (const BackendHealthStatus& b : n.backends)
+      if (!b.up) down.emplace_back(b.load_balancer, b.port);
+  std::sort(down.begin(), down.end());
+  down.erase(std::unique(down.begin(), down.end()), down.end());
+  proto::HealthState state;
+  for (const auto& [lb, port] : down) {
+    proto::BackendHealth* b = state.add_down();
+    b->set_load_balancer(lb);
+    b->set_port(port);
+    b->set_up(false);
+  }
+  return state;
+}
+
+void SouthboundServer::relay_health() {
+  const proto::HealthState state = down_state();
+  std::string bytes = state.SerializeAsString();
+  if (bytes == down_sent_) return;
+  down_sent_ = std::move(bytes);
+  for (auto& [name, n] : nodes_)
+    if (n.session) n.session->send_health(state);
 }
 
 void SouthboundServer::on_ack(NodeSession& s, const proto::Ack& ack) {
@@ -158,6 +207,7 @@ std::vector<std::string> SouthboundServer::publish(uint64_t version,
     }
     it = nodes_.erase(it);
   }
+  relay_health();  // a removed node's report went with it
 
   std::vector<std::string> changed;
   for (auto& [name, bytes] : tables) {
@@ -187,6 +237,7 @@ std::vector<NodeStatus> SouthboundServer::status() const {
     s.tables_version = n.tables_version;
     s.in_sync = s.connected && n.acked_current;
     s.last_error = n.last_error;
+    s.backends = n.backends;
     out.push_back(std::move(s));
   }
   return out;

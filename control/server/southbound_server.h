@@ -16,6 +16,13 @@
 // when its bytes change; a node whose tables are unchanged hears nothing.
 // A node removed from the policy is disconnected.
 //
+// Health: each node reports the load balancers' backends it hosts and
+// probes (HealthReport, whole); the server keeps the last report of every
+// node of the policy (also while it is away: its backends' servers did not
+// stop because the node lost the controller) and sends every connected
+// node the backends found down anywhere (HealthState, whole) on connect
+// and whenever that set changes.
+//
 //   SouthboundServer sb(io, tls_ctx, options);
 //   auto ep = sb.listen({address, port});
 //   sb.publish(version, {{"node-a", bytes_a}, {"node-b", bytes_b}});
@@ -97,12 +104,18 @@ class SouthboundServer final : private NodeSession::Owner {
     uint64_t applied_version = 0;
     bool acked_current = false;
     std::string last_error;
+    std::vector<BackendHealthStatus> backends;  // its last HealthReport
   };
 
   void start_session(boost::asio::ip::tcp::socket socket);
   void on_hello(const std::shared_ptr<NodeSession>& s, const proto::Hello& hello) override;
   void on_ack(NodeSession& s, const proto::Ack& ack) override;
   void on_closed(NodeSession& s, const std::string& reason) override;
+  void on_health(NodeSession& s, const proto::HealthReport& report) override;
+  // The backends found down on any node, and whether that changed since
+  // the last call; sends it to every connected node when it did.
+  void relay_health();
+  proto::HealthState down_state() const;
   void refuse(const std::shared_ptr<NodeSession>& s, const std::string& who, const std::string& why);
 
   std::shared_ptr<boost::asio::ssl::context> tls_;
@@ -116,6 +129,7 @@ class SouthboundServer final : private NodeSession::Owner {
   // reference).
   std::map<NodeSession*, std::shared_ptr<NodeSession>> sessions_;
   std::vector<AckObserver> ack_observers_;
+  std::string down_sent_;  // the serialized HealthState last relayed
   bool stopped_ = false;
 };
 

@@ -141,6 +141,23 @@ void print_tables(const json& s) {
     t.print(stdout);
   }
 
+  // The load balancers' backends: in the selection or not, and the health
+  // checks this node runs on the ones it hosts.
+  const json lb = s.value("lb_health", json::object());
+  if (!lb.value("backends", json::array()).empty()) {
+    Table t({"LB BACKEND", "LOAD BALANCER", "IP", "WEIGHT", "HEALTH", "PROBED HERE", "PROBE PORT", "PROBES SENT",
+             "PROBES FAILED", "FORGED REPLIES"});
+    for (const json& b : lb["backends"]) {
+      const bool here = b.value("probed_here", false);
+      t.add({b.value("port", "?"), b.value("load_balancer", "?"), b.value("ip", "?"), num(b, "weight"),
+             b.value("up", true) ? "up" : "down", here ? "yes" : "no", here ? num(b, "probe_port") : "-",
+             here ? num(b, "probes_sent") : "-", here ? num(b, "probes_failed") : "-",
+             here ? num(b, "replies_forged") : "-"});
+    }
+    std::printf("\n");
+    t.print(stdout);
+  }
+
   // The distributed router's ICMP errors and the DHCP server's answers.
   if (s.contains("router")) {
     const json& r = s["router"];

@@ -143,6 +143,15 @@ void print_status(const ctl::api::StatusReport& s, FILE* out) {
                  static_cast<unsigned long long>(n.tables_version), state,
                  n.last_error.empty() ? "" : "  ", n.last_error.c_str());
   }
+  // The load balancers' backends, as the node hosting each reported it.
+  bool header = false;
+  for (const auto& n : s.nodes)
+    for (const auto& b : n.backends) {
+      if (!header) std::fprintf(out, "\n%-*s  %-20s  %-20s  %s\n", nw, "NODE", "LOAD BALANCER", "BACKEND", "HEALTH");
+      header = true;
+      std::fprintf(out, "%-*s  %-20s  %-20s  %s\n", nw, n.name.c_str(), b.load_balancer.c_str(), b.port.c_str(),
+                   b.up ? "up" : "down");
+    }
 }
 
 }  // namespace weft::cli

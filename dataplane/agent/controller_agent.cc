@@ -63,6 +63,11 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
     return status_;
   }
 
+  void report_health(proto::HealthReport report) {
+    health_ = std::move(report);
+    if (conn_ && status().connected) send_health();
+  }
+
  private:
   bool current(uint64_t attempt) const { return running_ && attempt == attempt_; }
 
@@ -144,6 +149,7 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
       ++s.sessions;
     });
     conn_->send(hello.SerializeAsString());
+    if (health_) send_health();
     opt_.log.info("connected to controller " + where_ + " as " + opt_.node);
     logged_error_.clear();
   }
@@ -159,6 +165,9 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
         goodbye_ = msg.goodbye().reason().empty() ? "(no reason given)" : msg.goodbye().reason();
         return conn_->close("goodbye");
       case proto::ControllerMessage::kKeepalive:
+        return;
+      case proto::ControllerMessage::kHealth:
+        if (opt_.on_health) opt_.on_health(msg.health());
         return;
       default:
         // A newer controller's message we do not know: ignoring it keeps
@@ -208,6 +217,12 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
     conn_->send(ack.SerializeAsString());
   }
 
+  void send_health() {
+    proto::NodeMessage msg;
+    *msg.mutable_health() = *health_;
+    conn_->send(msg.SerializeAsString());
+  }
+
   void retry(const std::string& why) {
     if (conn_) conn_->close(why);
     conn_.reset();
@@ -248,6 +263,7 @@ class ControllerAgent::Impl : public std::enable_shared_from_this<Impl> {
   std::string goodbye_;   // the controller's reason, when it refused us
   std::string logged_error_;
   std::optional<std::string> applied_bytes_;  // serialized tables in force
+  std::optional<proto::HealthReport> health_;  // the last report, resent on reconnect
 
   mutable std::mutex mu_;
   AgentStatus status_;
@@ -273,5 +289,6 @@ ControllerAgent::~ControllerAgent() { impl_->stop(); }
 void ControllerAgent::start() { impl_->start(); }
 void ControllerAgent::stop() { impl_->stop(); }
 AgentStatus ControllerAgent::status() const { return impl_->status(); }
+void ControllerAgent::report_health(proto::HealthReport report) { impl_->report_health(std::move(report)); }
 
 }  // namespace weft::agent

@@ -46,6 +46,7 @@
 
 #include "common/base/expected.h"
 #include "common/base/log.h"
+#include "common/proto/southbound.pb.h"
 #include "common/proto/tables.pb.h"
 #include "common/transport/frame.h"
 #include "common/transport/tls.h"
@@ -56,6 +57,10 @@ namespace weft::agent {
 // or why they could not be applied (the controller shows it in its status).
 using ApplyTables =
     std::function<std::string(const proto::NodeTables& tables, uint64_t version)>;
+
+// The load balancers' backends found down on any node, as the controller
+// relays them (whole, each time the set changes).
+using ApplyHealth = std::function<void(const proto::HealthState& down)>;
 
 struct ControllerAgentOptions {
   std::string node;             // this node's name; its certificate must carry it
@@ -72,6 +77,7 @@ struct ControllerAgentOptions {
   uint32_t max_frame_payload = ctl::kDefaultMaxFramePayload;
   uint64_t jitter_seed = 0;  // 0: from std::random_device
   ctl::Log log;
+  ApplyHealth on_health;  // optional
 };
 
 struct AgentStatus {
@@ -103,6 +109,10 @@ class ControllerAgent {
   void stop();
 
   AgentStatus status() const;
+
+  // The health of the backends this node probes, whole: sent now when
+  // connected, and again after every Hello.
+  void report_health(proto::HealthReport report);
 
   class Impl;
 

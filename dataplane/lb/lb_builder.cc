@@ -1,7 +1,11 @@
 #include <netinet/in.h>
 
+#include <algorithm>
+
 #include "dataplane/arp/arp_table.h"
 #include "dataplane/lb/lb_table.h"
+#include "dataplane/lb/probe_frame.h"
+#include "dataplane/stats/counters.h"
 #include "dataplane/tables/build_support.h"
 
 namespace weft::dp {
@@ -15,6 +19,55 @@ uint8_t ip_proto(proto::Protocol p, const std::string& where) {
       return IPPROTO_UDP;
     default:
       build_fail(where + ": a listener must be tcp or udp");
+  }
+}
+
+// The TCP port a health check probes: its own, or the first TCP
+// listener's target port; 0 when it probes none (ICMP, or UDP only).
+uint16_t probe_port(const proto::LoadBalancer& lb) {
+  const proto::HealthCheck& h = lb.health_check();
+  if (h.protocol() != proto::PROTOCOL_TCP) return 0;
+  if (h.port() != 0) return static_cast<uint16_t>(h.port());
+  for (const proto::Listener& l : lb.listeners())
+    if (l.protocol() == proto::PROTOCOL_TCP) return static_cast<uint16_t>(l.target_port() != 0 ? l.target_port() : l.port());
+  return 0;
+}
+
+// The probes of `lb`'s backends that this node hosts: from the gateway of
+// each backend's subnet, onto its vNIC.
+void add_probes(const BuildContext& ctx, const proto::LoadBalancer& lb, LbTable& t) {
+  if (!lb.has_health_check()) return;
+  const uint16_t port = probe_port(lb);
+  if (port == 0) return;
+  const proto::HealthCheck& h = lb.health_check();
+  const std::string where = "load balancer '" + lb.name() + "': health check";
+  // Untrusted tables: the path goes into the probe's one segment.
+  if (!h.http_path().empty()) {
+    if (h.http_path().size() > 200 || h.http_path()[0] != '/' ||
+        std::any_of(h.http_path().begin(), h.http_path().end(), [](char c) { return c <= 0x20 || c >= 0x7f; }))
+      build_fail(where + ": bad HTTP path");
+    if (h.http_status() < 100 || h.http_status() > 599) build_fail(where + ": bad HTTP status");
+  }
+  if (h.interval_ms() == 0 || h.timeout_ms() == 0 || h.timeout_ms() >= h.interval_ms())
+    build_fail(where + ": the timeout must be positive and below the interval");
+  for (const proto::Backend& b : lb.backends()) {
+    const std::string request = h.http_path().empty() ? std::string() : http_probe_request(h.http_path(), b.ip());
+    const auto dpdk_port = ctx.bound_port(b.port());
+    if (!b.location().has_local_port() || !dpdk_port) continue;
+    for (const proto::Port& p : ctx.in.ports()) {
+      if (p.name() != b.port()) continue;
+      for (const proto::Network& n : ctx.in.networks()) {
+        if (n.name() != p.network()) continue;
+        for (const proto::Subnet& s : n.subnets()) {
+          if (s.name() != p.subnet() || s.gateway() == 0) continue;
+          t.probes.push_back({lb.name(), b.port(), *dpdk_port, lb.vni(), s.gateway(), n.router_mac(), b.ip(),
+                              b.mac(), port, h.interval_ms(), h.timeout_ms(), h.unhealthy_threshold(),
+                              h.healthy_threshold(), request, static_cast<uint16_t>(h.http_status())});
+          if (t.probe_src.empty()) t.probe_src.assign(kMaxPorts, 0);
+          t.probe_src[*dpdk_port] = s.gateway();
+        }
+      }
+    }
   }
 }
 
@@ -51,6 +104,7 @@ void build_load_balancers(const BuildContext& ctx, const LbHealth& health, LbTab
       selection.push_back({b.port(), selectable.back() ? b.weight() : 0});
     }
     t.lbs.back().maglev = MaglevTable::build(selection);
+    add_probes(ctx, lb, t);
 
     for (const proto::Listener& l : lb.listeners()) {
       const uint8_t proto = ip_proto(l.protocol(), where);

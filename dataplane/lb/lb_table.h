@@ -18,6 +18,13 @@
 // per load balancer (M = MaglevTable::kDefaultSize, 65537 slots of 2
 // bytes), which its listeners share.
 //
+// The health checks this node runs (health_prober.h): `probes`, one per
+// (load balancer with a TCP health check, backend whose port is bound to a
+// vNIC here), and `probe_src`, by DPDK port, the address those probes come
+// from on that vNIC (the backend subnet's gateway; 0: none), which
+// kLbProbeReply (probe_reply_stage.h) takes the replies to. Empty when the
+// node probes nothing.
+//
 // Built by build_load_balancers (lb_builder.cc) on the main lcore; then
 // read-only from any worker.
 
@@ -29,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/lb/health_prober.h"
 #include "dataplane/lb/maglev.h"
 #include "dataplane/tables/hash.h"
 
@@ -93,6 +101,8 @@ struct LbTable {
   std::vector<LbListener> listeners;
   std::vector<LbTarget> targets;
   std::vector<LbBackend> backends;
+  std::vector<LbProbeTarget> probes;
+  std::vector<uint32_t> probe_src;  // by DPDK port, host order; empty: no probes
 
   bool empty() const { return listeners.empty(); }
 

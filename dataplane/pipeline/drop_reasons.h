@@ -118,6 +118,8 @@ namespace weft::dp {
     "new connection whose translated reply tuple another connection holds")     \
   X(lb_backend_gone,                                                            \
     "packet of a connection whose backend was removed or failed its health check") \
+  X(lb_probe_reply, "health-check probe reply, read by the prober (consumed)")  \
+  X(lb_probe_lost, "health-check probe reply, and the prober's inbox full")     \
   /* the gateway: external port, NAT (gateway/) */                              \
   X(gw_not_ipv4, "external port: neither IPv4 nor ARP")                         \
   X(gw_vlan_mismatch, "external port: VLAN tag other than the binding's")       \

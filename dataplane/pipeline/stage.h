@@ -49,6 +49,7 @@ enum class NodeId : uint8_t {
   kPortSecurity,  // vNIC frames: source MAC and IP must be the port's
   kArpResponder,  // ARP suppression: known addresses answered locally
   kDhcp,          // DHCP from a VM: answered by the node (dhcp/)
+  kLbProbeReply,  // replies to the load balancers' health probes: to the prober (lb/)
   kHandoff,       // several workers: a packet to the worker that owns its connection (handoff/)
   kFlowLookup,    // flow cache: a known connection jumps to the tail (flowcache/)
   kTunnelSource,  // decapsulated frames the cache did not take: may the peer send as their source
@@ -78,7 +79,7 @@ inline constexpr size_t kNodeCount = static_cast<size_t>(NodeId::kCount);
 inline constexpr std::array<std::string_view, kNodeCount> kNodeNames = {
     "parse",         "policy_gate", "xconnect",    "ingress",
     "underlay_arp",  "vxlan_decap", "external_in", "port_security", "arp_responder",
-    "dhcp",          "handoff",     "flow_lookup", "tunnel_source", "l2_lookup", "load_balancer", "router", "gateway_in",
+    "dhcp",          "lb_probe_reply", "handoff", "flow_lookup", "tunnel_source", "l2_lookup", "load_balancer", "router", "gateway_in",
     "flood",         "security_group_flood", "security_group", "nat", "flow_commit",
     "rewrite",       "icmp_error",  "qos",         "vxlan_encap", "external_out", "tx",
     "drop",

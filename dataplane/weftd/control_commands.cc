@@ -5,6 +5,7 @@
 
 #include "dataplane/pipeline/drop_reasons.h"
 #include "dataplane/pipeline/worker_stats.h"
+#include "dataplane/weftd/lb_health_monitor.h"
 #include "dataplane/weftd/conns_command.h"
 #include "dataplane/weftd/qos_report.h"
 
@@ -163,6 +164,7 @@ json stats_report(const Dataplane& dp, const ControllerStatus& controller) {
       {"router", router_json(dp)},
       {"qos", qos_report(dp)},
   };
+  if (dp.lb_health() != nullptr) report["lb_health"] = dp.lb_health()->report(dp.snapshot());
   if (controller) report["controller"] = controller();
   return report;
 }

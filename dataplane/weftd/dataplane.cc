@@ -7,10 +7,12 @@
 #include <chrono>
 
 #include "dataplane/l3/icmp_error_stage.h"
+#include "dataplane/lb/probe_channel.h"
 #include "dataplane/pipeline/mbuf_pool.h"
 #include "dataplane/pipeline/wire.h"
 #include "dataplane/underlay/xdp_steering.h"
 #include "dataplane/weftd/eal_args.h"
+#include "dataplane/weftd/lb_health_monitor.h"
 
 namespace weft::dp {
 namespace {
@@ -64,6 +66,12 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
     dp->handoff_ = HandoffMesh::create(cfg.workers(), HandoffMesh::kDefaultRingSize, error);
     if (!dp->handoff_) return nullptr;
   }
+  if (mode == ForwardingMode::kPolicy) {
+    dp->probe_channel_ = ProbeChannel::create(error);
+    if (!dp->probe_channel_) return nullptr;
+    options.probes = dp->probe_channel_.get();
+    dp->lb_health_ = std::make_unique<LbHealthMonitor>(io, *dp, *dp->probe_channel_);
+  }
   for (unsigned w = 0; w < cfg.workers(); ++w) {
     HandoffEndpoint* handoff = dp->handoff_ ? &dp->handoff_->endpoint(w) : nullptr;
     options.handoff = handoff;
@@ -75,6 +83,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const NodeConfig& cfg, ForwardingMo
     auto& graph = dp->graphs_.emplace_back(std::move(built));
     dp->workers_.push_back(std::make_unique<Worker>(w, port_ids, graph->pipeline, graph->entry,
                                                     dp->publisher_, dp->pool_, IdlePolicy{}, handoff));
+    dp->workers_.back()->set_probe_outbox(dp->probe_channel_.get());
   }
   dp->publish(dp->make_snapshot());
   return dp;
@@ -120,6 +129,8 @@ bool Dataplane::open_ports(std::string& error) {
 Dataplane::~Dataplane() {
   stop();
   reclaim_timer_.cancel();
+  lb_health_.reset();
+  probe_channel_.reset();  // frees the probes no worker sent
   for (const DataplanePort& p : ports_) close_port(p.dev);
   // No reader is left: every snapshot can go now.
   publisher_.synchronize();
@@ -139,10 +150,12 @@ bool Dataplane::start(std::string& error) {
     }
   }
   running_ = true;
+  if (lb_health_) lb_health_->start();
   return true;
 }
 
 void Dataplane::stop() {
+  if (lb_health_) lb_health_->stop();
   for (auto& w : workers_) w->request_stop();
   for (auto& w : workers_) w->wait();
   running_ = false;
@@ -167,6 +180,7 @@ std::unique_ptr<Snapshot> Dataplane::make_snapshot() const {
   snap->underlay.next_hop = cfg_.underlay.next_hop.value_or(0);
   if (snap->underlay_port != kNoPort) rte_eth_macaddr_get(snap->underlay_port, &snap->underlay.mac);
   snap->neighbors = neighbors_;
+  snap->lb_down = lb_down_;
   return snap;
 }
 

@@ -34,6 +34,8 @@
 namespace weft::dp {
 
 class UplinkSteering;
+class ProbeChannel;
+class LbHealthMonitor;
 
 struct DataplanePort {
   OpenedPort dev;
@@ -73,6 +75,14 @@ class Dataplane {
   std::span<const std::unique_ptr<WorkerGraph>> graphs() const { return graphs_; }
   rte_mempool* pool() const { return pool_; }
 
+  // The load balancers' backends found down (lb/health_prober.h): every
+  // snapshot make_snapshot() starts from is built with them. Set by the
+  // health monitor; the caller republishes.
+  void set_lb_down(LbHealth down) { lb_down_ = std::move(down); }
+  // The health checks of this node's backends (policy mode; else null).
+  const LbHealthMonitor* lb_health() const { return lb_health_.get(); }
+  LbHealthMonitor* lb_health() { return lb_health_.get(); }
+
  private:
   Dataplane(const NodeConfig& cfg, ForwardingMode mode, boost::asio::io_context& io);
   bool open_ports(std::string& error);
@@ -100,6 +110,11 @@ class Dataplane {
   // The gateway's external next hop's ARP cache, the same way.
   std::shared_ptr<NeighborTable> external_neighbors_;
   bool running_ = false;
+  // The health checks (policy mode): the channel the workers carry probes
+  // and replies through, the monitor that runs them, and what it found.
+  std::unique_ptr<ProbeChannel> probe_channel_;
+  std::unique_ptr<LbHealthMonitor> lb_health_;
+  LbHealth lb_down_;
 };
 
 }  // namespace weft::dp

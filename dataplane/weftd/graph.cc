@@ -19,6 +19,7 @@
 #include "dataplane/l3/icmp_error_stage.h"
 #include "dataplane/l3/router.h"
 #include "dataplane/lb/lb_stage.h"
+#include "dataplane/lb/probe_reply_stage.h"
 #include "dataplane/overlay/ingress.h"
 #include "dataplane/pipeline/parse.h"
 #include "dataplane/pipeline/policy_gate.h"
@@ -96,7 +97,7 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                         {ExternalInNext::kArpReply, N::kExternalOut}});
   PortSecurityStage::BroadcastLimit broadcast = options.broadcast_limit;
   if (broadcast.tsc_hz == 0) broadcast.tsc_hz = ct.tsc_hz;
-  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity, broadcast), {{PortSecurityNext::kIp, flow},
+  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity, broadcast), {{PortSecurityNext::kIp, N::kLbProbeReply},
                                                             {PortSecurityNext::kArp, N::kArpResponder},
                                                             {PortSecurityNext::kDhcp, N::kDhcp}});
   wire(add_stage<ArpResponderStage>(g, N::kArpResponder), {{ArpResponderNext::kAnswer, N::kTx},
@@ -104,6 +105,8 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
   auto& dhcp = add_stage<DhcpStage>(g, N::kDhcp);
   wire(dhcp, {{DhcpNext::kReply, N::kTx}});
   g.dhcp = &dhcp;
+  wire(add_stage<ProbeReplyStage>(g, N::kLbProbeReply, options.probes),
+       {{ProbeReplyNext::kPass, flow}, {ProbeReplyNext::kAnswer, N::kTx}});
   wire(add_stage<FlowLookupStage>(g, N::kFlowLookup, table), {{FlowLookupNext::kWalk, N::kL2Lookup},
                                                                {FlowLookupNext::kWalkTunnel, N::kTunnelSource},
                                                                {FlowLookupNext::kRewrite, N::kRewrite},

@@ -24,6 +24,8 @@
 
 namespace weft::dp {
 
+class ProbeChannel;  // dataplane/lb/probe_channel.h
+
 enum class ForwardingMode : uint8_t {
   kPolicy,    // parse -> policy gate -> L2 overlay (ingress, decap / port security, ARP,
               // flow cache, L2 lookup, flood, security groups, encap) -> tx
@@ -62,6 +64,9 @@ struct GraphOptions {
   // Set, every packet for the flow cache passes kHandoff first and goes to
   // its connection's owner (handoff/handoff_stage.h); null: one worker.
   HandoffEndpoint* handoff = nullptr;
+  // Where kLbProbeReply hands the health checks' replies (lb/probe_channel.h,
+  // borrowed); null: they are consumed unread (traces, tests).
+  ProbeChannel* probes = nullptr;
 };
 
 // `ports` are every port the worker polls, underlay first; the xconnect

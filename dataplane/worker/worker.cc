@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "dataplane/lb/probe_channel.h"
+
 namespace weft::dp {
 namespace {
 
@@ -95,6 +97,11 @@ void Worker::loop() noexcept {
       stats_.ports[port].rx_bytes.add(bytes);
       pipeline_.run(ctx, entry_, pkts, n, tx_);
       if (handoff_ != nullptr) handoff_->flush(&stats_);
+    }
+    if (probes_ != nullptr) {
+      // The health checker's probes go straight out, counted as the port's tx.
+      const auto n = static_cast<uint16_t>(probes_->take_outgoing(pkts, kBurst));
+      if (n != 0) pipeline_.run(ctx, NodeId::kTx, pkts, n, tx_);
     }
     // What the QoS shaper releases now leaves now (qos/qos_shaper.h).
     received += pipeline_.service(ctx, tx_);

@@ -35,6 +35,8 @@
 
 namespace weft::dp {
 
+class ProbeChannel;
+
 struct IdlePolicy {
   static constexpr uint32_t kDefaultSpinPolls = 256;  // ~10-30 us of spinning
   static constexpr uint32_t kDefaultMinSleepUs = 16;
@@ -62,6 +64,9 @@ class Worker {
   // Starts the loop on `lcore` (rte_eal_remote_launch); false if the lcore
   // is not free.
   bool launch(unsigned lcore);
+  // The health checks' outbox (lb/probe_channel.h): probes this worker
+  // transmits when it takes them. Before launch; null: none.
+  void set_probe_outbox(ProbeChannel* c) noexcept { probes_ = c; }
   void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
   // Waits for the loop to return (after request_stop).
   void wait();
@@ -84,6 +89,7 @@ class Worker {
   const IdlePolicy idle_;
   EthTxOutput tx_;
   HandoffEndpoint* const handoff_;
+  ProbeChannel* probes_ = nullptr;
   unsigned lcore_ = 0;
   bool launched_ = false;
   std::atomic<bool> stop_{false};

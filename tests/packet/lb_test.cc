@@ -21,7 +21,11 @@
 #include "common/diag.h"
 #include "control/compile/compile.h"
 #include "control/model/loader.h"
+#include "dataplane/lb/probe_channel.h"
+#include "dataplane/lb/probe_frame.h"
+#include "dataplane/lb/probe_reply_stage.h"
 #include "dataplane/pipeline/drop_reasons.h"
+#include "dataplane/stats/counters.h"
 #include "tests/packet/flowcache_fixture.h"
 
 namespace weft::test {
@@ -367,6 +371,194 @@ TEST_F(LbTest, WhatNoListenerServes) {
   apply_tables(tables);
   EXPECT_EQ(client(47001, kSyn).drops, "lb_no_backend=1");
   EXPECT_EQ(conntrack().size(), 0u);
+}
+
+// --- health checks (lb/health_prober.h, lb/probe_reply_stage.h) ----------
+
+const Addr kRedGateway{kRedRouter, ip4("10.0.1.1")};  // the probes' source
+
+class LbHealthTest : public LbTest {
+ protected:
+  void SetUp() override {
+    FlowCacheFixture::SetUp();
+    apply(lb_policy("[{port: red-2}, {port: red-3}]") + kHealthCheck);
+  }
+  std::unique_ptr<dp::Snapshot> base() const override {
+    auto b = LbTest::base();
+    b->lb_down = down_;
+    return b;
+  }
+  static constexpr const char* kHealthCheck =
+      "    health_check: {protocol: tcp, interval: 1s, timeout: 500ms, unhealthy_threshold: 3, "
+      "healthy_threshold: 2}\n";
+  dp::LbHealth down_;
+};
+
+TEST_F(LbHealthTest, TheNodeProbesTheBackendItHostsFromTheGatewayAddress) {
+  const dp::LbTable& lbt = snapshot().lbs;
+  ASSERT_EQ(lbt.probes.size(), 1u) << "red-3 is node-b's to probe";
+  const dp::LbProbeTarget& t = lbt.probes[0];
+  EXPECT_EQ(t.lb, "web-lb");
+  EXPECT_EQ(t.port, "red-2");
+  EXPECT_EQ(t.dpdk_port, kRed2Port);
+  EXPECT_EQ(t.src_ip, kRedGateway.ip);
+  EXPECT_EQ(t.dst_ip, T.kRed2.ip);
+  EXPECT_EQ(t.dst_port, 8080) << "the first TCP listener's target port";
+  EXPECT_EQ(t.interval_ms, 1000u);
+  EXPECT_EQ(t.timeout_ms, 500u);
+  ASSERT_EQ(lbt.probe_src.size(), dp::kMaxPorts);
+  EXPECT_EQ(lbt.probe_src[kRed2Port], kRedGateway.ip);
+  EXPECT_EQ(lbt.probe_src[kRed1Port], 0u) << "no backend there";
+
+  // The SYN the prober sends, as the frame the VM receives.
+  Bytes syn(dp::kProbeFrameLen);
+  dp::write_probe_segment(syn.data(), dp::ProbeSegment{t.src_mac, t.dst_mac, t.src_ip, t.dst_ip, 61000, t.dst_port,
+                                                       0x12345678, 0, RTE_TCP_SYN_FLAG});
+  EXPECT_EQ(mac_at(syn, 0), T.kRed2.mac);
+  EXPECT_EQ(mac_at(syn, 6), kRedRouter);
+  const Tuple st = tuple_of(syn);
+  EXPECT_EQ(st.src, kRedGateway.ip);
+  EXPECT_EQ(st.dst, T.kRed2.ip);
+  EXPECT_EQ(st.sport, 61000);
+  EXPECT_EQ(st.dport, 8080);
+  EXPECT_EQ(be32_at(syn, 38), 0x12345678u) << "the ISN";
+  EXPECT_EQ(syn[47], RTE_TCP_SYN_FLAG);
+  EXPECT_EQ(be16_at(syn, 20) & 0x4000, 0x4000) << "DF";
+  expect_checksums(syn);
+}
+
+TEST_F(LbHealthTest, RepliesAreConsumedASynAckAnsweredWithRst) {
+  // The backend's SYN-ACK to the probe: turned into the RST that ends it,
+  // back out of the backend's vNIC; nothing reaches the router or a VM.
+  Frame f;
+  f.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61000, {.seq = 999, .ack = 0x12345679, .flags = kSynAck});
+  Outcome o = send(f.bytes(), kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  const Bytes rst = o.sent[0].bytes;
+  ASSERT_EQ(rst.size(), dp::kProbeFrameLen);
+  EXPECT_EQ(mac_at(rst, 0), T.kRed2.mac);
+  EXPECT_EQ(mac_at(rst, 6), kRedRouter);
+  const Tuple rt = tuple_of(rst);
+  EXPECT_EQ(rt.src, kRedGateway.ip);
+  EXPECT_EQ(rt.dst, T.kRed2.ip);
+  EXPECT_EQ(rt.sport, 61000);
+  EXPECT_EQ(rt.dport, 8080);
+  EXPECT_EQ(be32_at(rst, 38), 0x12345679u) << "seq: what the SYN-ACK acknowledged";
+  EXPECT_EQ(rst[47], RTE_TCP_RST_FLAG);
+  expect_checksums(rst);
+  EXPECT_EQ(conntrack().size(), 0u) << "no connection made for it";
+
+  // A refusal, and any other segment to the probe address: consumed.
+  Frame r;
+  r.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61001, {.ack = 5, .flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG});
+  EXPECT_EQ(send(r.bytes(), kRed2Port).drops, "lb_probe_reply=1");
+  EXPECT_EQ(send(tcp_frame(T.kRed2, kRedGateway, 5000, 61002, kSyn), kRed2Port).drops, "lb_probe_reply=1");
+
+  // From a vNIC nobody probes, the same segment is the router's business.
+  const Outcome other = send(tcp_frame(T.kRed1, kRedGateway, 8080, 61000, kSynAck), kRed1Port);
+  EXPECT_TRUE(other.sent.empty());
+  EXPECT_EQ(other.drops.find("lb_probe"), std::string::npos) << other.drops;
+  // And the backend's own traffic elsewhere passes.
+  EXPECT_TRUE(send(udp_frame(T.kRed2, T.kRed1, 5353, 5000), kRed2Port).drops.find("lb_probe") == std::string::npos);
+}
+
+TEST_F(LbHealthTest, ABackendFoundDownLeavesTheSelectionAndItsConnectionsAreCut) {
+  // Connections on both backends.
+  uint16_t on_red2 = 0;
+  for (uint16_t sport = 48000; sport < 48032 && on_red2 == 0; ++sport)
+    if (backend_of(client(sport, kSyn)).ip == T.kRed2.ip) on_red2 = sport;
+  ASSERT_NE(on_red2, 0) << "no connection went to red-2";
+  ASSERT_TRUE(answer(T.kRed2, on_red2, kSynAck).delivered_to(kRed1Port));
+  ASSERT_TRUE(client(on_red2, kAck).delivered_to(kRed2Port));
+
+  down_ = {{"web-lb", "red-2"}};
+  apply(lb_policy("[{port: red-2}, {port: red-3}]") + kHealthCheck);
+  EXPECT_TRUE(snapshot().lbs.backends[0].down);
+  for (uint16_t sport = 48100; sport < 48140; ++sport)
+    EXPECT_EQ(backend_of(client(sport, kSyn)).ip, T.kRed3.ip) << "new connections avoid the backend down";
+  EXPECT_EQ(client(on_red2, kAck).drops, "lb_backend_gone=1") << "not moved to another backend";
+
+  down_.clear();
+  apply(lb_policy("[{port: red-2}, {port: red-3}]") + kHealthCheck);
+  bool red2 = false;
+  for (uint16_t sport = 48200; sport < 48240; ++sport) red2 |= backend_of(client(sport, kSyn)).ip == T.kRed2.ip;
+  EXPECT_TRUE(red2) << "back in the selection";
+}
+
+TEST_F(LbHealthTest, AnHttpProbeSendsItsGetInOneSegmentAndResetsAfterTheStatusLine) {
+  apply(lb_policy("[{port: red-2}, {port: red-3}]") +
+        "    health_check: {protocol: http, path: /healthz, expect_status: 204, interval: 1s, timeout: 500ms}\n");
+  ASSERT_EQ(snapshot().lbs.probes.size(), 1u);
+  const dp::LbProbeTarget& t = snapshot().lbs.probes[0];
+  EXPECT_EQ(t.http_status, 204);
+  ASSERT_EQ(t.http_request, dp::http_probe_request("/healthz", T.kRed2.ip));
+
+  // The SYN-ACK: answered with the ACK that carries the whole GET.
+  Frame f;
+  f.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61000, {.seq = 999, .ack = 0x12345679, .flags = kSynAck});
+  Outcome o = send(f.bytes(), kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  const Bytes get = o.sent[0].bytes;
+  ASSERT_EQ(get.size(), dp::kProbeFrameLen + t.http_request.size());
+  const Tuple gt = tuple_of(get);
+  EXPECT_EQ(gt.src, kRedGateway.ip);
+  EXPECT_EQ(gt.dport, 8080);
+  EXPECT_EQ(be32_at(get, 38), 0x12345679u) << "seq: our ISN + 1";
+  EXPECT_EQ(be32_at(get, 42), 1000u) << "ack: the server's ISN + 1";
+  EXPECT_EQ(get[47], RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG);
+  EXPECT_EQ(std::string(get.begin() + dp::kProbeFrameLen, get.end()), t.http_request);
+  expect_checksums(get);
+
+  // The server's answer: its status line read, then reset.
+  const uint32_t after_get = 0x12345679u + static_cast<uint32_t>(t.http_request.size());
+  Frame a;
+  a.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61000, {.seq = 1000, .ack = after_get, .flags = kAck});
+  const std::string line = "HTTP/1.1 204 No Content\r\n\r\n";
+  a.payload(Bytes(line.begin(), line.end()));
+  o = send(a.bytes(), kRed2Port);
+  ASSERT_TRUE(o.delivered_to(kRed2Port)) << o.drops;
+  const Bytes rst = o.sent[0].bytes;
+  ASSERT_EQ(rst.size(), dp::kProbeFrameLen);
+  EXPECT_EQ(be32_at(rst, 38), after_get);
+  EXPECT_EQ(rst[47], RTE_TCP_RST_FLAG);
+  expect_checksums(rst);
+
+  // A bare ACK of the request settles nothing: consumed.
+  Frame ack;
+  ack.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61000, {.seq = 1000, .ack = after_get, .flags = kAck});
+  EXPECT_EQ(send(ack.bytes(), kRed2Port).drops, "lb_probe_reply=1");
+}
+
+TEST_F(LbHealthTest, RepliesReachTheProberThroughTheChannelAndAFullInboxIsCounted) {
+  std::string error;
+  auto channel = dp::ProbeChannel::create(error);
+  ASSERT_TRUE(channel) << error;
+  dp::ProbeReplyStage stage(channel.get());
+  stage.wire(dp::ProbeReplyNext::kPass, dp::NodeId::kFlowLookup);
+  stage.wire(dp::ProbeReplyNext::kAnswer, dp::NodeId::kTx);
+  set_stage(dp::NodeId::kLbProbeReply, stage);
+
+  Frame f;
+  f.eth(T.kRed2.mac, kRedRouter).ipv4(T.kRed2.ip, kRedGateway.ip).tcp(8080, 61007, {.seq = 999, .ack = 4242, .flags = kSynAck});
+  ASSERT_TRUE(send(f.bytes(), kRed2Port).delivered_to(kRed2Port));
+  dp::ProbeReply got[4];
+  ASSERT_EQ(channel->take_replies(got, 4), 1u);
+  EXPECT_EQ(got[0].in_port, kRed2Port);
+  EXPECT_EQ(got[0].src_ip, T.kRed2.ip);
+  EXPECT_EQ(got[0].dst_ip, kRedGateway.ip);
+  EXPECT_EQ(got[0].sport, 8080);
+  EXPECT_EQ(got[0].dport, 61007);
+  EXPECT_EQ(got[0].seq, 999u);
+  EXPECT_EQ(got[0].ack, 4242u);
+  EXPECT_EQ(got[0].flags, kSynAck);
+  EXPECT_EQ(got[0].http_status, 0);
+
+  // The prober fell behind: the reply is dropped and counted, not forwarded.
+  const dp::ProbeReply filler{};
+  while (channel->deliver(filler)) {
+  }
+  EXPECT_EQ(send(f.bytes(), kRed2Port).drops, "lb_probe_lost=1");
+  EXPECT_EQ(channel->lost_replies(), 2u) << "the filler's last, and the stage's";
 }
 
 }  // namespace

@@ -9,8 +9,8 @@ namespace {
 TEST(ApiTypes, StatusRoundTrips) {
   api::StatusReport r;
   r.desired_version = 7;
-  r.nodes.push_back({"node-a", true, "127.0.0.1:4000", 7, 7, true, ""});
-  r.nodes.push_back({"node-b", false, "", 5, 6, false, "no memory"});
+  r.nodes.push_back({"node-a", true, "127.0.0.1:4000", 7, 7, true, "", {{"web", "b1", true}, {"web", "b2", false}}});
+  r.nodes.push_back({"node-b", false, "", 5, 6, false, "no memory", {}});
   auto back = api::parse_status(api::to_json(r));
   ASSERT_TRUE(back) << back.error();
   EXPECT_EQ(back->desired_version, 7u);

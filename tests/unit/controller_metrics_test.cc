@@ -68,8 +68,8 @@ TEST(ControllerMetrics, RendersNodesByName) {
   const auto t0 = Clock::now();
   m.applied(5, {"node-a"}, {"node-a", "node-b"}, t0);
   m.acked("node-a", 5, t0 + 3ms);
-  NodeStatus a{"node-a", true, "127.0.0.1:4000", 5, 5, true, ""};
-  NodeStatus b{"node-b", false, "", 4, 4, false, "boom"};
+  NodeStatus a{"node-a", true, "127.0.0.1:4000", 5, 5, true, "", {}};
+  NodeStatus b{"node-b", false, "", 4, 4, false, "boom", {}};
   const std::string t = m.render(5, {a, b});
   for (const char* line : {
            "weft_controller_policy_version 5",

@@ -173,6 +173,12 @@ class FakeNode {
     o.keepalive_interval = 500ms;
     o.jitter_seed = 1;
     o.log = log.log();
+    o.on_health = [this](const proto::HealthState& state) {
+      std::lock_guard lock(mu_);
+      down_.clear();
+      for (const auto& b : state.down()) down_.push_back(b.load_balancer() + "/" + b.port());
+      ++health_states_;
+    };
     agent_ = io_.call([&] {
       auto a = agent::ControllerAgent::create(
           io_.io(), o, [this](const proto::NodeTables& t, uint64_t version) -> std::string {
@@ -200,6 +206,28 @@ class FakeNode {
     fail_with_ = std::move(why);
   }
   agent::AgentStatus status() const { return agent_->status(); }
+  // Reports the health of one backend it probes.
+  void report_health(const std::string& lb, const std::string& port, bool up) {
+    proto::HealthReport r;
+    auto* b = r.add_backends();
+    b->set_load_balancer(lb);
+    b->set_port(port);
+    b->set_up(up);
+    io_.call([&] {
+      agent_->report_health(r);
+      return 0;
+    });
+  }
+  // The backends the controller last said are down ("lb/port"), and how
+  // many HealthStates came.
+  std::vector<std::string> down() const {
+    std::lock_guard lock(mu_);
+    return down_;
+  }
+  int health_states() const {
+    std::lock_guard lock(mu_);
+    return health_states_;
+  }
   // The tables in force, serialized.
   std::string tables() const {
     std::lock_guard lock(mu_);
@@ -215,6 +243,8 @@ class FakeNode {
   std::vector<Applied> applied_;
   std::string tables_;
   std::string fail_with_;
+  std::vector<std::string> down_;
+  int health_states_ = 0;
 };
 
 class ControllerTest : public ::testing::Test {
@@ -295,6 +325,45 @@ TEST_F(ControllerTest, FullTablesOnConnectThenUpdatesOnlyToNodesWhoseTablesChang
   ASSERT_TRUE(v3);
   EXPECT_TRUE(v3->unchanged);
   EXPECT_EQ(v3->version, 2u);
+}
+
+// Issue 13: a node reports the load balancers' backends it probes; the
+// controller passes the ones found down to every node, and shows them.
+TEST_F(ControllerTest, BackendHealthIsRelayedToEveryNodeAndShownInStatus) {
+  auto ctl = start_controller();
+  ASSERT_EQ(ctl->put(policy_v1()).status, 200);
+  auto a = node("node-a", *ctl);
+  auto b = node("node-b", *ctl);
+  ASSERT_TRUE(test::wait_until([&] { return a->health_states() >= 1 && b->health_states() >= 1; }))
+      << "the state comes on connect";
+  EXPECT_TRUE(b->down().empty());
+
+  a->report_health("web", "p0", false);
+  ASSERT_TRUE(test::wait_until([&] { return b->down() == std::vector<std::string>{"web/p0"}; }));
+  EXPECT_EQ(a->down(), std::vector<std::string>{"web/p0"}) << "the reporter hears it too";
+  auto s = ctl->status();
+  bool shown = false;
+  for (const auto& n : s.nodes)
+    if (n.name == "node-a") {
+      ASSERT_EQ(n.backends.size(), 1u);
+      EXPECT_EQ(n.backends[0].load_balancer, "web");
+      EXPECT_EQ(n.backends[0].port, "p0");
+      EXPECT_FALSE(n.backends[0].up);
+      shown = true;
+    }
+  EXPECT_TRUE(shown);
+
+  // A node that connects later gets the state at once.
+  auto c = node("node-c", *ctl);
+  ASSERT_TRUE(test::wait_until([&] { return c->down() == std::vector<std::string>{"web/p0"}; }));
+
+  // Back up: the down set empties everywhere; a repeat report is no news.
+  const int before = b->health_states();
+  a->report_health("web", "p0", true);
+  ASSERT_TRUE(test::wait_until([&] { return b->down().empty() && c->down().empty(); }));
+  a->report_health("web", "p0", true);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(b->health_states(), before + 1) << "one HealthState per change";
 }
 
 TEST_F(ControllerTest, AcksAreTrackedIncludingFailures) {
