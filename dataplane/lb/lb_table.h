@@ -105,6 +105,9 @@ struct LbTable {
   std::vector<uint32_t> probe_src;  // by DPDK port, host order; empty: no probes
 
   bool empty() const { return listeners.empty(); }
+  // Whether this node probes a backend on the vNIC at DPDK port `port`:
+  // only that vNIC's frames can be probe replies.
+  bool probes_on(uint16_t port) const noexcept { return port < probe_src.size() && probe_src[port] != 0; }
 
   // Slow path helpers (one lookup each).
   const LbListener* find(const LbKey& k) const noexcept {

@@ -68,7 +68,7 @@ DropReason check(const Vnic& vn, const uint8_t* data, const FrameLayers& f) {
 }  // namespace
 
 PortSecurityStage::PortSecurityStage(const BroadcastLimit& limit) noexcept
-    : StageWith({"ip", "arp", "dhcp"}) {
+    : StageWith({"ip", "arp", "dhcp", "probed"}) {
   if (limit.rate == 0 || limit.tsc_hz == 0) return;
   interval_ = std::max<uint64_t>(1, limit.tsc_hz / limit.rate);
   // A burst the clock cannot express is as good as unlimited.
@@ -88,6 +88,7 @@ bool PortSecurityStage::take_broadcast_token(uint16_t port, uint64_t now) noexce
 
 void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
   const auto& vnics = ctx.snap->vnics.by_port;
+  const LbTable& lbs = ctx.snap->lbs;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     PktMeta* md = meta(m);
@@ -110,7 +111,7 @@ void PortSecurityStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
     else if (udp_port(data, md->outer, offsetof(rte_udp_hdr, dst_port)) == kDhcpServerPort)
       send(m, PortSecurityNext::kDhcp);
     else
-      send(m, PortSecurityNext::kIp);
+      send(m, lbs.probes_on(md->in_port) ? PortSecurityNext::kProbed : PortSecurityNext::kIp);
   }
 }
 

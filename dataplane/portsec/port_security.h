@@ -28,7 +28,9 @@
 // A frame that passes gets its network's VNI in PktMeta::vni and goes on to
 // ARP suppression (kArp), the node's DHCP server (kDhcp: any UDP to port
 // 67, so that no DHCP from a VM reaches anyone else) or the flow cache
-// (kIp: everything else).
+// (kIp: everything else; kProbed instead from a vNIC whose backend the
+// node health-checks, so that only those frames pay the visit to the
+// probe replies' stage, lb/probe_reply_stage.h).
 //
 // Runs on the worker that owns it; reads the snapshot only.
 
@@ -40,7 +42,7 @@
 
 namespace weft::dp {
 
-enum class PortSecurityNext : uint8_t { kIp, kArp, kDhcp, kCount };
+enum class PortSecurityNext : uint8_t { kIp, kArp, kDhcp, kProbed, kCount };
 
 // The limit on broadcast and multicast from each port.
 struct PortBroadcastLimit {

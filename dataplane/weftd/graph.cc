@@ -97,7 +97,8 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                         {ExternalInNext::kArpReply, N::kExternalOut}});
   PortSecurityStage::BroadcastLimit broadcast = options.broadcast_limit;
   if (broadcast.tsc_hz == 0) broadcast.tsc_hz = ct.tsc_hz;
-  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity, broadcast), {{PortSecurityNext::kIp, N::kLbProbeReply},
+  wire(add_stage<PortSecurityStage>(g, N::kPortSecurity, broadcast), {{PortSecurityNext::kIp, flow},
+                                                            {PortSecurityNext::kProbed, N::kLbProbeReply},
                                                             {PortSecurityNext::kArp, N::kArpResponder},
                                                             {PortSecurityNext::kDhcp, N::kDhcp}});
   wire(add_stage<ArpResponderStage>(g, N::kArpResponder), {{ArpResponderNext::kAnswer, N::kTx},

@@ -92,9 +92,9 @@ TEST_F(TraceTest, AllowedConnectionNamesRouteAndRuleLines) {
   EXPECT_EQ(t["verdict"][0], json({{"packet", 0}, {"delivered", true}, {"port", "db-1"}, {"node", "node-a"}}));
   std::vector<std::string> stages;
   for (const json& s : t["steps"]) stages.push_back(s["stage"]);
-  EXPECT_EQ(stages, (std::vector<std::string>{"parse", "policy_gate", "ingress", "port_security",
-                                              "lb_probe_reply", "flow_lookup", "l2_lookup", "load_balancer",
-                                              "router", "security_group", "nat", "flow_commit", "rewrite"}))
+  EXPECT_EQ(stages, (std::vector<std::string>{"parse", "policy_gate", "ingress", "port_security", "flow_lookup",
+                                              "l2_lookup", "load_balancer", "router", "security_group", "nat",
+                                              "flow_commit", "rewrite"}))
       << t.dump(2);
   const json* router = step(t, "router");
   ASSERT_NE(router, nullptr);
