@@ -18,6 +18,19 @@
 
 namespace weft::dp {
 
+// A header field of any alignment, as it sits in the packet (no byte
+// swap): what the checksum patches below are fed with.
+template <typename T>
+T load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename T>
+void store(uint8_t* p, T v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
 // HC' = ~(~HC + ~m + m'), folded.
 inline uint16_t csum_update(uint16_t sum, uint32_t partial) {
   uint32_t s = static_cast<uint16_t>(~sum) + partial;

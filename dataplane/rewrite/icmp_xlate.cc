@@ -24,13 +24,6 @@ constexpr size_t kIcmpIdent = offsetof(rte_icmp_hdr, icmp_ident);
 constexpr size_t kUdpChecksum = offsetof(rte_udp_hdr, dgram_cksum);
 constexpr size_t kTcpChecksum = offsetof(rte_tcp_hdr, cksum);
 
-template <typename T>
-T load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
 // Writes `now` over the field at `at`, patching each checksum in `sums`
 // that covers it (null ones skipped).
 template <typename T>
@@ -42,7 +35,7 @@ void replace(uint8_t* at, T now, std::initializer_list<uint8_t*> sums) {
     if constexpr (sizeof(T) == 4) csum_replace32(s, old, now);
     else csum_replace16(s, old, now);
   }
-  std::memcpy(at, &now, sizeof now);
+  store(at, now);
 }
 
 uint32_t ipv4_ihl(const uint8_t* ip, uint32_t avail) {

@@ -18,17 +18,6 @@
 namespace weft::dp {
 namespace {
 
-template <typename T>
-T load(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <typename T>
-void store(uint8_t* p, T v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
 constexpr size_t kIpChecksum = offsetof(rte_ipv4_hdr, hdr_checksum);
 constexpr size_t kIpTtl = offsetof(rte_ipv4_hdr, time_to_live);
 constexpr size_t kIpSrc = offsetof(rte_ipv4_hdr, src_addr);
