@@ -6,6 +6,7 @@
 
 #include "dataplane/conntrack/conn_state.h"
 #include "dataplane/flowcache/ct_meta.h"
+#include "dataplane/handoff/conn_owner.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
@@ -90,16 +91,21 @@ DropReason NatStage::bind(const StageCtx& ctx, rte_mbuf* m, bool inbound) noexce
     bound = table_.translate(idx, xlate_to(0, proto, f->external_ip, sport, dst, dport), ctx.now_tsc);
   } else if (proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_ICMP) {
     // A port of the range per connection; its start spread by the flow
-    // hash, so concurrent connections probe different places.
+    // hash, so concurrent connections probe different places; with
+    // several workers, only ports whose replies this worker owns.
     const uint32_t lo = snap.external.port_lo;
     const uint32_t range = uint32_t{snap.external.port_hi} - lo + 1;
-    const uint32_t probes = std::min(range, kMaxProbes);
+    const uint32_t looks = std::min(range, kMaxProbes * workers_);
+    const ConnOwner owners(snap, workers_);
     uint32_t at = md->flow_hash % range;
-    for (uint32_t p = 0; p < probes && !bound; ++p, at = at + 1 == range ? 0 : at + 1) {
+    for (uint32_t p = 0, tried = 0; p < looks && tried < kMaxProbes && !bound; ++p, at = at + 1 == range ? 0 : at + 1) {
       const rte_be16_t port = rte_cpu_to_be_16(static_cast<uint16_t>(lo + at));
       // ICMP echo: the identifier stands for both ports (conn_key.h).
       const rte_be16_t peer = proto == IPPROTO_ICMP ? port : dport;
-      bound = table_.translate(idx, xlate_to(0, proto, gw.external_ip, port, dst, peer), ctx.now_tsc);
+      const ConnXlate x = xlate_to(0, proto, gw.external_ip, port, dst, peer);
+      if (workers_ > 1 && owners.of_key(x.reply_key) != self_) continue;
+      ++tried;
+      bound = table_.translate(idx, x, ctx.now_tsc);
     }
   } else {  // no ports to tell connections apart: the address alone
     bound = table_.translate(idx, xlate_to(0, proto, gw.external_ip, sport, dst, dport), ctx.now_tsc);

@@ -22,6 +22,14 @@
 //   no port free after kMaxProbes tries   drop gw_ports_exhausted; no
 //     (or the whole range, if smaller)     established connection is
 //                                         touched
+//
+// With several workers, the SNAT port is one whose reply key this worker
+// owns (handoff/conn_owner.h), so the replies come home without shared
+// state: a port another worker would own is skipped, not tried, and the
+// search looks at up to kMaxProbes times the number of workers ports
+// (those of the range, if fewer) for kMaxProbes of its own; each worker
+// thus has about 1/workers of the range per peer. A floating IP's reply
+// key names the worker of its original by itself.
 //   from a network the gateway does not   drop gw_not_served
 //     serve
 //
@@ -52,7 +60,9 @@ class NatStage final : public StageWith<NatNext> {
  public:
   static constexpr uint32_t kMaxProbes = 64;
 
-  explicit NatStage(ConnTable& table) noexcept : StageWith({"commit"}), table_(table) {}
+  // `self` of `workers`: the worker this stage runs on (handoff/).
+  explicit NatStage(ConnTable& table, unsigned self = 0, unsigned workers = 1) noexcept
+      : StageWith({"commit"}), table_(table), self_(self), workers_(workers) {}
   std::string_view name() const override { return "nat"; }
   void process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept override;
 
@@ -61,6 +71,8 @@ class NatStage final : public StageWith<NatNext> {
   bool still_valid(const Snapshot& snap, uint32_t idx) const noexcept;
 
   ConnTable& table_;
+  unsigned self_;
+  unsigned workers_;
 };
 
 }  // namespace weft::dp

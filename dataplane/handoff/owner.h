@@ -17,8 +17,8 @@
 //   if (w != kAnyWorker && w != self) ...hand it to w (handoff_stage.h)...
 //
 // Translated connections (NAT, the load balancer) carry a different tuple
-// each way; their reply key names its own owner, which is not the
-// connection's in general (docs/architecture.md, "Several workers").
+// each way, so on a node whose snapshot translates, the owner of a key is
+// conn_owner.h's, which builds on these functions.
 //
 // Pure functions over bytes; any thread.
 
@@ -42,6 +42,11 @@ constexpr unsigned owner_of_hash(uint32_t hash, unsigned workers) {
 inline unsigned key_owner(const ConnKey& key, unsigned workers) {
   return owner_of_hash(conn_hash(key), workers);
 }
+
+// The key a parsed IPv4 frame's owner is decided on (`f`: the frame the
+// flow cache will look up, after any decap; `vni`: its network): its
+// connection's, or an ICMP error's quoted one. False when it has none.
+bool owner_key(const uint8_t* data, const FrameLayers& f, uint32_t vni, ConnKey& key) noexcept;
 
 // The owner of a parsed IPv4 frame's connection (`f`: the frame the flow
 // cache will look up, after any decap; `vni`: its network), kAnyWorker

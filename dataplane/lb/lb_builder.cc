@@ -80,6 +80,10 @@ void build_load_balancers(const BuildContext& ctx, const LbHealth& health, LbTab
   if (ctx.in.load_balancers_size() == 0) return;
   t.listener_index = make_hash("lb_listeners", sizeof(LbKey), n_listeners);
   t.vips = make_hash("lb_vips", sizeof(uint64_t), static_cast<size_t>(ctx.in.load_balancers_size()));
+  size_t n_ends = n_listeners;
+  for (const proto::LoadBalancer& lb : ctx.in.load_balancers())
+    n_ends += static_cast<size_t>(lb.listeners_size()) * static_cast<size_t>(lb.backends_size());
+  t.service_ends = make_hash("lb_service_ends", sizeof(LbKey), n_ends);
   t.listeners.reserve(n_listeners);
   for (const proto::LoadBalancer& lb : ctx.in.load_balancers()) {
     const std::string where = "load balancer '" + lb.name() + "'";
@@ -115,12 +119,17 @@ void build_load_balancers(const BuildContext& ctx, const LbHealth& health, LbTab
       out.target_port = rte_cpu_to_be_16(static_cast<uint16_t>(l.target_port() != 0 ? l.target_port() : l.port()));
       out.first_target = static_cast<uint32_t>(t.targets.size());
       out.n_targets = static_cast<uint32_t>(lb.backends_size());
-      for (int i = 0; i < lb.backends_size(); ++i)
+      for (int i = 0; i < lb.backends_size(); ++i) {
         t.targets.push_back({rte_cpu_to_be_32(lb.backends(i).ip()), static_cast<uint16_t>(first_backend + i),
                              selectable[static_cast<size_t>(i)]});
+        // Another listener's backend may serve at the same end: one entry.
+        const LbKey end = lb_key(lb.vni(), t.targets.back().ip, proto, out.target_port);
+        if (rte_hash_add_key(t.service_ends.get(), &end) < 0) build_fail(where + ": no room for its backends");
+      }
       const LbKey key = lb_key(lb.vni(), rte_cpu_to_be_32(lb.vip()), proto, out.port);
       if (!add_unique(t.listener_index.get(), &key, index_data(static_cast<uint32_t>(t.listeners.size()))))
         build_fail(where + ": listener " + std::to_string(l.port()) + " appears twice");
+      if (rte_hash_add_key(t.service_ends.get(), &key) < 0) build_fail(where + ": no room for its listeners");
       t.listeners.push_back(std::move(out));
     }
   }

@@ -30,13 +30,6 @@ uint32_t maglev_hash(uint32_t h) {
   return h;
 }
 
-// Whether `addr` (network order) is a VIP of network `vni`.
-bool is_vip(const LbTable& lbt, uint32_t vni, rte_be32_t addr) noexcept {
-  if (lbt.empty()) return false;
-  const uint64_t key = arp_key(vni, rte_be_to_cpu_32(addr));
-  return rte_hash_lookup(lbt.vips.get(), &key) >= 0;
-}
-
 }  // namespace
 
 void LoadBalancerStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcept {
@@ -50,7 +43,7 @@ void LoadBalancerStage::route_or_refuse(const LbTable& lbt, rte_mbuf* m) const n
   rte_be32_t dst;
   std::memcpy(&dst, rte_pktmbuf_mtod(m, const uint8_t*) + md->outer.l3 + offsetof(rte_ipv4_hdr, dst_addr),
               sizeof dst);
-  if (is_vip(lbt, md->vni, dst))
+  if (lbt.is_vip(md->vni, dst))
     drop(m, DropReason::lb_no_listener);
   else
     send(m, LoadBalancerNext::kRoute);
@@ -137,7 +130,7 @@ void LoadBalancerStage::balance(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noex
       // snapshot keeps its backend only while the listener still selects
       // it. (A translation to no VIP is one of a load balancer the policy
       // removed whole: its connections run out where they are bound.)
-      if (ct_disposition(md->ct) == CtDisposition::kStale && is_vip(lbt, conn_vni(e.key), e.key.addr[o ^ 1])) {
+      if (ct_disposition(md->ct) == CtDisposition::kStale && lbt.is_vip(conn_vni(e.key), e.key.addr[o ^ 1])) {
         const LbListener* l =
             lbt.find(lb_key(conn_vni(e.key), e.key.addr[o ^ 1], conn_proto(e.key), e.key.port[o ^ 1]));
         if (l == nullptr || !lbt.selects(*l, x.dst)) {

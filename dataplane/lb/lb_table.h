@@ -10,6 +10,13 @@
 //              routed to an address no port holds
 //   targets    per listener, its backends in the policy's order: address
 //              and whether new connections may pick it
+//   service_ends  every (VNI, address, protocol, port) a load-balanced
+//              connection has at its server end: the listeners, and each
+//              backend at its listener's target port, whatever its weight
+//              or health. With several workers, a connection with one
+//              such end belongs to the worker of its other end, the
+//              client's (handoff/conn_owner.h), the same before and after
+//              the translation
 //
 // A backend is in the selection when its weight is not 0 and its health
 // check (if the load balancer has one) has not found it down; `health`
@@ -36,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "dataplane/arp/arp_table.h"
 #include "dataplane/lb/health_prober.h"
 #include "dataplane/lb/maglev.h"
 #include "dataplane/tables/hash.h"
@@ -97,6 +105,7 @@ using LbHealth = std::set<std::pair<std::string, std::string>>;
 struct LbTable {
   HashPtr listener_index;  // LbKey -> index into listeners
   HashPtr vips;            // arp_key(vni, vip) (arp_table.h) -> index into lbs
+  HashPtr service_ends;    // LbKey (a listener's, or a backend's at the target port) -> nothing
   std::vector<LbInfo> lbs;
   std::vector<LbListener> listeners;
   std::vector<LbTarget> targets;
@@ -115,6 +124,17 @@ struct LbTable {
     void* data = nullptr;
     if (rte_hash_lookup_data(listener_index.get(), &k, &data) < 0) return nullptr;
     return &listeners[data_index(data)];
+  }
+  // Whether (vni, addr, proto, port) is the server end of a load-balanced
+  // connection, before (a listener) or after (a backend) its translation.
+  bool service_end(const LbKey& k) const noexcept {
+    return service_ends && rte_hash_lookup(service_ends.get(), &k) >= 0;
+  }
+  // Whether `addr` (network order) is a VIP of network `vni`.
+  bool is_vip(uint32_t vni, rte_be32_t addr) const noexcept {
+    if (empty()) return false;
+    const uint64_t key = arp_key(vni, rte_be_to_cpu_32(addr));
+    return rte_hash_lookup(vips.get(), &key) >= 0;
   }
   // Whether `ip` (network order) is a backend of `l` that is still in the
   // selection: a connection bound to one that is not is dropped.

@@ -133,7 +133,9 @@ bool build_policy_graph(WorkerGraph& g, const GraphOptions& options, std::string
                                                                {SecurityGroupNext::kEncap, N::kVxlanEncap},
                                                                {SecurityGroupNext::kLocal, N::kTx},
                                                                {SecurityGroupNext::kQos, N::kQos}});
-  wire(add_stage<NatStage>(g, N::kNat, table), {{NatNext::kCommit, N::kFlowCommit}});
+  wire(add_stage<NatStage>(g, N::kNat, table, options.handoff != nullptr ? options.handoff->worker() : 0u,
+                          options.handoff != nullptr ? options.handoff->workers() : 1u),
+       {{NatNext::kCommit, N::kFlowCommit}});
   wire(add_stage<FlowCommitStage>(g, N::kFlowCommit, table), {{FlowCommitNext::kRewrite, N::kRewrite},
                                                                {FlowCommitNext::kEncap, N::kVxlanEncap},
                                                                {FlowCommitNext::kLocal, N::kTx},

@@ -34,17 +34,11 @@ bool publish_tables(Dataplane& dp, const proto::NodeTables& tables, uint64_t ver
   auto snap = build_snapshot(tables, dp.make_snapshot(), error, &warnings);
   for (const std::string& w : warnings) std::fprintf(stderr, "weftd: warning: %s\n", w.c_str());
   if (!snap) return false;
-  // Each worker owns the connections whose key hashes to it
-  // (handoff/owner.h); a translated connection's reply key hashes anew,
-  // to a worker that does not hold it. Until ownership follows the
-  // translation, a node that would translate runs one worker: refusing
-  // the tables says so, where forwarding them would break those
-  // connections without a word.
-  if (dp.workers().size() > 1 && (!snap->lbs.empty() || snap->gateway.hosted)) {
-    error = "load balancers and gateways need one worker on this node (dpdk.lcores lists " +
-            std::to_string(dp.workers().size()) + "): a translated connection's replies hash to another worker";
-    return false;
-  }
+  // With several workers, load balancers and gateways need nothing here:
+  // each worker owns the connections whose key its rules name
+  // (handoff/conn_owner.h), and those rules, with the SNAT port a worker
+  // picks (gateway/nat.h), name one worker for both directions of a
+  // translated connection.
   snap->policy_version = version;
   snap->compiled = std::make_shared<const proto::NodeTables>(tables);
   if (sources != nullptr) snap->sources = std::make_shared<const proto::NodeSources>(*sources);
