@@ -83,7 +83,7 @@ void build_load_balancers(const BuildContext& ctx, const LbHealth& health, LbTab
   size_t n_ends = n_listeners;
   for (const proto::LoadBalancer& lb : ctx.in.load_balancers())
     n_ends += static_cast<size_t>(lb.listeners_size()) * static_cast<size_t>(lb.backends_size());
-  t.service_ends = make_hash("lb_service_ends", sizeof(LbKey), n_ends);
+  t.service_ends = make_hash("lb_ends", sizeof(LbKey), n_ends);
   t.listeners.reserve(n_listeners);
   for (const proto::LoadBalancer& lb : ctx.in.load_balancers()) {
     const std::string where = "load balancer '" + lb.name() + "'";

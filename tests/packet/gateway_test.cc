@@ -25,6 +25,8 @@
 #include <rte_tcp.h>
 
 #include <algorithm>
+#include <array>
+#include <random>
 #include <cstring>
 #include <set>
 
@@ -34,7 +36,7 @@
 #include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/pipeline/drop_reasons.h"
 #include "dataplane/tables/snapshot_builder.h"
-#include "tests/packet/flowcache_fixture.h"
+#include "tests/packet/worker_pair.h"
 
 namespace weft::test {
 namespace {
@@ -843,6 +845,128 @@ TEST(GatewayBuild, BindingAndGatewayMustGoTogether) {
   EXPECT_EQ(dp::build_snapshot(policy::compile_node(*without, "node-a"), std::move(base), error), nullptr);
   EXPECT_NE(error.find("node.yaml binds an external port, but the policy hosts no gateway"), std::string::npos)
       << error;
+}
+
+// Two workers (handoff/conn_owner.h, gateway/nat.h): the reply of a
+// translated connection, as the outside sends it, names the worker that
+// holds the connection, for SNAT (whose port the binding worker picks so)
+// and floating IPs (whose address the owner undoes), whichever worker
+// each packet arrives on.
+class GatewayWorkersTest : public GatewayTest {
+ protected:
+  void SetUp() override {
+    GatewayTest::SetUp();
+    workers_.build(4096, dp::HandoffMesh::kDefaultRingSize);
+    learn_next_hop();
+  }
+  void TearDown() override {
+    workers_.reset();
+    GatewayTest::TearDown();
+  }
+  Handled arrive(unsigned w, const Bytes& frame, uint16_t in_port) {
+    return workers_.arrive(w, frame, in_port, snapshot(), now());
+  }
+  unsigned owner(const Bytes& frame, uint32_t vni) { return WorkerPair::owner_of(snapshot(), frame, vni); }
+  // How many connections each worker's table holds.
+  std::array<size_t, WorkerPair::kWorkers> sizes() { return {workers_.table(0).size(), workers_.table(1).size()}; }
+
+  WorkerPair workers_;
+};
+
+TEST_F(GatewayWorkersTest, SnatRepliesComeHomeToTheWorkerThatBoundThePort) {
+  std::mt19937 rng(16);
+  std::array<int, WorkerPair::kWorkers> owned{};
+  for (int i = 0; i < 300; ++i) {
+    const uint8_t proto = std::array<uint8_t, 3>{IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP}[i % 3];
+    const auto sport = static_cast<uint16_t>(1024 + i * 197);  // each its own
+    const auto dport = static_cast<uint16_t>(1 + rng() % 65535);
+    const Addr server{kRedRouter, kServer};
+    const Bytes out = proto == IPPROTO_TCP   ? tcp_frame(kRed1, server, sport, dport, RTE_TCP_SYN_FLAG)
+                      : proto == IPPROTO_UDP ? udp_frame(kRed1, server, sport, dport)
+                                             : icmp_frame(kRed1, server, RTE_IP_ICMP_ECHO_REQUEST, 0, sport);
+    const unsigned o = owner(out, kRedVni);
+    ASSERT_LT(o, WorkerPair::kWorkers);
+    ++owned[o];
+    const auto before = sizes();
+    const unsigned w = static_cast<unsigned>(i) & 1;  // the queue the VM's frame arrives on
+    Handled h = arrive(w, out, kRed1Port);
+    ASSERT_TRUE(h.outcome.delivered_to(kExtPort)) << h.outcome.drops;
+    EXPECT_EQ(h.handed, w == o ? 0u : 1u);
+    const Bytes& b = h.outcome.sent[0].bytes;
+    ASSERT_EQ(be32_at(b, 26), kExtIp);
+    const uint16_t port = be16_at(b, proto == IPPROTO_ICMP ? 38 : 34);  // ICMP: the echo identifier
+    EXPECT_GE(port, dp::ExternalIdentity::kDefaultPortLo);
+    const auto after = sizes();
+    EXPECT_EQ(after[o], before[o] + 1) << "held by its owner";
+    EXPECT_EQ(after[o ^ 1], before[o ^ 1]);
+
+    // The reply as the server sends it, to the SNAT address and port.
+    const Bytes reply = proto == IPPROTO_ICMP
+                            ? Frame().eth(kNextHopMac, kExtMac).ipv4(kServer, kExtIp).icmp(RTE_IP_ICMP_ECHO_REPLY, 0, port, 1).payload(16).bytes()
+                            : from_server(kExtIp, proto, dport, port, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+    EXPECT_EQ(owner(reply, 0), o) << "protocol " << int(proto) << ", SNAT port " << port;
+    h = arrive(w ^ 1, reply, kExtPort);  // on the other queue
+    ASSERT_TRUE(h.outcome.delivered_to(kRed1Port))
+        << h.outcome.drops << ": protocol " << int(proto) << " from " << sport << " to " << dport << " as " << port
+        << ", owner " << o << ", arrived on " << w;
+    EXPECT_EQ(be32_at(h.outcome.sent[0].bytes, 30), kRed1.ip);
+    if (proto != IPPROTO_ICMP) {
+      EXPECT_EQ(be16_at(h.outcome.sent[0].bytes, 36), sport);
+    }
+    EXPECT_EQ(sizes(), after) << "the reply found its connection";
+  }
+  EXPECT_GT(owned[0], 100);
+  EXPECT_GT(owned[1], 100);
+}
+
+TEST_F(GatewayWorkersTest, FloatingIpConnectionsBothWaysHaveOneOwner) {
+  std::mt19937 rng(17);
+  for (int i = 0; i < 100; ++i) {
+    // Peers all over the outside, from ports of their own.
+    const uint32_t peer = ip4("198.51.100.0") + 2 + static_cast<uint32_t>(rng() % 250);
+    const auto client = static_cast<uint16_t>(1024 + i * 389);
+    const unsigned w = static_cast<unsigned>(i) & 1;
+    // In from the outside to red-2's floating IP ...
+    const Bytes syn = Frame().eth(kNextHopMac, kExtMac).ipv4(peer, kFip2).tcp(client, 80, {.flags = RTE_TCP_SYN_FLAG}).bytes();
+    const Bytes synack = tcp_frame(kRed2, Addr{kRedRouter, peer}, 80, client, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+    const unsigned o = owner(syn, 0);
+    EXPECT_EQ(owner(synack, kRedVni), o);
+    const auto before = sizes();
+    Handled h = arrive(w, syn, kExtPort);
+    ASSERT_TRUE(h.outcome.delivered_to(kRed2Port)) << h.outcome.drops;
+    h = arrive(w ^ 1, synack, kRed2Port);
+    ASSERT_TRUE(h.outcome.delivered_to(kExtPort)) << h.outcome.drops << ": peer " << peer << ", owner " << o;
+    EXPECT_EQ(be32_at(h.outcome.sent[0].bytes, 26), kFip2);
+    EXPECT_EQ(sizes()[o], before[o] + 1);
+    EXPECT_EQ(sizes()[o ^ 1], before[o ^ 1]);
+
+    // ... and out from red-2, leaving as its floating IP.
+    const auto port = static_cast<uint16_t>(1 + rng() % 65535);
+    const Bytes out = udp_frame(kRed2, Addr{kRedRouter, peer}, client, port);
+    const Bytes back = Frame().eth(kNextHopMac, kExtMac).ipv4(peer, kFip2).udp(port, client).payload(16).bytes();
+    EXPECT_EQ(owner(back, 0), owner(out, kRedVni));
+    h = arrive(w, out, kRed2Port);
+    ASSERT_TRUE(h.outcome.delivered_to(kExtPort)) << h.outcome.drops;
+    h = arrive(w ^ 1, back, kExtPort);
+    ASSERT_TRUE(h.outcome.delivered_to(kRed2Port)) << h.outcome.drops;
+  }
+}
+
+// A protocol without ports is translated by address alone, so nothing but
+// the protocol survives both ways: on a node with a gateway, one worker
+// owns all of its connections.
+TEST_F(GatewayWorkersTest, AProtocolWithoutPortsHasOneOwner) {
+  const Bytes gre = Frame().eth(kRed1.mac, kRedRouter).ipv4(kRed1.ip, kServer, {.proto = 47}).payload(24).bytes();
+  const Bytes gre_back = Frame().eth(kNextHopMac, kExtMac).ipv4(kServer, kExtIp, {.proto = 47}).payload(24).bytes();
+  const Bytes gre_red3 = Frame().eth(kRed3.mac, kRedRouter).ipv4(kRed3.ip, ip4("198.51.100.99"), {.proto = 47}).payload(24).bytes();
+  const unsigned o = owner(gre, kRedVni);
+  EXPECT_EQ(owner(gre_back, 0), o);
+  EXPECT_EQ(owner(gre_red3, kRedVni), o);
+  Handled h = arrive(o ^ 1, gre, kRed1Port);
+  ASSERT_TRUE(h.outcome.delivered_to(kExtPort)) << h.outcome.drops;
+  EXPECT_EQ(be32_at(h.outcome.sent[0].bytes, 26), kExtIp);
+  h = arrive(o ^ 1, gre_back, kExtPort);
+  ASSERT_TRUE(h.outcome.delivered_to(kRed1Port)) << h.outcome.drops;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <rte_tcp.h>
 
+#include <array>
 #include <map>
 
 #include "common/diag.h"
@@ -26,7 +27,7 @@
 #include "dataplane/lb/probe_reply_stage.h"
 #include "dataplane/pipeline/drop_reasons.h"
 #include "dataplane/stats/counters.h"
-#include "tests/packet/flowcache_fixture.h"
+#include "tests/packet/worker_pair.h"
 
 namespace weft::test {
 namespace {
@@ -371,6 +372,97 @@ TEST_F(LbTest, WhatNoListenerServes) {
   apply_tables(tables);
   EXPECT_EQ(client(47001, kSyn).drops, "lb_no_backend=1");
   EXPECT_EQ(conntrack().size(), 0u);
+}
+
+// --- two workers (handoff/conn_owner.h) -------------------------------
+
+// A load-balanced connection belongs to the worker of its client's end:
+// the SYN to the VIP and the backend's answer from its target port, each
+// arriving on the other worker's queue, name one owner, which alone holds
+// the connection. So does a hairpin, whose backend answers the VIP.
+class LbWorkersTest : public LbTest {
+ protected:
+  void SetUp() override {
+    LbTest::SetUp();
+    workers_.build(4096, dp::HandoffMesh::kDefaultRingSize);
+  }
+  void TearDown() override {
+    workers_.reset();
+    LbTest::TearDown();
+  }
+  Handled arrive(unsigned w, const Bytes& frame, uint16_t in_port) {
+    return workers_.arrive(w, frame, in_port, snapshot(), now());
+  }
+  unsigned owner(const Bytes& frame, bool tunnel = false) {
+    return WorkerPair::owner_of(snapshot(), frame, kRedVni, tunnel);
+  }
+  std::array<size_t, WorkerPair::kWorkers> sizes() { return {workers_.table(0).size(), workers_.table(1).size()}; }
+
+  WorkerPair workers_;
+};
+
+TEST_F(LbWorkersTest, BothDirectionsOfABalancedConnectionHaveOneOwner) {
+  std::array<int, WorkerPair::kWorkers> owned{};
+  std::map<uint32_t, int> per_backend;
+  for (uint16_t i = 0; i < 200; ++i) {
+    const bool udp = i % 4 == 3;
+    const auto sport = static_cast<uint16_t>(20000 + i * 13);
+    const unsigned w = i & 1;
+    const Bytes out = udp ? udp_frame(T.kRed1, kVipAddr, sport, 53) : tcp_frame(T.kRed1, kVipAddr, sport, 80, kSyn, 32);
+    const unsigned o = owner(out);
+    ++owned[o];
+    const auto before = sizes();
+    Handled h = arrive(w, out, kRed1Port);
+    ASSERT_EQ(h.outcome.sent.size(), 1u) << h.outcome.drops;
+    const Addr& b = h.outcome.sent[0].port == kRed2Port ? T.kRed2 : T.kRed3;
+    ++per_backend[b.ip];
+    EXPECT_EQ(tuple_of(arrived(h.outcome.sent[0])).dst, b.ip);
+    EXPECT_EQ(sizes()[o], before[o] + 1);
+    EXPECT_EQ(sizes()[o ^ 1], before[o ^ 1]);
+
+    // The backend's answer as it really comes: from its address and the
+    // target port, from its vNIC or in VXLAN from node-b.
+    const Bytes f = udp ? udp_frame(b, T.kRed1, 5353, sport) : tcp_frame(b, T.kRed1, 8080, sport, kSynAck, 32);
+    const bool remote = b.ip == T.kRed3.ip;
+    const Bytes reply = remote ? from_node_b(f) : f;
+    EXPECT_EQ(owner(reply, remote), o) << "client port " << sport;
+    h = arrive(w ^ 1, reply, remote ? kUnderlayPort : kRed2Port);
+    ASSERT_TRUE(h.outcome.delivered_to(kRed1Port)) << h.outcome.drops;
+    EXPECT_EQ(tuple_of(h.outcome.sent[0].bytes).src, kVip);
+    EXPECT_EQ(sizes()[o], before[o] + 1) << "the answer found its connection";
+  }
+  EXPECT_GT(owned[0], 60);
+  EXPECT_GT(owned[1], 60);
+  EXPECT_EQ(per_backend.size(), 2u);
+}
+
+TEST_F(LbWorkersTest, AHairpinHasOneOwner) {
+  apply(lb_policy("[{port: red-2}]", "[{protocol: any, to: 0.0.0.0/0}]"));
+  for (uint16_t i = 0; i < 40; ++i) {
+    const auto sport = static_cast<uint16_t>(30000 + i * 7);
+    const Bytes syn = tcp_frame(T.kRed2, kVipAddr, sport, 80, kSyn, 16);
+    const Bytes synack = tcp_frame(T.kRed2, kVipAddr, 8080, sport, kSynAck, 16);  // to the VIP it saw
+    const unsigned o = owner(syn);
+    EXPECT_EQ(owner(synack), o);
+    Handled h = arrive(i & 1, syn, kRed2Port);
+    ASSERT_TRUE(h.outcome.delivered_to(kRed2Port)) << h.outcome.drops;
+    EXPECT_EQ(tuple_of(h.outcome.sent[0].bytes).src, kVip);
+    h = arrive((i & 1) ^ 1, synack, kRed2Port);
+    ASSERT_TRUE(h.outcome.delivered_to(kRed2Port)) << h.outcome.drops;
+    EXPECT_EQ(tuple_of(h.outcome.sent[0].bytes).sport, 80);
+    EXPECT_EQ(tuple_of(h.outcome.sent[0].bytes).dport, sport);
+  }
+  EXPECT_EQ(workers_.table(0).size() + workers_.table(1).size(), 40u);
+}
+
+// The rule reads the ends, not the way: a connection straight to a
+// backend's service port, or from it, is owned by its other end's worker
+// both ways too.
+TEST_F(LbWorkersTest, ADirectConnectionToABackendsPortHasOneOwner) {
+  for (uint16_t sport = 1024; sport < 1124; ++sport) {
+    EXPECT_EQ(owner(tcp_frame(T.kRed1, T.kRed2, sport, 8080, kSyn)), owner(tcp_frame(T.kRed2, T.kRed1, 8080, sport, kAck)));
+    EXPECT_EQ(owner(tcp_frame(T.kRed2, T.kRed1, 8080, sport, kSyn)), owner(tcp_frame(T.kRed1, T.kRed2, sport, 8080, kAck)));
+  }
 }
 
 // --- health checks (lb/health_prober.h, lb/probe_reply_stage.h) ----------

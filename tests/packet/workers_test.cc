@@ -16,7 +16,7 @@
 
 #include "dataplane/handoff/handoff_mesh.h"
 #include "dataplane/handoff/owner.h"
-#include "tests/packet/flowcache_fixture.h"
+#include "tests/packet/worker_pair.h"
 
 namespace weft::test {
 namespace {
@@ -24,75 +24,26 @@ namespace {
 constexpr uint8_t kSyn = RTE_TCP_SYN_FLAG;
 constexpr uint8_t kSynAck = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
 constexpr uint8_t kAck = RTE_TCP_ACK_FLAG;
-constexpr unsigned kWorkers = 2;
 
 const Topo T;
 
-// The sums over both workers of what one frame became.
-struct Handled {
-  Outcome outcome;
-  unsigned handed = 0;  // packets the arrival worker handed to the other
-};
-
 class WorkersTest : public FlowCacheFixture {
  protected:
+  static constexpr unsigned kWorkers = WorkerPair::kWorkers;
+
   void SetUp() override {
     FlowCacheFixture::SetUp();  // the policy, its snapshots and the clock
     build_workers(4096, dp::HandoffMesh::kDefaultRingSize);
   }
   void TearDown() override {
-    graphs_ = {};
-    mesh_.reset();
+    workers_.reset();
     FlowCacheFixture::TearDown();
   }
 
-  void build_workers(uint32_t max_connections, unsigned ring_size) {
-    graphs_ = {};
-    std::string error;
-    mesh_ = dp::HandoffMesh::create(kWorkers, ring_size, error);
-    ASSERT_NE(mesh_, nullptr) << error;
-    const std::array<uint16_t, 5> ports = {kUnderlayPort, kRed1Port, kRed2Port, kBlue1Port, kStrayPort};
-    for (unsigned w = 0; w < kWorkers; ++w) {
-      dp::GraphOptions options;
-      options.conntrack.max_entries = max_connections;
-      options.conntrack.tsc_hz = kSec;
-      options.conntrack.memory = dp::TableMemory::kHeap;
-      options.handoff = &mesh_->endpoint(w);
-      graphs_[w] = dp::build_worker_graph(dp::ForwardingMode::kPolicy, kUnderlayPort, ports, options, &error);
-      ASSERT_NE(graphs_[w], nullptr) << error;
-      ASSERT_NE(graphs_[w]->pipeline.stage(dp::NodeId::kHandoff), nullptr);
-    }
-  }
+  void build_workers(uint32_t max_connections, unsigned ring_size) { workers_.build(max_connections, ring_size); }
 
-  // Runs `frames` in on `in_port` of worker `w` as one burst, then lets
-  // every worker run what was handed to it, as the worker loop does.
   Handled arrive(unsigned w, std::span<const Bytes> frames, uint16_t in_port) {
-    for (auto& s : stats_) s = std::make_unique<dp::WorkerStats>();
-    out_.captured.clear();
-    std::vector<rte_mbuf*> pkts;
-    for (const Bytes& f : frames) {
-      rte_mbuf* m = to_mbuf(packet_pool(), f);
-      EXPECT_NE(m, nullptr);
-      dp::PktMeta* md = dp::meta(m);
-      std::memset(static_cast<void*>(md), 0xa5, sizeof *md);  // as on rx: only in_port is set
-      md->in_port = in_port;
-      md->trace = 0;
-      pkts.push_back(m);
-    }
-    dp::StageCtx ctx = context(w);
-    graphs_[w]->pipeline.run(ctx, graphs_[w]->entry, pkts.data(), static_cast<uint16_t>(pkts.size()), out_);
-    Handled h;
-    h.handed = mesh_->endpoint(w).flush(stats_[w].get());
-    for (unsigned o = 0; o < kWorkers; ++o) {
-      rte_mbuf* in[dp::Pipeline::kNodeCapacity];
-      const uint16_t n = mesh_->endpoint(o).receive(in, dp::Pipeline::kNodeCapacity);
-      if (n == 0) continue;
-      dp::StageCtx octx = context(o);
-      graphs_[o]->pipeline.run(octx, dp::NodeId::kHandoff, in, n, out_);
-    }
-    h.outcome.sent = out_.captured;
-    h.outcome.drops = drops();
-    return h;
+    return workers_.arrive(w, frames, in_port, snapshot(), now());
   }
   Handled arrive(unsigned w, const Bytes& frame, uint16_t in_port) { return arrive(w, std::span(&frame, 1), in_port); }
 
@@ -115,38 +66,10 @@ class WorkersTest : public FlowCacheFixture {
     return dp::key_owner(k, kWorkers);
   }
 
-  dp::ConnTable& table(unsigned w) { return *graphs_[w]->conntrack; }
-  const dp::WorkerStats& worker_stats(unsigned w) const { return *stats_[w]; }
+  dp::ConnTable& table(unsigned w) { return workers_.table(w); }
+  const dp::WorkerStats& worker_stats(unsigned w) const { return workers_.stats(w); }
 
-  std::unique_ptr<dp::HandoffMesh> mesh_;
-  std::array<std::unique_ptr<dp::WorkerGraph>, kWorkers> graphs_;
-
- private:
-  dp::StageCtx context(unsigned w) {
-    dp::StageCtx ctx;
-    ctx.snap = &snapshot();
-    ctx.now_tsc = now();
-    ctx.stats = stats_[w].get();
-    ctx.pool = packet_pool();
-    return ctx;
-  }
-  std::string drops() const {
-    std::string s;
-    for (size_t r = 1; r < dp::kDropReasonCount; ++r) {
-      uint64_t n = 0;
-      for (const auto& st : stats_) n += st->drops_of(static_cast<dp::DropReason>(r));
-      if (n == 0) continue;
-      if (!s.empty()) s += ' ';
-      s += dp::kDropReasonNames[r];
-      s += '=';
-      s += std::to_string(n);
-    }
-    return s;
-  }
-
-  std::array<std::unique_ptr<dp::WorkerStats>, kWorkers> stats_{std::make_unique<dp::WorkerStats>(),
-                                                                std::make_unique<dp::WorkerStats>()};
-  CaptureOutput out_;
+  WorkerPair workers_;
 };
 
 // Connections whose packets arrive on either worker, each direction on
@@ -267,14 +190,14 @@ TEST_F(WorkersTest, ATunnelPacketHandedOverAcrossAPolicyChangeIsDroppedAsStale) 
   ctx.stats = &s0;
   ctx.pool = packet_pool();
   CaptureOutput out;
-  graphs_[0]->pipeline.run(ctx, dp::NodeId::kParse, &m, 1, out);
-  ASSERT_EQ(mesh_->endpoint(0).flush(&s0), 1u);
+  workers_.graph(0).pipeline.run(ctx, dp::NodeId::kParse, &m, 1, out);
+  ASSERT_EQ(workers_.mesh().endpoint(0).flush(&s0), 1u);
   apply(sg_policy());  // the same rules, a new generation
   rte_mbuf* in[4];
-  ASSERT_EQ(mesh_->endpoint(1).receive(in, 4), 1u);
+  ASSERT_EQ(workers_.mesh().endpoint(1).receive(in, 4), 1u);
   ctx.snap = &snapshot();
   ctx.stats = &s1;
-  graphs_[1]->pipeline.run(ctx, dp::NodeId::kHandoff, in, 1, out);
+  workers_.graph(1).pipeline.run(ctx, dp::NodeId::kHandoff, in, 1, out);
   EXPECT_TRUE(out.captured.empty());
   EXPECT_EQ(s1.drops[static_cast<size_t>(dp::NodeId::kHandoff)][static_cast<size_t>(dp::DropReason::handoff_stale)].get(), 1u);
   EXPECT_EQ(s1.ports[kUnderlayPort].drops.get(), 1u);
@@ -305,8 +228,8 @@ namespace {
 // ring to a peer has room for less than one run's hand-over, and while a
 // peer's ring to it holds more; both end once the owner has drained.
 TEST_F(WorkersTest, ANearlyFullRingHoldsBothWorkersRxBack) {
-  dp::HandoffEndpoint& from = mesh_->endpoint(0);
-  dp::HandoffEndpoint& to = mesh_->endpoint(1);
+  dp::HandoffEndpoint& from = workers_.mesh().endpoint(0);
+  dp::HandoffEndpoint& to = workers_.mesh().endpoint(1);
   EXPECT_FALSE(from.congested());
   EXPECT_FALSE(to.congested());
   dp::WorkerStats s;
