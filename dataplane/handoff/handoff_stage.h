@@ -1,6 +1,7 @@
 #pragma once
 // kHandoff: every packet that will meet the flow cache goes to the worker
-// that owns its connection (owner.h), as VPP's handoff node does. It sits
+// that owns its connection (owner.h; on a node whose snapshot translates,
+// conn_owner.h), as VPP's handoff node does. It sits
 // just before kFlowLookup, after port security and VXLAN decap, so it
 // reads the frame the flow cache will look up (the inner one of a tunnel
 // packet) and every worker does the stateless work of its own rx queues.
