@@ -892,7 +892,7 @@ TEST_F(GatewayWorkersTest, SnatRepliesComeHomeToTheWorkerThatBoundThePort) {
     Handled h = arrive(w, out, kRed1Port);
     ASSERT_TRUE(h.outcome.delivered_to(kExtPort)) << h.outcome.drops;
     EXPECT_EQ(h.handed, w == o ? 0u : 1u);
-    const Bytes& b = h.outcome.sent[0].bytes;
+    const Bytes b = h.outcome.sent[0].bytes;  // a copy: h is reassigned below
     ASSERT_EQ(be32_at(b, 26), kExtIp);
     const uint16_t port = be16_at(b, proto == IPPROTO_ICMP ? 38 : 34);  // ICMP: the echo identifier
     EXPECT_GE(port, dp::ExternalIdentity::kDefaultPortLo);
@@ -914,6 +914,14 @@ TEST_F(GatewayWorkersTest, SnatRepliesComeHomeToTheWorkerThatBoundThePort) {
       EXPECT_EQ(be16_at(h.outcome.sent[0].bytes, 36), sport);
     }
     EXPECT_EQ(sizes(), after) << "the reply found its connection";
+
+    // A router's error about the packet as it left, which quotes the
+    // SNAT port: to the same worker, and on to red-1.
+    const Bytes error = error_from_outside(ip4("198.51.100.1"), kExtIp, 11, 0, ip_of(b), 28, 0);
+    EXPECT_EQ(owner(error, 0), o);
+    h = arrive(w ^ 1, error, kExtPort);
+    ASSERT_TRUE(h.outcome.delivered_to(kRed1Port)) << h.outcome.drops;
+    EXPECT_EQ(be32_at(h.outcome.sent[0].bytes, 30), kRed1.ip);
   }
   EXPECT_GT(owned[0], 100);
   EXPECT_GT(owned[1], 100);
