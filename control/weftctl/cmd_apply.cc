@@ -21,7 +21,7 @@
 namespace weft::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kApplyUsage =
     "usage: weftctl apply POLICY... --controller https://HOST:PORT --ca CA.pem\n"
     "                     (--cert CERT.pem --key KEY.pem | --token TOKEN | --token-file FILE)\n"
     "                     [--wait SECONDS] [--timeout SECONDS] [--json]\n"
@@ -54,11 +54,11 @@ int wait_converged(const ctl::api::ApiClient& client, std::chrono::seconds limit
 int cmd_apply(int argc, char** argv) {
   auto args = parse_args(argc, argv, "apply", {WEFTCTL_CONTROLLER_OPTIONS, "--wait"}, {"--json"});
   if (args && args->help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(kApplyUsage, stdout);
     return kExitOk;
   }
   if (!args || args->positional.empty()) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kApplyUsage, stderr);
     return kExitUsage;
   }
   std::chrono::seconds wait{0};

@@ -28,7 +28,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kUsage =
+constexpr const char* kCanReachUsage =
     "usage: weftctl can-reach POLICY... --from PORT --to PORT|IP [--proto tcp/5432|udp/53|icmp] [--json]\n"
     "       weftctl can-reach POLICY... --matrix [--network NAME] [--proto tcp/5432|udp/53|icmp] [--json]\n";
 
@@ -178,13 +178,13 @@ int matrix(OfflineNodes& nodes, const policy::Model& m, const ParsedArgs& args, 
 int cmd_can_reach(int argc, char** argv) {
   auto args = parse_args(argc, argv, "can-reach", {"--from", "--to", "--proto", "--network"}, {"--matrix", "--json"});
   if (args && args->help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(kCanReachUsage, stdout);
     return kExitOk;
   }
   const bool is_matrix = args && args->flag("--matrix");
   if (!args || args->positional.empty() ||
       (is_matrix ? (args->value("--from") || args->value("--to")) : (!args->value("--from") || !args->value("--to")))) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kCanReachUsage, stderr);
     return kExitUsage;
   }
   dp::TracePacket packet;

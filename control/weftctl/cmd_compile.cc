@@ -18,18 +18,18 @@
 namespace weft::cli {
 namespace {
 
-constexpr const char* kUsage = "usage: weftctl compile POLICY... --node NAME [--json]\n";
+constexpr const char* kCompileUsage = "usage: weftctl compile POLICY... --node NAME [--json]\n";
 
 }  // namespace
 
 int cmd_compile(int argc, char** argv) {
   auto args = parse_args(argc, argv, "compile", {"--node"}, {"--json"});
   if (args && args->help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(kCompileUsage, stdout);
     return kExitOk;
   }
   if (!args || args->positional.empty() || !args->value("--node")) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kCompileUsage, stderr);
     return kExitUsage;
   }
   std::optional<policy::Model> model;

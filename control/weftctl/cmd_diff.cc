@@ -17,18 +17,18 @@
 namespace weft::cli {
 namespace {
 
-constexpr const char* kUsage = "usage: weftctl diff OLD NEW   (each a policy file or directory)\n";
+constexpr const char* kDiffUsage = "usage: weftctl diff OLD NEW   (each a policy file or directory)\n";
 
 }  // namespace
 
 int cmd_diff(int argc, char** argv) {
   auto args = parse_args(argc, argv, "diff", {}, {});
   if (args && args->help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(kDiffUsage, stdout);
     return kExitOk;
   }
   if (!args || args->positional.size() != 2) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kDiffUsage, stderr);
     return kExitUsage;
   }
   std::optional<policy::Model> before, after;

@@ -28,7 +28,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kUsage =
+constexpr const char* kNodeConnsUsage =
     "usage: weftctl node conns --socket PATH [--address IP] [--l4-port N] [--port NAME]\n"
     "                          [--state STATE] [--proto tcp|udp|icmp] [--limit N] [--cursor C] [--json]\n"
     "\n"
@@ -99,12 +99,12 @@ int cmd_node_conns(int argc, char** argv) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
     if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(kNodeConnsUsage, stdout);
       return 0;
     } else if (a == "--json") {
       as_json = true;
     } else if (!has_value && a.starts_with("--")) {
-      std::fprintf(stderr, "weftctl node conns: %s needs a value\n%s", a.c_str(), kUsage);
+      std::fprintf(stderr, "weftctl node conns: %s needs a value\n%s", a.c_str(), kNodeConnsUsage);
       return 2;
     } else if (a == "--socket") {
       socket = argv[++i];
@@ -120,12 +120,12 @@ int cmd_node_conns(int argc, char** argv) {
       else if (a == "--limit") limit = v;
       else cursor = v;
     } else {
-      std::fprintf(stderr, "weftctl node conns: unexpected argument '%s'\n%s", a.c_str(), kUsage);
+      std::fprintf(stderr, "weftctl node conns: unexpected argument '%s'\n%s", a.c_str(), kNodeConnsUsage);
       return 2;
     }
   }
   if (socket.empty()) {
-    std::fprintf(stderr, "%s", kUsage);
+    std::fprintf(stderr, "%s", kNodeConnsUsage);
     return 2;
   }
 

@@ -13,7 +13,7 @@
 namespace weft::cli {
 namespace {
 
-constexpr const char* kUsage =
+constexpr const char* kStatusUsage =
     "usage: weftctl status --controller https://HOST:PORT --ca CA.pem\n"
     "                      (--cert CERT.pem --key KEY.pem | --token TOKEN | --token-file FILE)\n"
     "                      [--timeout SECONDS] [--json]\n"
@@ -24,11 +24,11 @@ constexpr const char* kUsage =
 int cmd_status(int argc, char** argv) {
   auto args = parse_args(argc, argv, "status", {WEFTCTL_CONTROLLER_OPTIONS}, {"--json"});
   if (args && args->help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(kStatusUsage, stdout);
     return kExitOk;
   }
   if (!args || !args->positional.empty()) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kStatusUsage, stderr);
     return kExitUsage;
   }
   auto client = controller_client(*args, "status");

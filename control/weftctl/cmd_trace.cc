@@ -32,7 +32,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kUsage =
+constexpr const char* kTraceUsage =
     "usage: weftctl trace POLICY... [--node NAME] [--from PORT] [--reply] [--json] 'PACKET'\n"
     "       weftctl trace --socket PATH [--from PORT] [--reply] [--json] 'PACKET'\n"
     "\n"
@@ -78,13 +78,13 @@ std::string port_holding(const policy::Model& m, uint32_t ip, const std::string&
 int cmd_trace(int argc, char** argv) {
   auto args = parse_args(argc, argv, "trace", {"--node", "--from", "--socket"}, {"--reply", "--json"});
   if (args && args->help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(kTraceUsage, stdout);
     return kExitOk;
   }
   const bool is_live = args && args->value("--socket");
   if (!args || args->positional.empty() || (is_live && args->positional.size() != 1) ||
       (!is_live && args->positional.size() < 2) || (is_live && args->value("--node"))) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kTraceUsage, stderr);
     return kExitUsage;
   }
   const std::string packet_text = args->positional.back();

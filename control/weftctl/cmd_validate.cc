@@ -14,7 +14,7 @@
 namespace weft::cli {
 namespace {
 
-constexpr const char* kUsage = "usage: weftctl validate POLICY...\n";
+constexpr const char* kValidateUsage = "usage: weftctl validate POLICY...\n";
 
 std::string count(size_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -44,11 +44,11 @@ std::string summary(const policy::Model& m) {
 int cmd_validate(int argc, char** argv) {
   auto args = parse_args(argc, argv, "validate", {}, {});
   if (args && args->help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(kValidateUsage, stdout);
     return kExitOk;
   }
   if (!args || args->positional.empty()) {
-    std::fputs(kUsage, stderr);
+    std::fputs(kValidateUsage, stderr);
     return kExitUsage;
   }
   std::optional<policy::Model> model;

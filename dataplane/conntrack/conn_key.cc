@@ -11,11 +11,8 @@
 namespace weft::dp {
 namespace {
 
-constexpr uint8_t kIcmpEchoReply = 0;
-constexpr uint8_t kIcmpEchoRequest = 8;
-
 bool is_echo(uint8_t type) {
-  return type == kIcmpEchoRequest || type == kIcmpEchoReply;
+  return type == RTE_IP_ICMP_ECHO_REQUEST || type == RTE_IP_ICMP_ECHO_REPLY;
 }
 
 uint32_t load_raw32(const uint8_t* p) {

@@ -1,14 +1,12 @@
 #include "dataplane/conntrack/conn_state.h"
 
 #include <netinet/in.h>
+#include <rte_icmp.h>
 
 #include <algorithm>
 
 namespace weft::dp {
 namespace {
-
-constexpr uint8_t kIcmpEchoReply = 0;
-constexpr uint8_t kIcmpEchoRequest = 8;
 
 using S = ConnState;
 
@@ -157,7 +155,7 @@ std::optional<ConnState> open_state(uint8_t proto, const PacketTuple& t) {
     case IPPROTO_UDP:
       return S::kUdpUnreplied;
     case IPPROTO_ICMP:
-      if (t.icmp_type == kIcmpEchoRequest) return S::kIcmpUnreplied;
+      if (t.icmp_type == RTE_IP_ICMP_ECHO_REQUEST) return S::kIcmpUnreplied;
       return std::nullopt;
     default:
       return S::kOtherUnreplied;
@@ -178,7 +176,7 @@ TrackResult track(ConnEntry& e, ConnDir dir, const PacketTuple& t) {
       case S::kIcmpReplied:
         // Requests go the original way, replies the other: B's own ping to A
         // is not a reply to A's ping that happens to share the identifier.
-        if (t.icmp_type != (reply ? kIcmpEchoReply : kIcmpEchoRequest))
+        if (t.icmp_type != (reply ? RTE_IP_ICMP_ECHO_REPLY : RTE_IP_ICMP_ECHO_REQUEST))
           return TrackResult::kInvalid;
         if (reply) e.state = S::kIcmpReplied;
         break;

@@ -18,9 +18,6 @@
 namespace weft::dp {
 namespace {
 
-constexpr uint8_t kIcmpEchoRequest = 8;
-constexpr uint8_t kIcmpEchoReply = 0;
-
 struct FlagName {
   char letter;
   uint8_t bit;
@@ -171,7 +168,7 @@ TracePacket reply_packet(const TracePacket& p) {
   std::swap(r.sport, r.dport);
   if (p.proto == IPPROTO_TCP)
     r.tcp_flags = (p.tcp_flags & RTE_TCP_SYN_FLAG) ? RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG : RTE_TCP_ACK_FLAG;
-  if (p.proto == IPPROTO_ICMP && p.icmp_type == kIcmpEchoRequest) r.icmp_type = kIcmpEchoReply;
+  if (p.proto == IPPROTO_ICMP && p.icmp_type == RTE_IP_ICMP_ECHO_REQUEST) r.icmp_type = RTE_IP_ICMP_ECHO_REPLY;
   return r;
 }
 
