@@ -13,10 +13,19 @@
 //
 // Pure functions; any thread.
 
+#include <rte_ip.h>
+
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 namespace weft::dp {
+
+// Where the IPv4 fields that rewrites touch sit, from the header's start.
+inline constexpr size_t kIpTtl = offsetof(rte_ipv4_hdr, time_to_live);
+inline constexpr size_t kIpChecksum = offsetof(rte_ipv4_hdr, hdr_checksum);
+inline constexpr size_t kIpSrc = offsetof(rte_ipv4_hdr, src_addr);
+inline constexpr size_t kIpDst = offsetof(rte_ipv4_hdr, dst_addr);
 
 // A header field of any alignment, as it sits in the packet (no byte
 // swap): what the checksum patches below are fed with.

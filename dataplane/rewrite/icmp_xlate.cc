@@ -16,9 +16,6 @@
 namespace weft::dp {
 namespace {
 
-constexpr size_t kIpSrc = offsetof(rte_ipv4_hdr, src_addr);
-constexpr size_t kIpDst = offsetof(rte_ipv4_hdr, dst_addr);
-constexpr size_t kIpChecksum = offsetof(rte_ipv4_hdr, hdr_checksum);
 constexpr size_t kIcmpChecksum = offsetof(rte_icmp_hdr, icmp_cksum);
 constexpr size_t kIcmpIdent = offsetof(rte_icmp_hdr, icmp_ident);
 constexpr size_t kUdpChecksum = offsetof(rte_udp_hdr, dgram_cksum);

@@ -18,11 +18,6 @@
 namespace weft::dp {
 namespace {
 
-constexpr size_t kIpChecksum = offsetof(rte_ipv4_hdr, hdr_checksum);
-constexpr size_t kIpTtl = offsetof(rte_ipv4_hdr, time_to_live);
-constexpr size_t kIpSrc = offsetof(rte_ipv4_hdr, src_addr);
-constexpr size_t kIpDst = offsetof(rte_ipv4_hdr, dst_addr);
-
 // Where the L4 checksum lives that covers the IPv4 addresses (the pseudo
 // header) and the ports: null when there is none to patch (UDP's optional
 // checksum unused, a protocol without ports).
