@@ -89,7 +89,20 @@ class QosShaper final : public PacketShaper {
 
   // Marks `m` for the pipe of `vnic`'s limit in direction `d`, class slot
   // `slot` (qos_table.h), and records the direction in its metadata.
-  void mark(rte_mbuf* m, uint16_t vnic, QosDir d, uint8_t slot) noexcept;
+  void mark(rte_mbuf* m, uint16_t vnic, QosDir d, uint8_t slot) noexcept { stamp(m, mark_of(vnic, d, slot)); }
+  // The same in two steps, for a run of packets of one pipe and class:
+  // what to mark them with, then each packet.
+  struct Mark {
+    uint32_t queue = 0;  // rte_sched's queue id
+    uint8_t tc = 0;      // its traffic class
+    uint8_t shaped = 0;  // PktMeta::qos_shaped; 0: no mark
+  };
+  Mark mark_of(uint16_t vnic, QosDir d, uint8_t slot) const noexcept;
+  void stamp(rte_mbuf* m, const Mark& mark) noexcept {
+    rte_mbuf_sched_set(m, mark.queue, mark.tc, RTE_COLOR_GREEN);
+    meta(m)->qos_shaped = mark.shaped;
+    ++marked_;
+  }
 
   // PacketShaper (pipeline.h).
   bool holds_packets() const noexcept override { return backlog_ != 0; }
