@@ -5,7 +5,7 @@
 //
 // Layout of one port's scheduler: one subport at the port's line rate
 // (Config::port_rate_bps), and one pipe per (vNIC, direction) whose limit
-// is shaped there, pipe id = 2 * vNIC port id + direction:
+// is shaped there (pipe_id() below says which):
 //
 //   a vNIC's own tx     its ingress limit (traffic to the VM), and the
 //                       egress limit of a local sender whose packet is not
@@ -135,7 +135,17 @@ class QosShaper final : public PacketShaper {
   Port* port_for(uint16_t port) noexcept;
   bool create(uint16_t port_id, Port& p) noexcept;
   void apply(Port& p, uint32_t pipe) noexcept;
-  static uint32_t pipe_id(uint16_t vnic, QosDir d) { return 2u * vnic + static_cast<uint32_t>(d); }
+  // rte_sched's 8 grinders each take a group of 4 pipes (one 64-bit slab
+  // of its queue bitmap, 4 pipes x 16 queues) and work its pipes one after
+  // the other; a grinder without a group scans the bitmap for one on every
+  // step. So the pipes of consecutive vNICs go to different groups: 8 busy
+  // vNICs keep all 8 grinders working (pipe 2 * vNIC + direction left the
+  // pipes of two vNICs in each group, and half the grinders scanning).
+  static constexpr uint32_t kPipeGroups = kPipes / 4;
+  static uint32_t pipe_id(uint16_t vnic, QosDir d) {
+    const uint32_t i = vnic + kMaxPorts * static_cast<uint32_t>(d);  // < kPipes
+    return (i % kPipeGroups) * 4 + i / kPipeGroups;
+  }
 
   Config config_;
   uint64_t port_rate_ = 0;  // bytes a second, chosen so rte_sched's cycles per byte is exact
