@@ -110,6 +110,18 @@ class QosShaper final : public PacketShaper {
   std::span<const uint16_t> ports() const noexcept override { return active_ports_; }
   uint16_t dequeue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept override;
 
+  // The rte_sched pipe of `vnic`'s direction `d`. rte_sched's 8 grinders
+  // each take a group of 4 pipes (one 64-bit slab of its queue bitmap, 4
+  // pipes x 16 queues) and work its pipes one after the other; a grinder
+  // without a group scans the bitmap for one on every step. So the pipes of consecutive vNICs go to different groups: 8 busy
+  // vNICs keep all 8 grinders working (pipe 2 * vNIC + direction left the
+  // pipes of two vNICs in each group, and half the grinders scanning).
+  static constexpr uint32_t kPipeGroups = kPipes / 4;
+  static uint32_t pipe_id(uint16_t vnic, QosDir d) {
+    const uint32_t i = vnic + kMaxPorts * static_cast<uint32_t>(d);  // < kPipes
+    return (i % kPipeGroups) * 4 + i / kPipeGroups;
+  }
+
   // For tests and counters.
   uint32_t backlog() const noexcept { return backlog_; }
   uint64_t profile_exhausted() const noexcept { return profile_exhausted_; }
@@ -135,17 +147,6 @@ class QosShaper final : public PacketShaper {
   Port* port_for(uint16_t port) noexcept;
   bool create(uint16_t port_id, Port& p) noexcept;
   void apply(Port& p, uint32_t pipe) noexcept;
-  // rte_sched's 8 grinders each take a group of 4 pipes (one 64-bit slab
-  // of its queue bitmap, 4 pipes x 16 queues) and work its pipes one after
-  // the other; a grinder without a group scans the bitmap for one on every
-  // step. So the pipes of consecutive vNICs go to different groups: 8 busy
-  // vNICs keep all 8 grinders working (pipe 2 * vNIC + direction left the
-  // pipes of two vNICs in each group, and half the grinders scanning).
-  static constexpr uint32_t kPipeGroups = kPipes / 4;
-  static uint32_t pipe_id(uint16_t vnic, QosDir d) {
-    const uint32_t i = vnic + kMaxPorts * static_cast<uint32_t>(d);  // < kPipes
-    return (i % kPipeGroups) * 4 + i / kPipeGroups;
-  }
 
   Config config_;
   uint64_t port_rate_ = 0;  // bytes a second, chosen so rte_sched's cycles per byte is exact
