@@ -36,6 +36,7 @@ struct Params {
   uint32_t flows = 1024;
   uint32_t packets = 0;  // 0: one per flow, at least 1024
   uint32_t size = 64;    // frame size on the wire, FCS included
+  uint32_t vm = 0;       // vxlan-encap's sender: 0 port vm, N > 0 port vmN (perf/qos.yaml)
 };
 
 constexpr size_t kMaxFrame = 9216;
@@ -158,9 +159,12 @@ Frame vm_frame(const Params& p, uint32_t flow, const uint8_t (&src_mac)[6], cons
   return udp4_frame(h, payload, frame);
 }
 
-// vxlan-encap: VM -> remote VM frames, as vNIC vm sends them.
+// vxlan-encap: VM -> remote VM frames, as vNIC vm sends them (--vm N:
+// as vNIC vmN, 02:00:00:00:01:N at 10.0.0.100+N, sends them).
 Frame make_vxlan_encap(const Params& p, uint32_t flow) {
-  return vm_frame(p, flow, kVmMac, kFarMac, kVmIp, kFarIp);
+  if (p.vm == 0) return vm_frame(p, flow, kVmMac, kFarMac, kVmIp, kFarIp);
+  const uint8_t mac[6] = {0x02, 0, 0, 0, 0x01, static_cast<uint8_t>(p.vm)};
+  return vm_frame(p, flow, mac, kFarMac, 0x0a000064 + p.vm, kFarIp);
 }
 
 // vxlan-routed: VM -> a VM of another subnet on the peer, through the
@@ -377,7 +381,7 @@ bool parse_u32(const char* s, uint32_t& v) {
 }
 
 constexpr const char* kUsage =
-    "usage: gen_pcap --scenario NAME --out FILE [--flows N] [--packets N] [--size BYTES]\n"
+    "usage: gen_pcap --scenario NAME --out FILE [--flows N] [--packets N] [--size BYTES] [--vm N]\n"
     "       gen_pcap --list\n";
 
 }  // namespace
@@ -402,7 +406,8 @@ int main(int argc, char** argv) {
       out = argv[++i];
     } else if ((a == "--flows" && value && parse_u32(argv[++i], p.flows) && p.flows > 0) ||
                (a == "--packets" && value && parse_u32(argv[++i], p.packets)) ||
-               (a == "--size" && value && parse_u32(argv[++i], p.size) && p.size >= 64 && p.size <= 9018)) {
+               (a == "--size" && value && parse_u32(argv[++i], p.size) && p.size >= 64 && p.size <= 9018) ||
+               (a == "--vm" && value && parse_u32(argv[++i], p.vm) && p.vm <= 99)) {
       continue;
     } else {
       std::fprintf(stderr, "gen_pcap: bad argument '%s'\n%s", argv[i], kUsage);

@@ -111,6 +111,7 @@ void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
   }
   current_ = kTxNode - 1;
   transmit_all(ctx, out);
+  if (shaper_ != nullptr) shaper_->clear_marked();
   drop_all(ctx);
 }
 
@@ -175,7 +176,7 @@ void Pipeline::transmit_all(StageCtx& ctx, PacketOutput& out) noexcept {
 
 void Pipeline::transmit_port(StageCtx& ctx, PacketOutput& out, uint16_t port, rte_mbuf** batch,
                              uint16_t n, uint64_t bytes) noexcept {
-  if (shaper_ != nullptr) [[unlikely]] {
+  if (shaper_ != nullptr && shaper_->marked()) [[unlikely]] {
     n = to_shaper(ctx, port, batch, n, bytes);
     if (n == 0) return;
   }

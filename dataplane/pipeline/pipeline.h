@@ -45,6 +45,14 @@ class PacketShaper {
   // The ports it has a scheduler for, and what `port`'s releases now.
   virtual std::span<const uint16_t> ports() const noexcept = 0;
   virtual uint16_t dequeue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept = 0;
+
+  // Whether a packet may have been marked since the Pipeline's last run:
+  // if not, its transmit does not look for marked packets.
+  bool marked() const noexcept { return marked_ != 0; }
+  void clear_marked() noexcept { marked_ = 0; }
+
+ protected:
+  uint32_t marked_ = 0;  // packets marked (PktMeta::qos_shaped) since clear_marked()
 };
 
 class Pipeline {

@@ -189,11 +189,11 @@ QosShaper::Port* QosShaper::port_for(uint16_t port) noexcept {
   return ports_[port]->sched != nullptr ? ports_[port].get() : nullptr;
 }
 
-void QosShaper::mark(rte_mbuf* m, uint16_t vnic, QosDir d, uint8_t slot) noexcept {
+QosShaper::Mark QosShaper::mark_of(uint16_t vnic, QosDir d, uint8_t slot) const noexcept {
   const uint32_t pipe = pipe_id(vnic, d);
   const uint8_t queue = pipes_[pipe].queue[slot < kQosSlots ? slot : 1];
-  rte_mbuf_sched_set(m, (pipe * kQueuesPerPipe) | queue, std::min<uint8_t>(queue, kBestEffort), RTE_COLOR_GREEN);
-  meta(m)->qos_shaped = static_cast<uint8_t>(1 + static_cast<uint8_t>(d));
+  return {(pipe * kQueuesPerPipe) | queue, std::min<uint8_t>(queue, kBestEffort),
+          static_cast<uint8_t>(1 + static_cast<uint8_t>(d))};
 }
 
 namespace {
@@ -209,6 +209,36 @@ QosCounters* counters_of(StageCtx& ctx, const rte_mbuf* m) {
   return &ctx.stats->qos[vnic][static_cast<size_t>(d)][slot - 1u];
 }
 
+// Counts packets into one pair of their classes' counters (sent, queued,
+// ...), a run of packets of one class at a time: one update of each
+// counter per run, not per packet.
+class ClassTally {
+ public:
+  ClassTally(Counter QosCounters::*packets, Counter QosCounters::*bytes) : packets_(packets), bytes_(bytes) {}
+  ~ClassTally() { flush(); }
+  void add(QosCounters* c, uint32_t bytes) {
+    if (c != at_) {
+      flush();
+      at_ = c;
+    }
+    ++n_;
+    bytes_sum_ += bytes;
+  }
+
+ private:
+  void flush() {
+    if (at_ != nullptr && n_ != 0) {
+      (at_->*packets_).add(n_);
+      (at_->*bytes_).add(bytes_sum_);
+    }
+    n_ = bytes_sum_ = 0;
+  }
+  Counter QosCounters::*packets_;
+  Counter QosCounters::*bytes_;
+  QosCounters* at_ = nullptr;
+  uint64_t n_ = 0, bytes_sum_ = 0;
+};
+
 }  // namespace
 
 uint16_t QosShaper::enqueue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n,
@@ -220,6 +250,8 @@ uint16_t QosShaper::enqueue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint1
   }
   uint16_t kept = 0, r = 0;
   const uint32_t mask = kPipes * kQueuesPerPipe - 1;
+  ClassTally queued(&QosCounters::queued_packets, &QosCounters::queued_bytes);
+  ClassTally full(&QosCounters::queue_full_packets, &QosCounters::queue_full_bytes);
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     uint16_t& len = p->qlen[rte_mbuf_sched_queue_get(m) & mask];
@@ -227,17 +259,11 @@ uint16_t QosShaper::enqueue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint1
     const uint32_t bytes = rte_pktmbuf_pkt_len(m);
     if (len >= config_.queue_packets) {
       refused[r++] = m;
-      if (c != nullptr) {
-        c->queue_full_packets.inc();
-        c->queue_full_bytes.add(bytes);
-      }
+      full.add(c, bytes);
       continue;
     }
     ++len;
-    if (c != nullptr) {
-      c->queued_packets.inc();
-      c->queued_bytes.add(bytes);
-    }
+    queued.add(c, bytes);
     pkts[kept++] = m;
   }
   if (kept != 0) {
@@ -255,12 +281,10 @@ uint16_t QosShaper::dequeue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint1
   const int got = rte_sched_port_dequeue(p->sched, pkts, n);
   if (got <= 0) return 0;
   const uint32_t mask = kPipes * kQueuesPerPipe - 1;
+  ClassTally sent(&QosCounters::sent_packets, &QosCounters::sent_bytes);
   for (int i = 0; i < got; ++i) {
     --p->qlen[rte_mbuf_sched_queue_get(pkts[i]) & mask];
-    if (QosCounters* c = counters_of(ctx, pkts[i])) {
-      c->sent_packets.inc();
-      c->sent_bytes.add(rte_pktmbuf_pkt_len(pkts[i]));
-    }
+    sent.add(counters_of(ctx, pkts[i]), rte_pktmbuf_pkt_len(pkts[i]));
   }
   p->backlog -= static_cast<uint32_t>(got);
   backlog_ -= static_cast<uint32_t>(got);

@@ -5,7 +5,7 @@
 //
 // Layout of one port's scheduler: one subport at the port's line rate
 // (Config::port_rate_bps), and one pipe per (vNIC, direction) whose limit
-// is shaped there, pipe id = 2 * vNIC port id + direction:
+// is shaped there (pipe_id() below says which):
 //
 //   a vNIC's own tx     its ingress limit (traffic to the VM), and the
 //                       egress limit of a local sender whose packet is not
@@ -89,13 +89,38 @@ class QosShaper final : public PacketShaper {
 
   // Marks `m` for the pipe of `vnic`'s limit in direction `d`, class slot
   // `slot` (qos_table.h), and records the direction in its metadata.
-  void mark(rte_mbuf* m, uint16_t vnic, QosDir d, uint8_t slot) noexcept;
+  void mark(rte_mbuf* m, uint16_t vnic, QosDir d, uint8_t slot) noexcept { stamp(m, mark_of(vnic, d, slot)); }
+  // The same in two steps, for a run of packets of one pipe and class:
+  // what to mark them with, then each packet.
+  struct Mark {
+    uint32_t queue = 0;  // rte_sched's queue id
+    uint8_t tc = 0;      // its traffic class
+    uint8_t shaped = 0;  // PktMeta::qos_shaped; 0: no mark
+  };
+  Mark mark_of(uint16_t vnic, QosDir d, uint8_t slot) const noexcept;
+  void stamp(rte_mbuf* m, const Mark& mark) noexcept {
+    rte_mbuf_sched_set(m, mark.queue, mark.tc, RTE_COLOR_GREEN);
+    meta(m)->qos_shaped = mark.shaped;
+    ++marked_;
+  }
 
   // PacketShaper (pipeline.h).
   bool holds_packets() const noexcept override { return backlog_ != 0; }
   uint16_t enqueue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n, rte_mbuf** refused) noexcept override;
   std::span<const uint16_t> ports() const noexcept override { return active_ports_; }
   uint16_t dequeue(StageCtx& ctx, uint16_t port, rte_mbuf** pkts, uint16_t n) noexcept override;
+
+  // The rte_sched pipe of `vnic`'s direction `d`. rte_sched's 8 grinders
+  // each take a group of 4 pipes (one 64-bit slab of its queue bitmap, 4
+  // pipes x 16 queues) and work its pipes one after the other; a grinder
+  // without a group scans the bitmap for one on every step. So the pipes of consecutive vNICs go to different groups: 8 busy
+  // vNICs keep all 8 grinders working (pipe 2 * vNIC + direction left the
+  // pipes of two vNICs in each group, and half the grinders scanning).
+  static constexpr uint32_t kPipeGroups = kPipes / 4;
+  static uint32_t pipe_id(uint16_t vnic, QosDir d) {
+    const uint32_t i = vnic + kMaxPorts * static_cast<uint32_t>(d);  // < kPipes
+    return (i % kPipeGroups) * 4 + i / kPipeGroups;
+  }
 
   // For tests and counters.
   uint32_t backlog() const noexcept { return backlog_; }
@@ -122,7 +147,6 @@ class QosShaper final : public PacketShaper {
   Port* port_for(uint16_t port) noexcept;
   bool create(uint16_t port_id, Port& p) noexcept;
   void apply(Port& p, uint32_t pipe) noexcept;
-  static uint32_t pipe_id(uint16_t vnic, QosDir d) { return 2u * vnic + static_cast<uint32_t>(d); }
 
   Config config_;
   uint64_t port_rate_ = 0;  // bytes a second, chosen so rte_sched's cycles per byte is exact

@@ -95,12 +95,25 @@ class QosStage final : public StageWith<QosNext> {
   // per meter and burst: every packet of a burst has the same `now`, and a
   // refill at an unchanged time adds nothing, so the colours are DPDK's.
   static bool red(Meter& m, uint64_t now, uint32_t len) noexcept;
+  // Brings `m`'s buckets up to `now` (once per `now`).
+  static Meter& refill(Meter& m, uint64_t now) noexcept;
+  // Takes `bytes`, the length of `pkts`, from a refilled meter whose peak
+  // bucket holds them: what red() of each packet in turn would leave.
+  static void charge(Meter& m, rte_mbuf* const* pkts, uint16_t n, uint64_t bytes) noexcept;
 
   void configure(const QosTable& t, uint64_t now) noexcept;
   void set_meter(Meter& m, uint64_t rate_bps, uint64_t burst_bytes, uint64_t now) noexcept;
   // Whether a packet of `len` bytes in slot `slot` of `port`'s direction
   // `d` may pass; counts it either way.
   bool admit(StageCtx& ctx, uint16_t port, QosDir d, uint8_t slot, uint32_t len, uint64_t now) noexcept;
+  // admit() for every packet of `pkts` (`bytes` long in all) at once, when
+  // none of them would be red: then charges and counts them all and
+  // returns true. Otherwise changes nothing (but the refill) and returns
+  // false, and the packets go through admit() one by one.
+  bool admit_run(StageCtx& ctx, uint16_t port, QosDir d, uint8_t slot, rte_mbuf* const* pkts, uint16_t n,
+                 uint64_t bytes, uint64_t now) noexcept;
+  // A run of packets with the same in_port, out_port and marking.
+  void process_run(StageCtx& ctx, rte_mbuf** pkts, uint16_t n, uint64_t bytes, uint64_t now) noexcept;
 
   Config config_;
   std::unique_ptr<QosShaper> shaper_;

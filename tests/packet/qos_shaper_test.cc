@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 
 #include <map>
+#include <set>
 #include <vector>
 
 #include "dataplane/pipeline/pipeline.h"
@@ -166,9 +167,25 @@ TEST_F(QosShaperTest, ClassesTakeTheirTrafficClasses) {
   // The queue DPDK would pick for that class is the one the shaper marks.
   rte_mbuf* m = frame(kBulk, 0);
   shaper_->mark(m, kVnic, dp::QosDir::kEgress, kBulk);
-  EXPECT_EQ(rte_mbuf_sched_queue_get(m), (2u * kVnic) * 16 + 1);
+  EXPECT_EQ(rte_mbuf_sched_queue_get(m), dp::QosShaper::pipe_id(kVnic, dp::QosDir::kEgress) * 16 + 1);
   EXPECT_EQ(dp::meta(m)->qos_shaped, 1);
   rte_pktmbuf_free(m);
+}
+
+// rte_sched's grinders work a group of 4 pipes each: the pipes of 16
+// vNICs' egress (or ingress) limits are in 16 different groups, and every
+// (vNIC, direction) has a pipe of its own.
+TEST(QosShaperPipes, ConsecutiveVnicsAreInDifferentPipeGroups) {
+  std::set<uint32_t> pipes, groups;
+  for (uint16_t vnic = 0; vnic < 16; ++vnic) groups.insert(dp::QosShaper::pipe_id(vnic, dp::QosDir::kEgress) / 4);
+  EXPECT_EQ(groups.size(), 16u);
+  for (uint16_t vnic = 0; vnic < dp::kMaxPorts; ++vnic)
+    for (dp::QosDir d : {dp::QosDir::kEgress, dp::QosDir::kIngress}) {
+      const uint32_t pipe = dp::QosShaper::pipe_id(vnic, d);
+      EXPECT_LT(pipe, dp::QosShaper::kPipes);
+      pipes.insert(pipe);
+    }
+  EXPECT_EQ(pipes.size(), dp::QosShaper::kPipes);
 }
 
 TEST_F(QosShaperTest, PacketsWaitInTheShaperUntilTheWorkerServesIt) {

@@ -88,6 +88,12 @@ class QosTest : public FlowCacheFixture {
   const dp::QosCounters& counters(uint16_t port, uint8_t dir, size_t idx) const {
     return stats().qos[port][dir][idx];
   }
+  // Sends `frames` in one burst; what came out.
+  Outcome burst(const std::vector<Bytes>& frames, uint16_t in_port) {
+    clear();
+    run(frames, {.in_port = in_port});
+    return {sent(), total_drops() == 0 ? std::string() : drop_summary()};
+  }
   // Sends `frame` `n` times; how many got out.
   int deliver(const Bytes& frame, uint16_t in_port, int n = 1) {
     int out = 0;
@@ -143,6 +149,36 @@ TEST_F(QosTest, EgressLimitHoldsRateAndBurst) {
   EXPECT_EQ(o.sent[0].meta.qos, dp::qos_mark(1, 0));
   EXPECT_EQ(counters(kBlue1Port, kEgress, kDefault).sent_packets.get(), 1u);
   EXPECT_EQ(counters(kBlue1Port, kEgress, kDefault).sent_bytes.get(), kFrame);
+}
+
+// The stage meters a burst's runs of one port and class at once when the
+// buckets hold all of a run, and packet by packet when they do not: the
+// colours are the same either way.
+TEST_F(QosTest, ABurstIsMeteredAsItsPacketsOneByOneWouldBe) {
+  const Bytes f = udp(T.kBlue1, T.kBlue3);
+  const Bytes voice = udp(T.kBlue1, T.kBlue3, kEf, 5060);
+  ASSERT_EQ(deliver(f, kBlue1Port), 1);      // the connections first: the rest are cache hits
+  ASSERT_EQ(deliver(voice, kBlue1Port), 1);  // 1000 bytes of the burst left
+  Outcome o = burst(std::vector<Bytes>(5, f), kBlue1Port);  // two fit
+  EXPECT_EQ(o.sent.size(), 2u);
+  EXPECT_EQ(o.drops, "qos_policed=3");
+  EXPECT_EQ(counters(kBlue1Port, kEgress, kDefault).sent_packets.get(), 2u);  // of this burst
+  EXPECT_EQ(counters(kBlue1Port, kEgress, kDefault).policed_packets.get(), 3u);
+  at(now() + 1000);  // full again: a run of four passes whole
+  o = burst(std::vector<Bytes>(4, f), kBlue1Port);
+  EXPECT_EQ(o.sent.size(), 4u);
+  EXPECT_EQ(counters(kBlue1Port, kEgress, kDefault).sent_packets.get(), 4u);
+  EXPECT_EQ(counters(kBlue1Port, kEgress, kDefault).sent_bytes.get(), 4 * kFrame);
+  EXPECT_EQ(deliver(f, kBlue1Port), 0);  // and took the whole bucket
+  // Runs of two classes: voice takes its share of the 1000 bytes first
+  // and passes when the bucket is empty; best effort gets what is left.
+  at(now() + 100);
+  o = burst({voice, f, f, voice, f}, kBlue1Port);
+  EXPECT_EQ(o.sent.size(), 3u);
+  EXPECT_EQ(o.drops, "qos_policed=2");
+  EXPECT_EQ(counters(kBlue1Port, kEgress, kVoice).sent_packets.get(), 2u);
+  EXPECT_EQ(counters(kBlue1Port, kEgress, kDefault).sent_packets.get(), 1u);
+  EXPECT_EQ(counters(kBlue1Port, kEgress, kDefault).policed_packets.get(), 2u);
 }
 
 TEST_F(QosTest, IngressLimitHoldsTrafficToTheVm) {
