@@ -51,6 +51,10 @@ in_band() {
 # collapse. Delivered UDP only has a ceiling: what a loaded machine loses
 # before weftd is not QoS's doing.
 readonly TCP_LO=80
+# The capped class (10 Mbit/s), steady state: shaped, TCP holds 9.1-9.2
+# (the most it can, with the rate counting VXLAN-encapsulated frames, is
+# 9.26); policed, TCP's sawtooth against the meter gives 7.6-8.9.
+[ "${QS_MODE:-shape}" = police ] && readonly CAP_LO=7 || readonly CAP_LO=8.5
 mbits() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1e6 }'; }
 
 # The limit's burst: TCP through a policer needs one that covers a round of
@@ -153,7 +157,7 @@ bulk=$!
 sleep 1
 rest=$(iperf sa 10.0.1.20 -t 6)
 wait "$bulk" || fail "iperf3 to port 873"
-in_band "TCP sa -> sb:873 (bulk)" "$(mbits "$(jq '.end.sum_received.bits_per_second' "$work/iperf-873.json")")" 8 10.5
+in_band "TCP sa -> sb:873 (bulk)" "$(mbits "$(jq '.end.sum_received.bits_per_second' "$work/iperf-873.json")")" "$CAP_LO" 10.5
 in_band "TCP sa -> sb:5201 beside it" "$rest" 70 97
 
 echo "== counters"
