@@ -1,5 +1,6 @@
 #include "dataplane/pipeline/pipeline.h"
 
+#include <bit>
 #include <cstring>
 
 #include "dataplane/pipeline/trace.h"
@@ -32,6 +33,7 @@ void Pipeline::enqueue(rte_mbuf* m, NodeId next) noexcept {
   }
   meta(m)->next = static_cast<uint8_t>(id);
   in.pkts[in.n++] = m;
+  pending_ |= node_bit(id);
 }
 
 void Pipeline::to_drop(rte_mbuf* m, size_t node) noexcept {
@@ -62,6 +64,7 @@ void Pipeline::scatter(size_t id, rte_mbuf* const* pkts, uint16_t count) noexcep
     Input& to = inputs_[first];
     std::memcpy(to.pkts + to.n, pkts, count * sizeof(rte_mbuf*));
     to.n = static_cast<uint16_t>(to.n + count);
+    pending_ |= node_bit(first);
     return;
   }
   for (uint16_t i = 0; i < count; ++i) {
@@ -71,6 +74,7 @@ void Pipeline::scatter(size_t id, rte_mbuf* const* pkts, uint16_t count) noexcep
       if (next == kDropNode) meta(m)->drop_node = static_cast<uint8_t>(id);
       Input& to = inputs_[next];
       to.pkts[to.n++] = m;
+      pending_ |= node_bit(next);
       continue;
     }
     if (next == kHandedOff) continue;  // another worker's now
@@ -92,10 +96,18 @@ void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
     meta(pkts[i])->next = static_cast<uint8_t>(current_);
     in.pkts[in.n++] = pkts[i];
   }
+  pending_ |= node_bit(current_);
 
-  for (size_t id = static_cast<size_t>(entry); id < kTxNode; ++id) {
+  // Only the nodes that were given packets are visited, lowest id first:
+  // a burst meets 5-8 of the graph's 29 stages, and each input's count
+  // sits on a cache line of its own that the packets' data has usually
+  // pushed out of L1 by the next burst. Packets only move forward, so a
+  // node is never given packets after its visit.
+  constexpr uint64_t kStageNodes = node_bit(kTxNode) - 1;
+  while (const uint64_t rest = pending_ & kStageNodes) {
+    const size_t id = static_cast<size_t>(std::countr_zero(rest));
+    pending_ &= ~node_bit(id);
     Input& in = inputs_[id];
-    if (in.n == 0) continue;
     current_ = id;
     uint16_t count = in.n;
     in.n = 0;
@@ -109,6 +121,7 @@ void Pipeline::run(StageCtx& ctx, NodeId entry, rte_mbuf** pkts, uint16_t n,
       ctx.tracer->stage_done(static_cast<NodeId>(id), in.pkts, count);
     scatter(id, in.pkts, count);
   }
+  pending_ = 0;  // kTx and kDrop are emptied below whatever their bits say
   current_ = kTxNode - 1;
   transmit_all(ctx, out);
   if (shaper_ != nullptr) shaper_->clear_marked();

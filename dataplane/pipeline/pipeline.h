@@ -102,9 +102,13 @@ class Pipeline {
   void send_port(StageCtx& ctx, PacketOutput& out, uint16_t port, rte_mbuf** batch, uint16_t n,
                  uint64_t bytes) noexcept;
 
+  static_assert(kNodeCount <= 64, "pending_ has a bit per node");
+  static constexpr uint64_t node_bit(size_t id) noexcept { return uint64_t{1} << id; }
+
   std::array<Stage*, kNodeCount> stages_{};
   std::array<Input, kNodeCount> inputs_{};
   size_t current_ = 0;  // node being processed, to check enqueue order
+  uint64_t pending_ = 0;  // a bit per node whose input holds packets (during run)
   PacketShaper* shaper_ = nullptr;
 };
 
