@@ -169,7 +169,7 @@ uint32_t ConnTable::find(const ConnKey& key, const Place& p) const noexcept {
 }
 
 void ConnTable::lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint32_t* out,
-                            bool* via_reply) noexcept {
+                            bool* via_reply, uint32_t* hashes) noexcept {
   Place pl[kMaxBulk];
   uint32_t cand[kMaxBulk];
   bool second[kMaxBulk];  // no signature matched in the first bucket
@@ -177,7 +177,9 @@ void ConnTable::lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint3
   // misses touch their second bucket. Each pass gives the previous one's
   // prefetches a burst's worth of work to hide behind.
   for (uint32_t i = 0; i < n; ++i) {
-    pl[i] = place(conn_hash(keys[i]));
+    const uint32_t h = conn_hash(keys[i]);
+    if (hashes != nullptr) hashes[i] = h;
+    pl[i] = place(h);
     rte_prefetch0(&buckets_[pl[i].primary]);
   }
   for (uint32_t i = 0; i < n; ++i) {

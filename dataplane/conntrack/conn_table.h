@@ -145,9 +145,10 @@ class ConnTable {
 
   // out[i]: the index of keys[i]'s entry, or kNone. n <= kMaxBulk. An entry
   // found expired is removed and reported as kNone. `via_reply` (optional):
-  // whether keys[i] matched its entry's reply key (translate()).
+  // whether keys[i] matched its entry's reply key (translate()). `hashes`
+  // (optional): conn_hash(keys[i]), which the lookup computes anyway.
   void lookup_bulk(const ConnKey* keys, uint32_t n, uint64_t now, uint32_t* out,
-                   bool* via_reply = nullptr) noexcept;
+                   bool* via_reply = nullptr, uint32_t* hashes = nullptr) noexcept;
   uint32_t lookup(const ConnKey& key, uint64_t now, bool* via_reply = nullptr) noexcept;
 
   // The direction of a packet whose source is on key side `src_side` of

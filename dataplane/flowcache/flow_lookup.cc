@@ -164,13 +164,18 @@ void FlowLookupStage::lookup(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexcep
 
   uint32_t idx[ConnTable::kMaxBulk];
   bool via_reply[ConnTable::kMaxBulk];
-  table_.lookup_bulk(keys, count, now, idx, via_reply);
+  uint32_t hashes[ConnTable::kMaxBulk];
+  table_.lookup_bulk(keys, count, now, idx, via_reply, hashes);
   uint32_t hits = 0;
 
   for (uint32_t k = 0; k < count; ++k) {
     rte_mbuf* m = pkts[which[k]];
     PktMeta* md = meta(m);
     const PacketTuple& t = tuples[k];
+    // The packet's flow hash is its connection key's, symmetric like the
+    // parser's and already computed (an ICMP error: its connection's, so
+    // it takes the connection's path).
+    md->flow_hash = flow_hash_value(hashes[k]);
     if (quoted[k]) {
       uint32_t xlate = kNoConn;
       const DropReason why = related_check(ctx, m, t, idx[k], via_reply[k], xlate);

@@ -7,6 +7,7 @@
 #include "dataplane/conntrack/conn_state.h"
 #include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/handoff/conn_owner.h"
+#include "dataplane/pipeline/parse.h"
 #include "dataplane/tables/snapshot.h"
 
 namespace weft::dp {
@@ -97,7 +98,7 @@ DropReason NatStage::bind(const StageCtx& ctx, rte_mbuf* m, bool inbound) noexce
     const uint32_t range = uint32_t{snap.external.port_hi} - lo + 1;
     const uint32_t looks = std::min(range, kMaxProbes * workers_);
     const ConnOwner owners(snap, workers_);
-    uint32_t at = md->flow_hash % range;
+    uint32_t at = flow_hash_of(m) % range;
     for (uint32_t p = 0, tried = 0; p < looks && tried < kMaxProbes && !bound; ++p, at = at + 1 == range ? 0 : at + 1) {
       const rte_be16_t port = rte_cpu_to_be_16(static_cast<uint16_t>(lo + at));
       // ICMP echo: the identifier stands for both ports (conn_key.h).

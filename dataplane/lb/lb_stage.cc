@@ -10,6 +10,7 @@
 #include "dataplane/conntrack/conn_state.h"
 #include "dataplane/flowcache/ct_meta.h"
 #include "dataplane/lb/lb_table.h"
+#include "dataplane/pipeline/parse.h"
 #include "dataplane/pipeline/wire.h"
 #include "dataplane/tables/snapshot.h"
 
@@ -62,7 +63,7 @@ uint32_t LoadBalancerStage::open(const StageCtx& ctx, rte_mbuf* m, const PacketT
     why = DropReason::lb_xlate_clash;
     return ConnTable::kNone;
   }
-  const uint16_t slot = lbt.lbs[l.lb].maglev.pick(maglev_hash(md->flow_hash));
+  const uint16_t slot = lbt.lbs[l.lb].maglev.pick(maglev_hash(flow_hash_of(m)));
   if (slot == MaglevTable::kNone || slot >= l.n_targets) {
     why = DropReason::lb_no_backend;
     return ConnTable::kNone;

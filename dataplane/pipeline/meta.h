@@ -39,13 +39,18 @@ inline constexpr uint8_t kFlagVxlan = 1 << 4;          // outer frame carries VX
 // PktMeta::xlate_conn: no translation. Otherwise the connection's entry
 // index, with kXlateReply set when the packet goes its reply way.
 inline constexpr uint32_t kNoConn = UINT32_MAX;
+
+// PktMeta::flow_hash before anything computed it (parse.h: flow_hash_of);
+// a hash that comes out as this value is stored as flow_hash_value's 1.
+inline constexpr uint32_t kFlowHashUnset = 0;
+inline constexpr uint32_t flow_hash_value(uint32_t h) { return h != kFlowHashUnset ? h : 1; }
 inline constexpr uint32_t kXlateReply = 1u << 31;
 
 struct PktMeta {
   FrameLayers outer;  // the frame as received
   FrameLayers inner;  // the VXLAN payload frame; valid when outer.flags & kFlagVxlan
   uint32_t vni = 0;        // from VXLAN, or the network of the ingress vNIC
-  uint32_t flow_hash = 0;  // over the (inner) 5-tuple; set by the parser
+  uint32_t flow_hash = kFlowHashUnset;  // symmetric, per connection: read it with flow_hash_of (parse.h)
   uint16_t in_port = 0;    // DPDK port id the packet arrived on
   uint16_t out_port = 0;   // DPDK port id to transmit on; set before kTx
   uint16_t drop_reason = 0;  // DropReason, set together with next = kDrop

@@ -325,9 +325,9 @@ DropReason parse_packet(const uint8_t* data, uint32_t seg_len, uint32_t pkt_len,
   const Extent x{seg_len, std::max(std::min(pkt_len, kMaxOffset), seg_len)};
   md.inner = FrameLayers{};
   md.vni = 0;
+  md.flow_hash = kFlowHashUnset;
   const DropReason r = parse_frame<true>(data, 0, x, md.outer, vxlan ? &md : nullptr);
   if (r != R::kNone) return r;
-  md.flow_hash = flow_hash(data, (md.outer.flags & kFlagVxlan) ? md.inner : md.outer);
   return R::kNone;
 }
 

@@ -69,8 +69,9 @@ inline constexpr uint32_t kMaxVlanTags = 2;
 inline constexpr uint32_t kMaxIpv6ExtHeaders = 8;
 
 // Parses the frame data[0, len) and fills md.outer, md.inner (zeroed unless
-// VXLAN), md.vni (the VXLAN VNI, else 0) and md.flow_hash; other fields of
-// md are left alone. With `vxlan` false, UDP to port 4789 is plain UDP.
+// VXLAN) and md.vni (the VXLAN VNI, else 0), and unsets md.flow_hash (it is
+// computed when first needed: flow_hash_of); other fields of md are left
+// alone. With `vxlan` false, UDP to port 4789 is plain UDP.
 // Returns DropReason::kNone when the packet may be forwarded. Frames longer
 // than 64 KiB are parsed over their first 64 KiB (offsets are 16-bit).
 DropReason parse_packet(const uint8_t* data, uint32_t len, PktMeta& md, bool vxlan) noexcept;
@@ -85,6 +86,20 @@ DropReason parse_packet(const uint8_t* data, uint32_t seg_len, uint32_t pkt_len,
 // same buffer `layers` was parsed from. For stages that rewrite headers
 // (NAT) and need the hash of the result.
 uint32_t flow_hash(const uint8_t* data, const FrameLayers& layers) noexcept;
+
+// A packet's flow hash, computed once and only where a stage needs one
+// (VXLAN's source port, the load balancer's Maglev pick, the SNAT port's
+// first probe). Most packets get it from the flow cache, which stores the
+// hash of their connection key (conntrack/conn_key.h: as symmetric, and
+// already computed for the lookup); one the cache did not key (a flood
+// copy, ARP, stateless ICMP) is hashed here from its headers as they are.
+inline uint32_t flow_hash_of(rte_mbuf* m) noexcept {
+  PktMeta* md = meta(m);
+  if (md->flow_hash == kFlowHashUnset) [[unlikely]]
+    md->flow_hash = flow_hash_value(flow_hash(rte_pktmbuf_mtod(m, const uint8_t*),
+                                              (md->outer.flags & kFlagVxlan) ? md->inner : md->outer));
+  return md->flow_hash;
+}
 
 enum class ParseNext : uint8_t { kParsed, kCount };
 
@@ -103,7 +118,7 @@ class ParseStage final : public StageWith<ParseNext> {
   std::string_view name() const override { return "parse"; }
 
   // Each packet must carry its in_port (and trace) from rx. This sets
-  // outer, inner, vni, flow_hash, out_port (0), generation (0), rewrite
+  // outer, inner, vni, flow_hash (unset), out_port (0), generation (0), rewrite
   // (0), xlate_conn (kNoConn), next and drop_reason; fields that later stages add are theirs to write before
   // they read them.
   // A chained mbuf (vhost-user builds them for frames larger than one

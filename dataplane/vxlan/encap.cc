@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "dataplane/pipeline/parse.h"
 #include "dataplane/tables/snapshot.h"
 #include "dataplane/underlay/neighbor_probe.h"
 #include "dataplane/vxlan/wire.h"
@@ -83,7 +84,7 @@ void VxlanEncapStage::process(StageCtx& ctx, rte_mbuf** pkts, uint16_t n) noexce
       continue;
     }
     std::memcpy(outer, &vtep.outer, kVxlanOuterLen);
-    write_outer_per_packet(outer, next_hop, vtep.ip_partial_sum, frame_len, md->vni, md->flow_hash);
+    write_outer_per_packet(outer, next_hop, vtep.ip_partial_sum, frame_len, md->vni, flow_hash_of(m));
     describe_encapsulated(md);
     md->out_port = snap.underlay_port;
     send(m, VxlanEncapNext::kOut);

@@ -446,7 +446,8 @@ uint32_t hash_of(const Bytes& b) {
   dp::PktMeta md{};
   EXPECT_EQ(dp::parse_packet(b.data(), static_cast<uint32_t>(b.size()), md, true),
             DropReason::kNone);
-  return md.flow_hash;
+  EXPECT_EQ(md.flow_hash, dp::kFlowHashUnset) << "hashed when first needed (flow_hash_of), not by the parser";
+  return dp::flow_hash(b.data(), (md.outer.flags & dp::kFlagVxlan) ? md.inner : md.outer);
 }
 
 TEST(FlowHash, SameForBothDirections) {
