@@ -59,9 +59,29 @@ inline void csum_replace16(uint8_t* sum_at, uint16_t old, uint16_t now) {
   csum_patch(sum_at, static_cast<uint16_t>(~old) + uint32_t{now});
 }
 
-inline void csum_replace32(uint8_t* sum_at, uint32_t old, uint32_t now) {
-  csum_patch(sum_at, static_cast<uint16_t>(~old) + static_cast<uint16_t>(~(old >> 16)) +
-                         (now & 0xffff) + (now >> 16));
+inline uint32_t csum_partial32(uint32_t old, uint32_t now) {
+  return static_cast<uint16_t>(~old) + static_cast<uint16_t>(~(old >> 16)) + (now & 0xffff) + (now >> 16);
 }
+
+inline void csum_replace32(uint8_t* sum_at, uint32_t old, uint32_t now) {
+  csum_patch(sum_at, csum_partial32(old, now));
+}
+
+// Several fields' changes summed first and patched into a checksum once
+// (a translation changes up to two addresses and two ports under one
+// checksum): one read and one write of the checksum instead of a
+// read-modify-write per field, each waiting on the one before. At most 16
+// changes: the sum stays below 2^21, which csum_update's two folds take.
+class CsumDelta {
+ public:
+  void replace16(uint16_t old, uint16_t now) { partial_ += static_cast<uint16_t>(~old) + uint32_t{now}; }
+  void replace32(uint32_t old, uint32_t now) { partial_ += csum_partial32(old, now); }
+  uint32_t partial() const { return partial_; }
+  bool empty() const { return partial_ == 0; }
+  void apply(uint8_t* sum_at) const { csum_patch(sum_at, partial_); }
+
+ private:
+  uint32_t partial_ = 0;
+};
 
 }  // namespace weft::dp

@@ -34,18 +34,15 @@ uint8_t* l4_checksum(uint8_t* l4, uint8_t proto) {
   }
 }
 
-void set_address(uint8_t* ip, uint8_t* l4sum, size_t field, rte_be32_t now) {
-  const auto old = load<rte_be32_t>(ip + field);
+// A field set to `now`, its change added to the checksums' deltas. An
+// unchanged field adds nothing (not ~x + x, which would turn a checksum of
+// +0 into -0).
+template <typename T>
+void set_field(uint8_t* field, T now, CsumDelta& d) {
+  const auto old = load<T>(field);
   if (old == now) return;
-  csum_replace32(ip + kIpChecksum, old, now);
-  if (l4sum != nullptr) csum_replace32(l4sum, old, now);
-  store(ip + field, now);
-}
-
-void set_port(uint8_t* sum, uint8_t* field, rte_be16_t now) {
-  const auto old = load<rte_be16_t>(field);
-  if (old == now) return;
-  if (sum != nullptr) csum_replace16(sum, old, now);
+  if constexpr (sizeof(T) == 4) d.replace32(old, now);
+  else d.replace16(old, now);
   store(field, now);
 }
 
@@ -57,21 +54,33 @@ void set_tuple(uint8_t* data, const PktMeta& md, rte_be32_t src, rte_be16_t spor
   uint8_t* ip = data + md.outer.l3;
   const uint8_t proto = ip[offsetof(rte_ipv4_hdr, next_proto_id)];
   uint8_t* l4 = md.outer.l4 != 0 ? data + md.outer.l4 : nullptr;
-  uint8_t* l4sum = l4 != nullptr ? l4_checksum(l4, proto) : nullptr;
-  set_address(ip, l4sum, kIpSrc, src);
-  set_address(ip, l4sum, kIpDst, dst);
+  CsumDelta addresses;  // the IP header's, and the TCP/UDP pseudo header's
+  set_field(ip + kIpSrc, src, addresses);
+  set_field(ip + kIpDst, dst, addresses);
+  if (!addresses.empty()) addresses.apply(ip + kIpChecksum);
   if (l4 == nullptr) return;
   switch (proto) {
     case IPPROTO_TCP:
-    case IPPROTO_UDP:  // source port, then destination port
-      set_port(l4sum, l4, sport);
-      set_port(l4sum, l4 + 2, dport);
+    case IPPROTO_UDP: {
+      CsumDelta l4d = addresses;
+      set_field(l4, sport, l4d);
+      set_field(l4 + 2, dport, l4d);
+      uint8_t* sum = l4_checksum(l4, proto);
+      if (sum == nullptr || l4d.empty()) break;
+      l4d.apply(sum);
+      // RFC 768: a UDP checksum that computes to zero is sent as all ones
+      // (zero says there is none).
+      if (proto == IPPROTO_UDP && load<uint16_t>(sum) == 0) store<uint16_t>(sum, 0xffff);
       break;
+    }
     case IPPROTO_ICMP: {
       // An echo request carries the originator's identifier, a reply the
-      // same identifier back: the side the reply is addressed to.
+      // same identifier back: the side the reply is addressed to. Its
+      // checksum covers no pseudo header.
       const rte_be16_t id = l4[0] == RTE_IP_ICMP_ECHO_REQUEST ? sport : dport;
-      set_port(l4 + offsetof(rte_icmp_hdr, icmp_cksum), l4 + offsetof(rte_icmp_hdr, icmp_ident), id);
+      CsumDelta icmp;
+      set_field(l4 + offsetof(rte_icmp_hdr, icmp_ident), id, icmp);
+      if (!icmp.empty()) icmp.apply(l4 + offsetof(rte_icmp_hdr, icmp_cksum));
       break;
     }
     default:
