@@ -39,12 +39,12 @@ inline constexpr uint8_t kFlagVxlan = 1 << 4;          // outer frame carries VX
 // PktMeta::xlate_conn: no translation. Otherwise the connection's entry
 // index, with kXlateReply set when the packet goes its reply way.
 inline constexpr uint32_t kNoConn = UINT32_MAX;
+inline constexpr uint32_t kXlateReply = 1u << 31;
 
 // PktMeta::flow_hash before anything computed it (parse.h: flow_hash_of);
 // a hash that comes out as this value is stored as flow_hash_value's 1.
 inline constexpr uint32_t kFlowHashUnset = 0;
 inline constexpr uint32_t flow_hash_value(uint32_t h) { return h != kFlowHashUnset ? h : 1; }
-inline constexpr uint32_t kXlateReply = 1u << 31;
 
 struct PktMeta {
   FrameLayers outer;  // the frame as received

@@ -76,9 +76,10 @@ class CsumDelta {
  public:
   void replace16(uint16_t old, uint16_t now) { partial_ += static_cast<uint16_t>(~old) + uint32_t{now}; }
   void replace32(uint32_t old, uint32_t now) { partial_ += csum_partial32(old, now); }
-  uint32_t partial() const { return partial_; }
-  bool empty() const { return partial_ == 0; }
-  void apply(uint8_t* sum_at) const { csum_patch(sum_at, partial_); }
+  // Patches the checksum at `sum_at`; with no change summed, leaves it alone.
+  void apply(uint8_t* sum_at) const {
+    if (partial_ != 0) csum_patch(sum_at, partial_);
+  }
 
  private:
   uint32_t partial_ = 0;

@@ -57,7 +57,7 @@ void set_tuple(uint8_t* data, const PktMeta& md, rte_be32_t src, rte_be16_t spor
   CsumDelta addresses;  // the IP header's, and the TCP/UDP pseudo header's
   set_field(ip + kIpSrc, src, addresses);
   set_field(ip + kIpDst, dst, addresses);
-  if (!addresses.empty()) addresses.apply(ip + kIpChecksum);
+  addresses.apply(ip + kIpChecksum);
   if (l4 == nullptr) return;
   switch (proto) {
     case IPPROTO_TCP:
@@ -66,7 +66,7 @@ void set_tuple(uint8_t* data, const PktMeta& md, rte_be32_t src, rte_be16_t spor
       set_field(l4, sport, l4d);
       set_field(l4 + 2, dport, l4d);
       uint8_t* sum = l4_checksum(l4, proto);
-      if (sum == nullptr || l4d.empty()) break;
+      if (sum == nullptr) break;
       l4d.apply(sum);
       // RFC 768: a UDP checksum that computes to zero is sent as all ones
       // (zero says there is none).
@@ -80,7 +80,7 @@ void set_tuple(uint8_t* data, const PktMeta& md, rte_be32_t src, rte_be16_t spor
       const rte_be16_t id = l4[0] == RTE_IP_ICMP_ECHO_REQUEST ? sport : dport;
       CsumDelta icmp;
       set_field(l4 + offsetof(rte_icmp_hdr, icmp_ident), id, icmp);
-      if (!icmp.empty()) icmp.apply(l4 + offsetof(rte_icmp_hdr, icmp_cksum));
+      icmp.apply(l4 + offsetof(rte_icmp_hdr, icmp_cksum));
       break;
     }
     default:

@@ -80,13 +80,11 @@ load_balancers:
 )";
 }
 
-// The IPv4 header checksum and the TCP or UDP checksum (with its pseudo
-// header) of an Ethernet frame `b` are right.
-void expect_checksums(const Bytes& b) {
+// The TCP or UDP segment of an Ethernet frame `b` (an IPv4 packet at
+// offset 14) behind its pseudo header: what the L4 checksum covers.
+Bytes pseudo_and_segment(const Bytes& b) {
   constexpr size_t kIp = 14;
-  ASSERT_GE(b.size(), kIp + 20);
   const size_t ihl = (b[kIp] & 0xf) * 4u;
-  EXPECT_EQ(inet_checksum(std::span(b).subspan(kIp, ihl)), 0) << "IPv4 header checksum";
   const size_t total = be16_at(b, kIp + 2);
   const size_t l4 = kIp + ihl;
   Bytes pseudo(b.begin() + kIp + 12, b.begin() + kIp + 20);
@@ -96,7 +94,17 @@ void expect_checksums(const Bytes& b) {
   pseudo.push_back(static_cast<uint8_t>(len >> 8));
   pseudo.push_back(static_cast<uint8_t>(len));
   pseudo.insert(pseudo.end(), b.begin() + static_cast<long>(l4), b.begin() + static_cast<long>(kIp + total));
-  EXPECT_EQ(inet_checksum(pseudo), 0) << "L4 checksum";
+  return pseudo;
+}
+
+// The IPv4 header checksum and the TCP or UDP checksum (with its pseudo
+// header) of an Ethernet frame `b` are right.
+void expect_checksums(const Bytes& b) {
+  constexpr size_t kIp = 14;
+  ASSERT_GE(b.size(), kIp + 20);
+  const size_t ihl = (b[kIp] & 0xf) * 4u;
+  EXPECT_EQ(inet_checksum(std::span(b).subspan(kIp, ihl)), 0) << "IPv4 header checksum";
+  EXPECT_EQ(inet_checksum(pseudo_and_segment(b)), 0) << "L4 checksum";
 }
 
 struct Tuple {
@@ -194,6 +202,32 @@ TEST_F(LbTest, UdpAndARemoteBackend) {
   EXPECT_EQ(r.src, kVip);
   EXPECT_EQ(r.sport, 53);
   expect_checksums(o.sent[0].bytes);
+}
+
+// A translated UDP datagram whose checksum computes to zero leaves with all
+// ones: zero would say it has none (RFC 768). The payload's first word is
+// chosen so that the datagram as the backend receives it sums to 0xffff.
+TEST_F(LbTest, ATranslatedUdpChecksumOfZeroIsSentAsAllOnes) {
+  apply(lb_policy("[{port: red-3}]"));
+  const auto datagram = [](const Addr& from, const Addr& to, uint16_t sport, uint16_t dport, uint16_t word) {
+    Bytes payload(16, 0);
+    payload[0] = static_cast<uint8_t>(word >> 8);
+    payload[1] = static_cast<uint8_t>(word);
+    return Frame().eth(from.mac, to.mac).ipv4(from.ip, to.ip).udp(sport, dport).payload(payload).bytes();
+  };
+  // The backend's view with a zero word and the checksum field zeroed:
+  // its one's complement sum, and the word that tops it up to 0xffff.
+  Bytes seen = datagram(T.kRed1, T.kRed3, 5000, 5353, 0);
+  seen[40] = seen[41] = 0;
+  const uint16_t sum = static_cast<uint16_t>(~inet_checksum(pseudo_and_segment(seen)));
+  const uint16_t word = static_cast<uint16_t>(0xffff - sum);
+
+  const Outcome o = send(datagram(T.kRed1, kVipAddr, 5000, 53, word), kRed1Port);
+  ASSERT_TRUE(o.delivered_to(kUnderlayPort)) << o.drops;
+  const Bytes in = inner_of(o.sent[0]);
+  EXPECT_EQ(tuple_of(in).dport, 5353);
+  EXPECT_EQ(be16_at(in, 40), 0xffff) << "a computed zero is sent as all ones";
+  expect_checksums(in);
 }
 
 TEST_F(LbTest, ConnectionsKeepTheirBackendAcrossSnapshots) {
